@@ -1,0 +1,42 @@
+// zd-forwarder — a publish/subscribe hub.
+//
+// Publishers (PUB) talk to the XSUB frontend, subscribers (SUB) to the XPUB backend.
+// Subscriptions travel upstream through the forwarder, so forwarders chain into trees.
+// A subscriber too slow to keep up loses messages at its high-water mark, as with a plain
+// PUB socket; the publishers are never slowed down by it.
+// --last-value-cache: a new subscriber gets the latest message of the topic it subscribes
+// to at once (topic = first frame; see lib/core/last_value_cache.hpp).
+#include "core/last_value_cache.hpp"
+#include "core/proxy_device.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"zd-forwarder: a pub/sub hub (XSUB frontend for publishers, XPUB backend for "
+                 "subscribers).",
+                 "zd-forwarder"};
+    app.footer("Example:\n"
+               "  zd-forwarder -f @tcp://*:5550 -b @tcp://*:5551 --last-value-cache\n"
+               "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
+               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
+    zd::device_options_t options;
+    zd::add_device_options(app, options);
+    bool last_value_cache = false;
+    std::size_t max_topics = 10000;
+    app.add_flag("--last-value-cache", last_value_cache,
+                 "Send a new subscriber the latest message on its topic at once");
+    app.add_option("--lvc-max-topics", max_topics,
+                   "Topics the last-value cache keeps; the least recently updated go first")
+        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->capture_default_str();
+    return zd::run_main(app, argc, argv, [&] {
+        zd::proxy_device_spec_t spec{.name = "zd-forwarder",
+                                     .frontend_type = zmq::socket_type::xsub,
+                                     .backend_type = zmq::socket_type::xpub,
+                                     .frontend_type_name = "XSUB",
+                                     .backend_type_name = "XPUB"};
+        if (last_value_cache)
+            spec.customize = [max_topics](zmq::socket_t&, zmq::socket_t& backend) {
+                return zd::make_last_value_publisher(backend, max_topics);
+            };
+        return zd::run_proxy_device(spec, options);
+    });
+}

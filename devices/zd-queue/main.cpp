@@ -1,0 +1,35 @@
+// zd-queue — a shared request/reply queue.
+//
+// Clients (REQ or DEALER) talk to the ROUTER frontend; workers (REP or DEALER) to the
+// DEALER backend. Requests are spread over the workers round-robin, replies go back to the
+// client that asked. A reply whose client is gone, or whose client is at its high-water
+// mark, is dropped and counted (the ROUTER cannot block one client's reply without
+// blocking everyone's). Requests are never dropped: when every worker is at its mark, the
+// queue stops reading requests and the clients' own queues hold them.
+#include "core/proxy_device.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"zd-queue: a shared request/reply queue (ROUTER frontend for clients, DEALER "
+                 "backend for workers).",
+                 "zd-queue"};
+    app.footer("Example:\n"
+               "  zd-queue -f @tcp://*:5555 -b @tcp://*:5556 --control @ipc:///tmp/q.ctl\n"
+               "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
+               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
+    zd::device_options_t options;
+    zd::add_device_options(app, options);
+    return zd::run_main(app, argc, argv, [&] {
+        zd::proxy_device_spec_t spec{.name = "zd-queue",
+                                     .frontend_type = zmq::socket_type::router,
+                                     .backend_type = zmq::socket_type::dealer,
+                                     .frontend_type_name = "ROUTER",
+                                     .backend_type_name = "DEALER"};
+        spec.proxy.frontend_drops = true;
+        spec.customize = [](zmq::socket_t& frontend, zmq::socket_t&) {
+            // Turn silent drops of unroutable replies into errors we can count.
+            frontend.set(zmq::sockopt::router_mandatory, 1);
+            return std::unique_ptr<zd::proxy_observer_t>();
+        };
+        return zd::run_proxy_device(spec, options);
+    });
+}

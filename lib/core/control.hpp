@@ -1,0 +1,74 @@
+// The control protocol every device answers on --control (see docs/ARCHITECTURE.md).
+// libzmq's steerable-proxy commands PAUSE, RESUME, TERMINATE and STATISTICS, with the same
+// reply shapes as zmq_proxy_steerable with a REP control socket, plus STATS, answered with
+// one JSON object. The server is a ROUTER that never blocks: REQ and DEALER clients both
+// work, and a client that stops reading never stalls the device.
+#pragma once
+
+#include "core/counters.hpp"
+#include "core/endpoints.hpp"
+#include "core/socket_options.hpp"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <zmq.hpp>
+
+namespace zd {
+
+enum class control_command { pause, resume, terminate, statistics, stats, unknown };
+
+// Maps a command frame to a command. Exact, upper-case names as libzmq expects.
+control_command parse_control_command(std::string_view text);
+
+// The eight uint64 values of libzmq's STATISTICS reply, in its order: frontend messages
+// in, bytes in, messages out, bytes out, then the same four for the backend.
+std::array<std::uint64_t, 8> statistics_values(const proxy_counters_t& counters);
+
+// Who a device is, for the STATS reply.
+struct device_description_t {
+    std::string name;          // e.g. "zd-queue"
+    std::string frontend_type; // e.g. "ROUTER"
+    std::string backend_type;
+    endpoint_list_t frontend;
+    endpoint_list_t backend;
+    endpoint_list_t capture;
+    endpoint_list_t control;
+};
+
+// The STATS reply: one JSON object (device, pid, uptime, state, endpoints, counters).
+std::string stats_json(const device_description_t& device, const proxy_counters_t& counters,
+                       bool paused, std::uint64_t uptime_ms);
+
+// A reply is a list of frames.
+using control_reply_t = std::vector<zmq::message_t>;
+
+class control_server_t {
+public:
+    // Creates the ROUTER control socket and attaches it. Throws on a bad endpoint.
+    control_server_t(zmq::context_t& context, const endpoint_list_t& endpoints,
+                     const socket_options_t& options);
+
+    zmq::socket_t& socket() { return socket_; }
+
+    // The endpoints as attached (wildcard ports resolved).
+    const endpoint_list_t& endpoints() const { return endpoints_; }
+
+    // Reads every command waiting on the socket, without blocking, and sends each the reply
+    // the handler returns. Malformed requests (no body frame) are dropped and counted.
+    // Replies to a client that is gone or not reading are dropped.
+    void
+    serve_pending(const std::function<control_reply_t(control_command, std::string_view)>& handler);
+
+    std::uint64_t malformed_requests() const { return malformed_; }
+
+private:
+    zmq::socket_t socket_;
+    endpoint_list_t endpoints_;
+    std::uint64_t malformed_ = 0;
+};
+
+} // namespace zd

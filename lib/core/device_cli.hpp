@@ -1,0 +1,52 @@
+// The command line every device and tool shares, built with CLI11: learn one, know them all.
+// Devices add -f/-b/--control/--capture; everyone gets the socket options, -v/-q,
+// --config FILE (INI or TOML), --print-config and --version.
+// Exit codes: 0 ok, 1 runtime failure, 2 usage error.
+#pragma once
+
+#include "core/endpoints.hpp"
+#include "core/socket_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace zd {
+
+enum exit_code { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+
+struct common_options_t {
+    socket_options_t socket;
+    int verbose = 0;    // -v, repeatable
+    bool quiet = false; // -q: errors only
+    int io_threads = 1; // libzmq I/O threads
+    bool print_config = false;
+};
+
+struct device_options_t {
+    common_options_t common;
+    std::string frontend; // endpoint lists as typed; validated while parsing
+    std::string backend;
+    std::string control;
+    std::string capture;
+};
+
+// A CLI11 validator for endpoint lists: the error names the bad value.
+CLI::Validator endpoint_list_validator();
+
+// Adds the socket option flags (--hwm, --linger, --immediate, --tcp-keepalive,
+// --heartbeat-ivl/-timeout/-ttl, --max-msg-size) to app.
+void add_socket_options(CLI::App& app, socket_options_t& options);
+
+// Adds the socket options plus -v, -q, --io-threads, --config, --print-config, --version.
+void add_common_options(CLI::App& app, common_options_t& options);
+
+// Adds -f/--frontend, -b/--backend (required), --control, --capture and the common options.
+void add_device_options(CLI::App& app, device_options_t& options);
+
+// Parses the command line, then runs body. Handles --help, --version and --print-config,
+// and maps errors to exit codes: usage errors print the message and return 2, exceptions
+// from body print "error: ..." and return 1. Returns body's result otherwise.
+int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
+
+} // namespace zd

@@ -1,0 +1,34 @@
+// What zd-queue, zd-forwarder and zd-streamer have in common: build the sockets from the
+// shared options, attach them, announce the resolved endpoints, run the proxy loop until
+// SIGINT/SIGTERM or TERMINATE, and shut down within the bounded linger.
+#pragma once
+
+#include "core/device_cli.hpp"
+#include "core/proxy.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+namespace zd {
+
+struct proxy_device_spec_t {
+    std::string name;               // "zd-queue"
+    zmq::socket_type frontend_type; // e.g. router
+    zmq::socket_type backend_type;  // e.g. dealer
+    std::string frontend_type_name; // "ROUTER", for STATS
+    std::string backend_type_name;
+    proxy_config_t proxy{}; // directions and drop behaviour
+    // Called after the sockets exist and before they attach, for device-specific options
+    // and behaviour; may return an observer that the proxy then feeds. May be empty.
+    std::function<std::unique_ptr<proxy_observer_t>(zmq::socket_t& frontend,
+                                                    zmq::socket_t& backend)>
+        customize{};
+};
+
+// Runs the device. Returns the process exit code (0 after a signal or TERMINATE).
+// Throws std::runtime_error for set-up failures (an endpoint that cannot be bound, ...).
+int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& options);
+
+} // namespace zd
