@@ -1,0 +1,50 @@
+#include "tools/tool_cli.hpp"
+
+#include "core/log.hpp"
+#include "tools/message_format.hpp"
+#include "tools/socket_types.hpp"
+
+namespace zd::tools {
+
+namespace {
+
+// Wraps a parse function that throws std::invalid_argument (or a subclass) into a CLI11
+// validator whose error message is the exception's, which names the bad value.
+template <typename Parse>
+CLI::Validator validator_from(Parse parse, std::string description) {
+    return CLI::Validator(
+        [parse](std::string& text) -> std::string {
+            try {
+                parse(text);
+                return {};
+            } catch (const std::invalid_argument& error) {
+                return error.what();
+            }
+        },
+        std::move(description));
+}
+
+} // namespace
+
+CLI::Validator tool_endpoint_validator() {
+    return validator_from(
+        [](const std::string& text) { parse_endpoints(text, attach_mode::connect); }, "");
+}
+
+CLI::Validator socket_type_validator(std::span<const zmq::socket_type> allowed) {
+    return validator_from([allowed](const std::string& text) { parse_socket_type(text, allowed); },
+                          "");
+}
+
+CLI::Validator output_format_validator() {
+    return validator_from([](const std::string& text) { parse_output_format(text); }, "");
+}
+
+void configure_log(std::string_view program, const common_options_t& options) {
+    const log::level level = options.quiet         ? log::level::error
+                             : options.verbose > 0 ? log::level::debug
+                                                   : log::level::info;
+    log::configure(program, level);
+}
+
+} // namespace zd::tools

@@ -1,0 +1,197 @@
+// zd-recv — receive messages from ZeroMQ sockets and print them, one line per message.
+//
+// The shell end of a pipeline: `zd-recv tcp://host:5558 | grep ... | zd-send ...`. Frame
+// boundaries stay visible, bytes that would break the line are escaped, stdout is flushed
+// whenever the socket has nothing more, and a closed pipe ends the tool quietly.
+#include "core/log.hpp"
+#include "core/stop_signal.hpp"
+#include "tools/message_format.hpp"
+#include "tools/socket_types.hpp"
+#include "tools/tool_cli.hpp"
+#include "tools/tool_io.hpp"
+
+namespace {
+
+struct recv_options_t {
+    zd::common_options_t common;
+    std::string endpoints;
+    std::string type;                // empty: pull, or sub when --subscribe is given
+    std::vector<std::string> topics; // --subscribe, repeatable
+    std::string format = "text";
+    std::string separator = " | ";
+    long long count = 0;       // 0: until stopped
+    long long timeout_ms = -1; // idle time allowed between messages; -1: forever
+    std::string reply;         // rep: answer this instead of echoing
+};
+
+constexpr int stop_check_interval = 256; // messages handled between stop-signal checks
+
+zmq::socket_type resolve_type(const recv_options_t& options) {
+    if (options.type.empty())
+        return options.topics.empty() ? zmq::socket_type::pull : zmq::socket_type::sub;
+    return zd::tools::parse_socket_type(options.type, zd::tools::receiving_socket_types());
+}
+
+void subscribe(zmq::socket_t& socket, zmq::socket_type type,
+               const std::vector<std::string>& topics) {
+    const std::vector<std::string> all = topics.empty() ? std::vector<std::string>{""} : topics;
+    for (const auto& topic : all) {
+        if (type == zmq::socket_type::sub) {
+            socket.set(zmq::sockopt::subscribe, topic);
+        } else { // xsub: a subscription is a message, \x01 then the prefix
+            const std::string message = '\x01' + topic;
+            socket.send(zmq::buffer(message), zmq::send_flags::none);
+        }
+    }
+}
+
+// REP: answer every request, with the fixed reply or by echoing its frames.
+void answer(zmq::socket_t& socket, const std::vector<zmq::message_t>& request,
+            const recv_options_t& options, bool fixed_reply) {
+    if (fixed_reply) {
+        (void)socket.send(zmq::buffer(options.reply), zmq::send_flags::dontwait);
+        return;
+    }
+    for (std::size_t i = 0; i < request.size(); ++i) {
+        const auto more = i + 1 < request.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+        (void)socket.send(zmq::buffer(request[i].data(), request[i].size()),
+                          more | zmq::send_flags::dontwait);
+    }
+}
+
+int run(const recv_options_t& options, bool fixed_reply) {
+    zd::tools::configure_log("zd-recv", options.common);
+    using zd::tools::wait_result;
+    const zmq::socket_type type = resolve_type(options);
+    const zd::tools::format_options_t format{zd::tools::parse_output_format(options.format),
+                                             options.separator};
+    const auto endpoints = zd::parse_endpoints(options.endpoints, zd::attach_mode::connect);
+
+    zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
+    zmq::context_t context(options.common.io_threads);
+    zmq::socket_t socket(context, type);
+    options.common.socket.apply_to(socket);
+    if (type == zmq::socket_type::sub) subscribe(socket, type, options.topics);
+    const auto attached = zd::attach(socket, endpoints);
+    if (type == zmq::socket_type::xsub) subscribe(socket, type, options.topics);
+    zd::log::debug("receiving on " + zd::to_string(attached) + " as " +
+                   std::string(zd::tools::socket_type_name(type)));
+
+    zd::tools::line_output_t output;
+    std::uint64_t received = 0;
+    auto last_message = zd::tools::clock_t::now();
+    std::vector<zmq::message_t> message;
+    while (true) {
+        if (zd::tools::try_receive_message(socket, message)) {
+            if (!output.add_line(
+                    zd::tools::format_message(zd::tools::frame_views(message), format)))
+                return zd::exit_ok; // the reader of our output has gone: nothing left to do
+            if (type == zmq::socket_type::rep) answer(socket, message, options, fixed_reply);
+            ++received;
+            last_message = zd::tools::clock_t::now();
+            if (options.count > 0 && received == std::uint64_t(options.count)) {
+                output.flush();
+                return zd::exit_ok;
+            }
+            // A flood never lets us wait, so look for a stop signal now and then.
+            if (received % stop_check_interval == 0 && stop.received()) break;
+            continue;
+        }
+        if (!output.flush()) return zd::exit_ok;
+        zd::tools::deadline_t deadline;
+        if (options.timeout_ms >= 0)
+            deadline = last_message + std::chrono::milliseconds(options.timeout_ms);
+        switch (zd::tools::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline, output.watch_fd())) {
+        case wait_result::ready:
+            continue;
+        case wait_result::output_closed:
+            return zd::exit_ok;
+        case wait_result::stopped:
+            break;
+        case wait_result::timeout: {
+            std::string text =
+                "no message within " + std::to_string(options.timeout_ms) + " ms (--timeout)";
+            if (received > 0) text += " after " + std::to_string(received) + " message(s)";
+            if (options.count > 0) text += "; wanted " + std::to_string(options.count);
+            zd::log::error(text);
+            return zd::exit_failure;
+        }
+        }
+        break;
+    }
+    output.flush();
+    zd::log::debug("stopping on signal after " + std::to_string(received) + " message(s)");
+    return zd::exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"zd-recv: receive messages from ZeroMQ sockets and print them, one line per "
+                 "message.",
+                 "zd-recv"};
+    app.footer(
+        "Examples:\n"
+        "  zd-recv tcp://127.0.0.1:5558                 PULL from a streamer's backend\n"
+        "  zd-recv --subscribe weather tcp://host:5556  SUB to topics starting with 'weather'\n"
+        "  zd-recv -n 1 --timeout 2000 @tcp://*:5555    bind, wait up to 2 s for one message\n"
+        "  zd-recv --type rep --reply ok tcp://host:5560   a worker behind zd-queue\n"
+        "  zd-recv --format json tcp://host:5558 | jq .  one JSON array of frames per line\n"
+        "  zd-recv tcp://a:5558 | grep ERROR | zd-send tcp://b:5557\n"
+        "\n"
+        "Output: one line per message. text joins the frames with the separator (' | ') and\n"
+        "escapes \\n \\r \\t \\\\ and other control or non-UTF-8 bytes as \\xHH; hex prints each\n"
+        "frame as hex digits; json prints [\"frame\",...]; msgpack decodes each frame as msgpack\n"
+        "and prints [value,...] as JSON, a frame that does not decode as\n"
+        "{\"$invalid_msgpack\":\"why\",\"size\":N,\"hex\":\"...\"}. stdout is flushed whenever no\n"
+        "more messages are waiting; when the reader of a pipe goes away, zd-recv exits 0.\n"
+        "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
+        "Exit codes: 0 ok (count reached, stopped by SIGINT/SIGTERM, or output pipe closed),\n"
+        "1 --timeout expired or runtime failure, 2 usage error.");
+    recv_options_t options;
+    app.add_option("endpoint", options.endpoints,
+                   "Where to receive: bare = connect, '@' = bind, comma-separated list")
+        ->required()
+        ->type_name("ENDPOINTS")
+        ->check(zd::tools::tool_endpoint_validator());
+    app.add_option(
+           "-t,--type", options.type,
+           "Socket type: " + zd::tools::socket_type_names(zd::tools::receiving_socket_types()) +
+               " (default pull, or sub with --subscribe)")
+        ->type_name("TYPE")
+        ->check(zd::tools::socket_type_validator(zd::tools::receiving_socket_types()));
+    app.add_option("--subscribe", options.topics,
+                   "Subscribe to messages whose first frame starts with TOPIC (repeatable; "
+                   "implies --type sub; sub without it subscribes to everything)")
+        ->type_name("TOPIC")
+        ->allow_extra_args(false);
+    app.add_option("--format", options.format, "Output format: text, hex, json or msgpack")
+        ->type_name("FORMAT")
+        ->check(zd::tools::output_format_validator())
+        ->capture_default_str();
+    app.add_option("-s,--separator", options.separator,
+                   "Printed between frames in text and hex output")
+        ->capture_default_str();
+    app.add_option("-n,--count", options.count, "Exit 0 after COUNT messages (default: no limit)")
+        ->type_name("COUNT")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--timeout", options.timeout_ms,
+                   "Exit 1 if no message arrives for MS milliseconds (default: wait forever)")
+        ->type_name("MS")
+        ->check(CLI::NonNegativeNumber);
+    auto* reply = app.add_option("--reply", options.reply,
+                                 "rep: answer every request with TEXT (default: echo the request)")
+                      ->type_name("TEXT");
+    zd::add_common_options(app, options.common);
+    app.callback([&] {
+        // Combinations single options cannot check alone: usage errors, exit 2.
+        const zmq::socket_type type = resolve_type(options);
+        if (!options.topics.empty() && type != zmq::socket_type::sub &&
+            type != zmq::socket_type::xsub)
+            throw CLI::ValidationError("--subscribe",
+                                       "needs --type sub or xsub, not '" + options.type + "'");
+        if (reply->count() > 0 && type != zmq::socket_type::rep)
+            throw CLI::ValidationError("--reply", "needs --type rep");
+    });
+    return zd::run_main(app, argc, argv, [&] { return run(options, reply->count() > 0); });
+}

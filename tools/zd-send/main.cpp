@@ -1,0 +1,294 @@
+// zd-send — send messages to ZeroMQ sockets from the command line or stdin.
+//
+// The shell's way into a pipeline: `seq 1 1000 | zd-send tcp://host:5557`. It takes care of
+// what makes naive senders lose messages: a PUB waits for its first subscriber instead of
+// publishing into the void (slow joiner), linger is generous so that a pipeline's tail is
+// handed over before exit, and a sender that never reached any peer says so and exits 1.
+#include "core/log.hpp"
+#include "core/stop_signal.hpp"
+#include "tools/message_format.hpp"
+#include "tools/message_input.hpp"
+#include "tools/peer_monitor.hpp"
+#include "tools/socket_types.hpp"
+#include "tools/tool_cli.hpp"
+#include "tools/tool_io.hpp"
+
+#include <cerrno>
+#include <system_error>
+#include <unistd.h>
+
+namespace {
+
+using zd::tools::wait_result;
+
+struct send_options_t {
+    zd::common_options_t common;
+    std::string endpoints;
+    std::vector<std::string> messages; // from the arguments; empty: read stdin
+    std::string type = "push";
+    bool null_delimited = false; // -0
+    std::string separator;       // -s: frames within a message; empty: one frame
+    long long count = 0;         // -n: messages in total; 0: each argument once / all of stdin
+    double rate = 0;             // messages per second; 0: as fast as the peer takes them
+    long long wait_subscriber_ms = 5000;
+    long long timeout_ms = -1; // per message (send, and reply for req); -1: forever
+    std::string format = "text";
+};
+
+constexpr long long default_linger_ms = 10000; // a tool's tail matters more than a fast exit
+constexpr int drain_interval = 1024;           // messages sent between draining what came back
+constexpr std::size_t stdin_chunk = 64 * 1024;
+
+// Where messages come from: the arguments (cycled through when -n asks for more) or stdin
+// (one per line, or NUL-terminated), read as it arrives.
+class message_source_t {
+public:
+    explicit message_source_t(const send_options_t& options)
+        : options_(options), splitter_(options.null_delimited ? '\0' : '\n') {}
+
+    // The next message, or nothing at the end of the input, at the count, or on a signal.
+    std::optional<std::string> next(zd::stop_signal_t& stop) {
+        if (options_.count > 0 && produced_ >= std::uint64_t(options_.count)) return {};
+        std::optional<std::string> message =
+            options_.messages.empty() ? next_from_stdin(stop) : next_from_arguments();
+        if (message) ++produced_;
+        return message;
+    }
+
+    bool stopped() const { return stopped_; }
+
+private:
+    std::optional<std::string> next_from_arguments() {
+        const auto& messages = options_.messages;
+        if (options_.count == 0 && produced_ >= messages.size()) return {};
+        return messages[produced_ % messages.size()];
+    }
+
+    std::optional<std::string> next_from_stdin(zd::stop_signal_t& stop) {
+        while (true) {
+            if (auto record = splitter_.next()) return record;
+            if (at_end_) return splitter_.finish();
+            // Wait with the stop signal in view: a terminal or an idle pipe may never write.
+            if (zd::tools::wait_for_readable(STDIN_FILENO, stop, std::nullopt) ==
+                wait_result::stopped) {
+                stopped_ = true;
+                return {};
+            }
+            char buffer[stdin_chunk];
+            const ssize_t got = ::read(STDIN_FILENO, buffer, sizeof buffer);
+            if (got > 0) {
+                splitter_.feed(std::string_view(buffer, std::size_t(got)));
+            } else if (got == 0) {
+                at_end_ = true;
+            } else if (errno != EINTR && errno != EAGAIN) {
+                throw std::system_error(errno, std::generic_category(), "cannot read stdin");
+            }
+        }
+    }
+
+    const send_options_t& options_;
+    zd::tools::record_splitter_t splitter_;
+    std::uint64_t produced_ = 0;
+    bool at_end_ = false;
+    bool stopped_ = false;
+};
+
+// What came back on a socket that is not waiting for replies (subscriptions on XPUB, answers
+// on DEALER or PAIR) is read and dropped, so it never piles up.
+void drain_incoming(zmq::socket_t& socket) {
+    std::vector<zmq::message_t> message;
+    while (zd::tools::try_receive_message(socket, message)) {
+    }
+}
+
+bool has_incoming(zmq::socket_type type) {
+    return type == zmq::socket_type::xpub || type == zmq::socket_type::dealer ||
+           type == zmq::socket_type::pair;
+}
+
+std::string milliseconds(long long ms) {
+    return std::to_string(ms) + " ms";
+}
+
+int run(send_options_t& options, bool separator_given) {
+    zd::tools::configure_log("zd-send", options.common);
+    zmq::socket_type type =
+        zd::tools::parse_socket_type(options.type, zd::tools::sending_socket_types());
+    const bool publishing = type == zmq::socket_type::pub || type == zmq::socket_type::xpub;
+    if (publishing) type = zmq::socket_type::xpub; // XPUB tells us when a subscriber arrives
+    const auto endpoints = zd::parse_endpoints(options.endpoints, zd::attach_mode::connect);
+    zd::tools::format_options_t reply_format{zd::tools::parse_output_format(options.format)};
+    if (separator_given) reply_format.separator = options.separator;
+
+    zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
+    zmq::context_t context(options.common.io_threads);
+    zmq::socket_t socket(context, type);
+    options.common.socket.apply_to(socket);
+    zd::tools::peer_monitor_t monitor(context, socket);
+    const auto attached = zd::attach(socket, endpoints);
+    zd::log::debug("sending on " + zd::to_string(attached) + " as " + options.type);
+
+    // On a signal, stop now: whatever is still queued is dropped instead of lingering.
+    const auto stop_now = [&] {
+        socket.set(zmq::sockopt::linger, 0);
+        zd::log::debug("stopping on signal");
+        return zd::exit_ok;
+    };
+
+    if (publishing && options.wait_subscriber_ms > 0) {
+        switch (zd::tools::wait_for_socket(socket, ZMQ_POLLIN, stop,
+                                           zd::tools::deadline_after(options.wait_subscriber_ms))) {
+        case wait_result::ready:
+            drain_incoming(socket);
+            zd::log::debug("a subscriber arrived");
+            break;
+        case wait_result::timeout:
+            zd::log::error("no subscriber within " + milliseconds(options.wait_subscriber_ms) +
+                           " (--wait-subscriber); nothing sent");
+            socket.set(zmq::sockopt::linger, 0);
+            return zd::exit_failure;
+        default:
+            return stop_now();
+        }
+    }
+
+    zd::tools::line_output_t output;
+    message_source_t source(options);
+    const auto started = zd::tools::clock_t::now();
+    std::uint64_t sent = 0;
+    while (auto message = source.next(stop)) {
+        if (options.rate > 0) {
+            // Paced on an absolute schedule, so rounding never drifts the average rate.
+            const auto due =
+                started + std::chrono::duration_cast<zd::tools::clock_t::duration>(
+                              std::chrono::duration<double>(double(sent) / options.rate));
+            if (zd::tools::sleep_until(stop, due) == wait_result::stopped) return stop_now();
+        }
+        const auto frames = zd::tools::split_frames(*message, options.separator);
+        const auto deadline = zd::tools::deadline_after(options.timeout_ms);
+        const wait_result result = zd::tools::send_message(socket, frames, stop, deadline);
+        if (result == wait_result::stopped) return stop_now();
+        if (result == wait_result::timeout) {
+            zd::log::error("could not send within " + milliseconds(options.timeout_ms) +
+                           " (--timeout) after " + std::to_string(sent) + " message(s)");
+            socket.set(zmq::sockopt::linger, 0);
+            return zd::exit_failure;
+        }
+        ++sent;
+        if (type == zmq::socket_type::req) {
+            const wait_result waited =
+                zd::tools::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline, output.watch_fd());
+            if (waited == wait_result::stopped || waited == wait_result::output_closed)
+                return stop_now();
+            std::vector<zmq::message_t> reply;
+            if (waited == wait_result::timeout || !zd::tools::try_receive_message(socket, reply)) {
+                zd::log::error("no reply within " + milliseconds(options.timeout_ms) +
+                               " (--timeout) to message " + std::to_string(sent));
+                socket.set(zmq::sockopt::linger, 0);
+                return zd::exit_failure;
+            }
+            if (!output.add_line(
+                    zd::tools::format_message(zd::tools::frame_views(reply), reply_format)) ||
+                !output.flush())
+                return stop_now();
+        } else if (has_incoming(type) && sent % drain_interval == 0) {
+            drain_incoming(socket);
+        }
+    }
+    if (source.stopped()) return stop_now();
+
+    // libzmq drops queued messages silently at close if no peer ever connected: wait for
+    // one as long as linger would have kept them, then tell the truth.
+    if (sent > 0 && !monitor.peer_seen()) {
+        const auto waited =
+            monitor.wait_for_peer(stop, zd::tools::deadline_after(options.common.socket.linger_ms));
+        if (waited == wait_result::stopped) return stop_now();
+        if (waited == wait_result::timeout) {
+            zd::log::error("no peer connected to " + zd::to_string(attached) + " within " +
+                           milliseconds(options.common.socket.linger_ms) + " (--linger); " +
+                           std::to_string(sent) + " message(s) not delivered");
+            socket.set(zmq::sockopt::linger, 0);
+            return zd::exit_failure;
+        }
+    }
+    zd::log::debug("sent " + std::to_string(sent) + " message(s)");
+    return zd::exit_ok; // closing the socket waits up to linger for the queue to flush
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"zd-send: send messages to ZeroMQ sockets, from the arguments or stdin.",
+                 "zd-send"};
+    app.footer(
+        "Examples:\n"
+        "  zd-send tcp://127.0.0.1:5557 hello world      two messages to a streamer (PUSH)\n"
+        "  seq 1 1000 | zd-send tcp://127.0.0.1:5557     one message per line of stdin\n"
+        "  find . -print0 | zd-send -0 tcp://host:5557   NUL-terminated records\n"
+        "  zd-send -s '|' tcp://host:5557 'key|value'    one message of two frames\n"
+        "  zd-send --type pub tcp://host:5555 'weather 21C'  publish once a subscriber is there\n"
+        "  zd-send --type req tcp://host:5559 ping       print the reply (zd-recv's formats)\n"
+        "  zd-send -n 1000 --rate 100 tcp://host:5557 tick   1000 ticks, 100 per second\n"
+        "  zd-send @tcp://*:5557 hello                   bind, wait for a peer, send\n"
+        "\n"
+        "Messages: each MESSAGE argument is one message; without any, stdin is read, one\n"
+        "message per line (or per NUL-terminated record with -0; a last line without a newline\n"
+        "still counts, an empty line is an empty message). -s splits each message into frames\n"
+        "on SEP (\"a||b\" on '|' gives a, empty, b). Put -- before messages that start with '-'.\n"
+        "-n COUNT sends exactly COUNT messages in total: the arguments are cycled through\n"
+        "(-n 3 EP a b sends a, b, a), stdin stops after COUNT messages, like head -n.\n"
+        "pub/xpub: an XPUB socket waits until the first subscription arrives (at most\n"
+        "--wait-subscriber ms, then exit 1) so nothing is published to nobody; later\n"
+        "subscribers may miss earlier messages. req: each reply is printed before the next\n"
+        "send. Before exit, zd-send waits up to --linger ms for queued messages to leave, and\n"
+        "exits 1 if no peer ever connected. SIGINT/SIGTERM stop at once (queue dropped).\n"
+        "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
+        "Exit codes: 0 ok, 1 runtime failure (timeout, no subscriber, no peer), 2 usage error.");
+    send_options_t options;
+    options.common.socket.linger_ms = default_linger_ms;
+    app.add_option("endpoint", options.endpoints,
+                   "Where to send: bare = connect, '@' = bind, comma-separated list")
+        ->required()
+        ->type_name("ENDPOINTS")
+        ->check(zd::tools::tool_endpoint_validator());
+    app.add_option("message", options.messages,
+                   "Messages to send, one per argument (default: read stdin)")
+        ->type_name("MESSAGE");
+    app.add_option("-t,--type", options.type,
+                   "Socket type: " +
+                       zd::tools::socket_type_names(zd::tools::sending_socket_types()))
+        ->type_name("TYPE")
+        ->check(zd::tools::socket_type_validator(zd::tools::sending_socket_types()))
+        ->capture_default_str();
+    app.add_flag("-0,--null", options.null_delimited,
+                 "stdin records end with NUL instead of newline");
+    auto* separator = app.add_option("-s,--separator", options.separator,
+                                     "Split each message into frames on SEP (and join reply "
+                                     "frames with it)")
+                          ->type_name("SEP");
+    app.add_option("-n,--count", options.count,
+                   "Send exactly COUNT messages in total, cycling through the arguments")
+        ->type_name("COUNT")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--rate", options.rate, "At most this many messages per second")
+        ->type_name("MSGS_PER_SEC")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--wait-subscriber", options.wait_subscriber_ms,
+                   "pub/xpub: wait up to MS for the first subscription before sending (0 = "
+                   "send at once; messages before a subscription are lost)")
+        ->type_name("MS")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--timeout", options.timeout_ms,
+                   "Exit 1 if a message cannot be sent, or (req) its reply does not arrive, "
+                   "within MS (default: wait forever)")
+        ->type_name("MS")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--format", options.format,
+                   "req: print replies as text, hex, json or msgpack (see zd-recv --help)")
+        ->type_name("FORMAT")
+        ->check(zd::tools::output_format_validator())
+        ->capture_default_str();
+    zd::add_common_options(app, options.common);
+    return zd::run_main(app, argc, argv, [&] { return run(options, separator->count() > 0); });
+}
