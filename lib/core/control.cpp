@@ -84,10 +84,18 @@ std::string stats_json(const device_description_t& device, const proxy_counters_
     return json.str();
 }
 
+int control_command_index(const std::size_t* frame_sizes, std::size_t frame_count) {
+    std::size_t index = 1;                                       // after the routing id
+    if (index < frame_count && frame_sizes[index] == 0) ++index; // REQ's delimiter
+    return index < frame_count ? int(index) : -1;
+}
+
 control_server_t::control_server_t(zmq::context_t& context, const endpoint_list_t& endpoints,
                                    const socket_options_t& options)
     : socket_(context, zmq::socket_type::router) {
-    options.apply_to(socket_);
+    socket_options_t control_options = options;
+    control_options.max_message_size = control_max_message_size;
+    control_options.apply_to(socket_);
     endpoints_ = attach(socket_, endpoints);
 }
 
@@ -104,12 +112,15 @@ void control_server_t::serve_pending(
             if (!more) break;
         }
         if (frames.empty()) return;
-        std::size_t body = 1;
-        if (body < frames.size() && frames[body].size() == 0) ++body; // REQ's delimiter
-        if (body >= frames.size()) {
+        std::vector<std::size_t> sizes;
+        for (const auto& frame : frames)
+            sizes.push_back(frame.size());
+        const int command_index = control_command_index(sizes.data(), sizes.size());
+        if (command_index < 0) {
             ++malformed_;
             continue;
         }
+        const auto body = std::size_t(command_index);
         control_reply_t reply = handler(parse_control_command(frames[body].to_string_view()),
                                         frames[body].to_string_view());
         if (reply.empty()) reply.emplace_back(); // a REQ client always needs an answer

@@ -43,6 +43,14 @@ struct device_description_t {
 std::string stats_json(const device_description_t& device, const proxy_counters_t& counters,
                        bool paused, std::uint64_t uptime_ms);
 
+// Where the command frame of a control request is: requests are routing id, an optional
+// empty delimiter (from REQ clients), the command, and any further frames (ignored).
+// Takes the frame sizes; returns the command's index, or -1 if the request has no command.
+int control_command_index(const std::size_t* frame_sizes, std::size_t frame_count);
+
+// Control requests are tiny; anything larger is refused by libzmq before it costs memory.
+constexpr long long control_max_message_size = 64 * 1024;
+
 // A reply is a list of frames.
 using control_reply_t = std::vector<zmq::message_t>;
 
