@@ -1,0 +1,71 @@
+// How zd-send cuts stdin into messages and messages into frames.
+#include "tools/message_input.hpp"
+
+#include <catch2/catch.hpp>
+
+using zd::tools::record_splitter_t;
+using zd::tools::split_frames;
+
+namespace {
+std::vector<std::string> records_of(char delimiter, const std::vector<std::string_view>& chunks) {
+    record_splitter_t splitter(delimiter);
+    std::vector<std::string> records;
+    for (const auto chunk : chunks) {
+        splitter.feed(chunk);
+        while (auto record = splitter.next())
+            records.push_back(*record);
+    }
+    while (auto record = splitter.finish())
+        records.push_back(*record);
+    return records;
+}
+using strings = std::vector<std::string>;
+} // namespace
+
+TEST_CASE("lines become messages; a trailing newline adds none", "[tools]") {
+    CHECK(records_of('\n', {"a\nb\n"}) == strings{"a", "b"});
+    CHECK(records_of('\n', {"a\nb"}) == strings{"a", "b"}); // last line without newline
+    CHECK(records_of('\n', {""}) == strings{});
+    CHECK(records_of('\n', {"\n"}) == strings{""}); // an empty line is an empty message
+    CHECK(records_of('\n', {"a\n\nb\n"}) == strings{"a", "", "b"});
+    CHECK(records_of('\n', {"a\r\n"}) == strings{"a\r"}); // bytes are kept as they are
+}
+
+TEST_CASE("records may arrive split across reads", "[tools]") {
+    CHECK(records_of('\n', {"hel", "lo\nwor", "ld\n", "", "x"}) == strings{"hello", "world", "x"});
+    std::vector<std::string_view> bytes;
+    const std::string text = "one\ntwo\nthree\n";
+    for (std::size_t i = 0; i < text.size(); ++i)
+        bytes.push_back(std::string_view(text).substr(i, 1));
+    CHECK(records_of('\n', bytes) == strings{"one", "two", "three"});
+}
+
+TEST_CASE("-0: NUL-terminated records may hold newlines", "[tools]") {
+    using namespace std::string_view_literals;
+    CHECK(records_of('\0', {"a\nb\0c\0"sv}) == strings{"a\nb", "c"});
+    CHECK(records_of('\0', {"x\0"sv, "y"sv}) == strings{"x", "y"});
+    CHECK(records_of('\0', {"line\n"sv}) == strings{"line\n"});
+}
+
+TEST_CASE("many records stream through without the buffer growing", "[tools]") {
+    record_splitter_t splitter('\n');
+    std::size_t count = 0;
+    for (int i = 0; i < 100000; ++i) {
+        splitter.feed("record\n");
+        while (splitter.next())
+            ++count;
+    }
+    CHECK(count == 100000);
+    CHECK_FALSE(splitter.finish());
+}
+
+TEST_CASE("the separator splits a message into frames", "[tools]") {
+    CHECK(split_frames("a|b|c", "|") == strings{"a", "b", "c"});
+    CHECK(split_frames("a||b", "|") == strings{"a", "", "b"});
+    CHECK(split_frames("a|", "|") == strings{"a", ""});
+    CHECK(split_frames("|", "|") == strings{"", ""});
+    CHECK(split_frames("", "|") == strings{""});
+    CHECK(split_frames("no separator", "|") == strings{"no separator"});
+    CHECK(split_frames("key :: value :: x", " :: ") == strings{"key", "value", "x"});
+    CHECK(split_frames("a|b", "") == strings{"a|b"}); // no -s: one frame
+}
