@@ -145,6 +145,12 @@ json_writer_t& json_writer_t::value(bool flag) {
     return *this;
 }
 
+json_writer_t& json_writer_t::raw(std::string_view json) {
+    separate();
+    out_ += json;
+    return *this;
+}
+
 json_writer_t& json_writer_t::null() {
     separate();
     out_ += "null";

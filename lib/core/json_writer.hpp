@@ -23,6 +23,8 @@ public:
     json_writer_t& value(double number);
     json_writer_t& value(bool flag);
     json_writer_t& null();
+    // Writes already-serialised JSON (an object from another writer) as the next value.
+    json_writer_t& raw(std::string_view json);
 
     const std::string& str() const { return out_; }
 

@@ -1,0 +1,97 @@
+// zd-broker — a Majordomo (MDP/0.1 and MDP/0.2) workload broker with MMI.
+//
+// Clients send requests for named services; workers register for a service and get the
+// requests one at a time, least recently used worker first. A request held by a worker
+// that dies goes back to the front of the queue (workers are idempotent by the spec), up to
+// --max-retries times. Queues, request age and the number of services are bounded; see
+// docs/BROKER.md for every limit and what happens at it.
+#include "core/device_cli.hpp"
+#include "core/log.hpp"
+#include "core/stop_signal.hpp"
+#include "mdp/broker_server.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"zd-broker: a Majordomo (MDP/0.1 + 0.2) service broker with MMI discovery, "
+                 "heartbeats and no lost requests.",
+                 "zd-broker"};
+    app.footer("Example:\n"
+               "  zd-broker -e @tcp://*:5555 --control @ipc:///tmp/broker.ctl\n"
+               "  zd-worker -b tcp://127.0.0.1:5555 --echo echo &\n"
+               "  zd-call -b tcp://127.0.0.1:5555 echo hello\n"
+               "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
+               "Clients and workers may share an endpoint or use separate ones.\n"
+               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
+    std::string endpoints, control;
+    zd::common_options_t common;
+    zd::mdp::broker_config_t config;
+    long long heartbeat_ms = config.heartbeat_interval.count();
+    long long request_timeout_ms = config.request_timeout.count();
+    long long service_ttl_ms = config.service_ttl.count();
+    app.add_option("-e,--endpoint", endpoints,
+                   "Endpoints for clients and workers, e.g. @tcp://*:5555 (bare = bind)")
+        ->required()
+        ->check(zd::endpoint_list_validator());
+    app.add_option("--control", control, "Control endpoints (see zd-ctl)")
+        ->check(zd::endpoint_list_validator());
+    const char* group = "Broker";
+    app.add_option("--heartbeat-interval", heartbeat_ms,
+                   "Milliseconds between heartbeats to workers")
+        ->check(CLI::Range(1LL, 3600000LL))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--heartbeat-liveness", config.heartbeat_liveness,
+                   "Missed heartbeat intervals after which a worker (idle or busy) is dead")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--request-timeout", request_timeout_ms,
+                   "Milliseconds a request may wait in a queue before it expires")
+        ->check(CLI::Range(1LL, 86400000LL))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--max-retries", config.max_retries,
+                   "Times a request is re-dispatched after its worker died, then dropped")
+        ->check(CLI::Range(0, 1000))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--max-queue", config.max_queue,
+                   "Requests queued per service; more are refused (dropped and counted)")
+        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--max-services", config.max_services,
+                   "Distinct services; requests for more are refused")
+        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--service-ttl", service_ttl_ms,
+                   "Milliseconds after which a service with no workers and no requests is "
+                   "forgotten")
+        ->check(CLI::Range(1LL, 86400000LL))
+        ->capture_default_str()
+        ->group(group);
+    zd::add_common_options(app, common);
+
+    return zd::run_main(app, argc, argv, [&] {
+        zd::log::configure("zd-broker", common.quiet         ? zd::log::level::error
+                                        : common.verbose > 0 ? zd::log::level::debug
+                                                             : zd::log::level::info);
+        config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+        config.request_timeout = std::chrono::milliseconds(request_timeout_ms);
+        config.service_ttl = std::chrono::milliseconds(service_ttl_ms);
+        const auto parsed = zd::parse_endpoints(endpoints, zd::attach_mode::bind);
+        const auto control_parsed = control.empty()
+                                        ? zd::endpoint_list_t{}
+                                        : zd::parse_endpoints(control, zd::attach_mode::bind);
+
+        zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
+        zmq::context_t context(common.io_threads);
+        zd::mdp::broker_server_t server(context, parsed, control_parsed, common.socket, config);
+        zd::log::info("ready endpoint=" + zd::to_string(server.endpoints()) +
+                      (control.empty() ? std::string()
+                                       : " control=" + zd::to_string(server.control_endpoints())));
+        const bool terminated = server.run(stop);
+        zd::log::info(terminated ? "stopping on TERMINATE" : "stopping on signal");
+        return int(zd::exit_ok);
+    });
+}

@@ -1,0 +1,181 @@
+// The Majordomo broker's logic, without sockets: messages and timer ticks go in, frames go
+// out through an outbox. The zd-broker device feeds it from a ROUTER socket; unit tests feed
+// it directly with a fake clock.
+//
+// What it does beyond the reference broker (see docs/BROKER.md):
+// - remembers which request each worker holds; when that worker dies, disconnects or expires,
+//   the request goes back to the front of its service's queue (up to max_retries times);
+// - bounds everything: requests per service queue, request age, number of services; forgets
+//   services with no workers and no requests after service_ttl; drops the queued requests of
+//   clients whose connection closed; counts replies to clients that are gone;
+// - dispatches in O(1): hash maps and intrusive lists, request bodies kept as zmq messages
+//   and sent as zero-copy references.
+// Not thread-safe: one thread owns a broker.
+#pragma once
+
+#include "mdp/codec.hpp"
+#include "mdp/intrusive_list.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+#include <zmq.hpp>
+
+namespace zd::mdp {
+
+using clock_t_ = std::chrono::steady_clock;
+using time_point_t = clock_t_::time_point;
+using milliseconds_t = std::chrono::milliseconds;
+
+struct broker_config_t {
+    milliseconds_t heartbeat_interval{2500}; // HEARTBEAT to workers this often when quiet
+    int heartbeat_liveness = 3;              // a worker silent this many intervals is dead
+    milliseconds_t request_timeout{60000};   // a queued request older than this expires
+    int max_retries = 3;                     // times a request is re-dispatched after its
+                                             // worker died; then it fails (dropped, counted)
+    std::size_t max_queue = 10000;           // queued requests per service; more are refused
+    std::size_t max_services = 10000;        // distinct services; requests for more refused
+    milliseconds_t service_ttl{60000};       // forget a service idle this long (no workers,
+                                             // no requests)
+};
+
+// Where the broker's output goes. send() takes the frames (routing id first) and returns
+// false if the peer is gone or cannot take more (the frames are then dropped).
+class outbox_t {
+public:
+    virtual ~outbox_t() = default;
+    virtual bool send(std::vector<zmq::message_t>& frames) = 0;
+};
+
+// Identifies the connection a message arrived on, so that a closed connection can be told
+// apart from a newer one that reuses the same descriptor number.
+struct connection_t {
+    int fd = -1;
+    std::uint64_t inode = 0;
+    bool operator==(const connection_t&) const = default;
+};
+
+struct broker_counters_t {
+    std::uint64_t requests = 0;           // client requests received (incl. mmi)
+    std::uint64_t replies = 0;            // final replies delivered to clients
+    std::uint64_t partials = 0;           // partial replies delivered to 0.2 clients
+    std::uint64_t dropped_partials = 0;   // partials a 0.1 client cannot take
+    std::uint64_t unroutable_replies = 0; // replies to clients that are gone or full
+    std::uint64_t protocol_errors = 0;    // invalid messages dropped
+    std::uint64_t disconnects_sent = 0;   // DISCONNECTs for unexpected commands
+    std::uint64_t rejected = 0;           // refused: queue full or too many services
+    std::uint64_t expired = 0;            // queued past request_timeout
+    std::uint64_t retried = 0;            // re-dispatched after a worker died
+    std::uint64_t failed = 0;             // dropped after max_retries
+    std::uint64_t abandoned = 0;          // queued requests of clients that left
+    std::uint64_t workers_expired = 0;    // workers removed for missing heartbeats
+};
+
+struct service_stats_t {
+    std::string_view name;
+    std::size_t queued = 0;
+    std::size_t in_flight = 0;
+    std::size_t workers = 0;
+    std::size_t idle_workers = 0;
+    std::uint64_t served = 0;
+    std::uint64_t expired = 0;
+    std::uint64_t retried = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t rejected = 0;
+};
+
+class broker_t {
+public:
+    // Throws std::invalid_argument for a nonsensical configuration (zero interval, ...).
+    broker_t(const broker_config_t& config, outbox_t& outbox);
+    ~broker_t();
+    broker_t(const broker_t&) = delete;
+    broker_t& operator=(const broker_t&) = delete;
+
+    // One message from the ROUTER: frames[0] is the sender's routing id. Frames may be moved
+    // from. Never throws for any content.
+    void on_message(std::vector<zmq::message_t>& frames, connection_t from, time_point_t now);
+
+    // The connection closed (from the socket monitor): its workers are removed (their
+    // requests requeued) and its clients' queued requests dropped.
+    void on_connection_closed(connection_t connection, time_point_t now);
+
+    // Heartbeats, worker expiry, request expiry, forgetting idle services.
+    // Call at next_timer() or later.
+    void on_timer(time_point_t now);
+    time_point_t next_timer() const { return next_timer_; }
+
+    const broker_counters_t& counters() const { return counters_; }
+    std::size_t client_count() const { return clients_.size(); }
+    std::size_t worker_count() const { return workers_.size(); }
+    std::size_t service_count() const { return services_.size(); }
+    // Visits every service's statistics (in no particular order).
+    void for_each_service(const std::function<void(const service_stats_t&)>& visit) const;
+    // Statistics of one service, if it exists.
+    bool service_stats(std::string_view name, service_stats_t& stats) const;
+
+    // One JSON object with the broker's and every service's statistics.
+    std::string stats_json() const;
+
+private:
+    struct service_t;
+    struct worker_t;
+    struct client_t;
+    struct request_t;
+    struct peer_t;
+    struct string_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
+    template <typename T>
+    using by_name_t =
+        std::unordered_map<std::string, std::unique_ptr<T>, string_hash, std::equal_to<>>;
+
+    void handle_request(std::vector<zmq::message_t>& frames, const incoming_t& message,
+                        connection_t from, time_point_t now);
+    void handle_mmi(std::vector<zmq::message_t>& frames, const incoming_t& message);
+    void handle_worker(std::vector<zmq::message_t>& frames, const incoming_t& message,
+                       connection_t from, time_point_t now);
+    void handle_ready(std::string_view id, const std::vector<zmq::message_t>& frames,
+                      const incoming_t& message, connection_t from, time_point_t now);
+    void handle_reply(worker_t& worker, std::vector<zmq::message_t>& frames,
+                      const incoming_t& message, time_point_t now);
+
+    service_t* find_or_create_service(std::string_view name, time_point_t now);
+    client_t& find_or_create_client(std::string_view id, const incoming_t& message,
+                                    connection_t from);
+    void dispatch_pending(service_t& service, time_point_t now);
+    void dispatch(worker_t& worker, request_t& request, time_point_t now);
+    void remove_worker(worker_t& worker, time_point_t now);
+    void requeue_or_fail(request_t& request);
+    void finish(request_t& request); // unlinks and frees the request
+    void forget_client_if_done(client_t& client);
+    void send_to_worker_command(std::string_view id, version protocol, bool leading_empty,
+                                std::uint8_t command);
+    void disconnect_worker(std::string_view id, const incoming_t& message, time_point_t now);
+    bool send_to_client(std::string_view id, version protocol, bool leading_empty,
+                        std::uint8_t v02_command, std::string_view service,
+                        std::vector<zmq::message_t>& body, std::size_t first_body);
+    void track_connection(peer_t& peer, connection_t connection);
+    void untrack_connection(peer_t& peer);
+
+    broker_config_t config_;
+    outbox_t& outbox_;
+    broker_counters_t counters_;
+    by_name_t<service_t> services_;
+    by_name_t<worker_t> workers_;
+    by_name_t<client_t> clients_;
+    struct connection_peers_t;
+    std::unordered_map<int, std::unique_ptr<connection_peers_t>> peers_by_fd_;
+    std::vector<zmq::message_t> out_; // reused for every outgoing message
+    time_point_t next_timer_{};
+};
+
+} // namespace zd::mdp

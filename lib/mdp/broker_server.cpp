@@ -1,0 +1,226 @@
+#include "mdp/broker_server.hpp"
+
+#include "core/json_writer.hpp"
+#include "core/stop_signal.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace zd::mdp {
+
+namespace {
+using steady = std::chrono::steady_clock;
+
+// ZMQ_SRCFD is deprecated in libzmq 4.3 but is the only way to learn which connection a
+// ROUTER message came from without draft APIs (ZMQ_ROUTER_NOTIFY is draft-only there).
+constexpr int source_fd_property = 2;
+
+std::uint64_t inode_of(int fd) {
+    struct stat info;
+    return fstat(fd, &info) == 0 ? std::uint64_t(info.st_ino) : 0;
+}
+
+std::string unique_monitor_address() {
+    static std::atomic<int> counter{0};
+    return "inproc://zd-broker-monitor-" + std::to_string(getpid()) + "-" +
+           std::to_string(counter++);
+}
+} // namespace
+
+// Sends through the ROUTER without ever blocking. ROUTER_MANDATORY turns "peer gone" and
+// "peer full" into errors, so the broker can count undeliverable replies.
+class broker_server_t::router_outbox_t : public outbox_t {
+public:
+    explicit router_outbox_t(zmq::socket_t& router) : router_(router) {}
+    bool send(std::vector<zmq::message_t>& frames) override {
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            const int flags = ZMQ_DONTWAIT | (i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
+            if (zmq_msg_send(frames[i].handle(), router_.handle(), flags) < 0) return false;
+        }
+        ++messages_out;
+        return true;
+    }
+    std::uint64_t messages_out = 0;
+
+private:
+    zmq::socket_t& router_;
+};
+
+broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t& endpoints,
+                                 const endpoint_list_t& control, const socket_options_t& options,
+                                 const broker_config_t& config)
+    : router_(context, zmq::socket_type::router), monitor_(context, zmq::socket_type::pair) {
+    options.apply_to(router_);
+    router_.set(zmq::sockopt::router_mandatory, 1);
+    const std::string monitor_address = unique_monitor_address();
+    if (zmq_socket_monitor(router_.handle(), monitor_address.c_str(),
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0)
+        throw zmq::error_t();
+    monitor_.set(zmq::sockopt::linger, 0);
+    monitor_.connect(monitor_address);
+    outbox_ = std::make_unique<router_outbox_t>(router_);
+    broker_ = std::make_unique<broker_t>(config, *outbox_);
+    endpoints_ = attach(router_, endpoints);
+    if (!control.empty()) control_.emplace(context, control, options);
+}
+
+broker_server_t::~broker_server_t() {
+    // Stop the monitor before its socket closes, so libzmq drops the inproc pair cleanly.
+    zmq_socket_monitor(router_.handle(), nullptr, 0);
+}
+
+const endpoint_list_t& broker_server_t::control_endpoints() const {
+    static const endpoint_list_t none;
+    return control_ ? control_->endpoints() : none;
+}
+
+connection_t broker_server_t::connection_of(int fd) {
+    if (fd < 0) return {};
+    auto found = inode_of_fd_.find(fd);
+    if (found == inode_of_fd_.end()) found = inode_of_fd_.emplace(fd, inode_of(fd)).first;
+    return connection_t{fd, found->second};
+}
+
+void broker_server_t::drain_monitor(steady::time_point now) {
+    while (true) {
+        zmq::message_t event, address;
+        if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+        if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
+        if (event.size() < 6) continue;
+        std::uint16_t id;
+        std::uint32_t value;
+        std::memcpy(&id, event.data(), 2);
+        std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
+        const int fd = int(value);
+        if (id == ZMQ_EVENT_DISCONNECTED) {
+            auto found = inode_of_fd_.find(fd);
+            if (found == inode_of_fd_.end()) continue;
+            const connection_t closed{fd, found->second};
+            inode_of_fd_.erase(found);
+            broker_->on_connection_closed(closed, now);
+        } else { // accepted or connected: a new connection on this descriptor
+            inode_of_fd_[fd] = inode_of(fd);
+        }
+    }
+}
+
+void broker_server_t::receive_burst() {
+    for (int burst = 0; burst < 1000; ++burst) {
+        frames_.clear();
+        while (true) {
+            frames_.emplace_back();
+            if (zmq_msg_recv(frames_.back().handle(), router_.handle(), ZMQ_DONTWAIT) < 0) {
+                frames_.pop_back();
+                if (frames_.empty()) return; // nothing waiting (EAGAIN)
+                continue;                    // cannot happen mid-message; retry the frame
+            }
+            bytes_in_ += frames_.back().size();
+            if (!frames_.back().more()) break;
+        }
+        ++messages_in_;
+        const int fd = zmq_msg_get(frames_.back().handle(), source_fd_property);
+        // Events written before this message are visible now: apply them first, so a
+        // descriptor reused by a new connection is not mistaken for the old one.
+        const auto now = steady::now();
+        drain_monitor(now);
+        broker_->on_message(frames_, connection_of(fd), now);
+    }
+}
+
+control_reply_t broker_server_t::answer(control_command command, std::string_view text) {
+    control_reply_t reply;
+    switch (command) {
+    case control_command::pause:
+        paused_ = true;
+        break;
+    case control_command::resume:
+        paused_ = false;
+        break;
+    case control_command::terminate:
+        terminate_ = true;
+        break;
+    case control_command::statistics: {
+        // The steerable-proxy shape, with the ROUTER as the only socket: in, in bytes, out, 0.
+        const std::uint64_t values[8] = {
+            messages_in_, bytes_in_, outbox_->messages_out, 0, 0, 0, 0, 0};
+        for (std::uint64_t value : values)
+            reply.emplace_back(&value, sizeof value);
+        break;
+    }
+    case control_command::stats:
+        reply.emplace_back(stats_json());
+        break;
+    case control_command::unknown:
+        reply.emplace_back("ERROR unknown command '" + std::string(text) +
+                           "' (expected PAUSE, RESUME, TERMINATE, STATISTICS or STATS)");
+        break;
+    }
+    return reply;
+}
+
+std::string broker_server_t::stats_json() const {
+    json_writer_t json;
+    json.begin_object()
+        .key("device")
+        .value("zd-broker")
+        .key("version")
+        .value(ZD_VERSION)
+        .key("pid")
+        .value(std::int64_t(getpid()))
+        .key("uptime_ms")
+        .value(std::uint64_t(
+            std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started_)
+                .count()))
+        .key("state")
+        .value(paused_ ? "paused" : "running")
+        .key("endpoints")
+        .begin_array();
+    for (const auto& endpoint : endpoints_)
+        json.value(endpoint.to_string());
+    json.end_array();
+    json.key("messages_in").value(messages_in_).key("bytes_in").value(bytes_in_);
+    json.key("messages_out").value(outbox_->messages_out);
+    json.key("broker").raw(broker_->stats_json());
+    json.end_object();
+    return json.str();
+}
+
+bool broker_server_t::run(stop_signal_t& stop) {
+    started_ = steady::now();
+    while (!terminate_) {
+        zmq_pollitem_t items[4] = {};
+        items[0].socket = router_.handle();
+        items[0].events = paused_ ? 0 : ZMQ_POLLIN;
+        items[1].socket = monitor_.handle();
+        items[1].events = ZMQ_POLLIN;
+        items[2].fd = stop.fd();
+        items[2].events = ZMQ_POLLIN;
+        int count = 3;
+        if (control_) {
+            items[3].socket = control_->socket().handle();
+            items[3].events = ZMQ_POLLIN;
+            count = 4;
+        }
+        const auto until_timer = std::chrono::duration_cast<std::chrono::milliseconds>(
+            broker_->next_timer() - steady::now());
+        const long timeout = std::max<long>(0, long(until_timer.count()) + 1);
+        if (zmq_poll(items, count, timeout) < 0) {
+            if (errno == EINTR) continue;
+            throw zmq::error_t();
+        }
+        if (items[2].revents && stop.received()) return false;
+        if (control_ && items[3].revents)
+            control_->serve_pending([this](control_command command, std::string_view text) {
+                return answer(command, text);
+            });
+        if (items[1].revents) drain_monitor(steady::now());
+        if (items[0].revents) receive_burst();
+        const auto now = steady::now();
+        if (now >= broker_->next_timer()) broker_->on_timer(now);
+    }
+    return true;
+}
+
+} // namespace zd::mdp

@@ -1,0 +1,68 @@
+// zd-broker's socket side: one ROUTER for clients and workers (any number of endpoints),
+// a socket monitor that reports closed connections, the control endpoint, and the loop that
+// feeds broker_t (lib/mdp/broker.hpp) and runs its timers.
+//
+// Closed connections: every received frame carries the descriptor it came in on (ZMQ_SRCFD)
+// and the monitor reports when a descriptor closes. The socket's inode tells a closed
+// connection from a newer one that reuses the descriptor number. This lets the broker requeue
+// a dead worker's request at once, and drop the queued requests of a client that left,
+// without waiting for heartbeats or expiry.
+#pragma once
+
+#include "core/control.hpp"
+#include "core/endpoints.hpp"
+#include "core/socket_options.hpp"
+#include "mdp/broker.hpp"
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <zmq.hpp>
+
+namespace zd {
+class stop_signal_t;
+}
+
+namespace zd::mdp {
+
+class broker_server_t {
+public:
+    // Creates and attaches the sockets. Throws on set-up errors (bad endpoint, address in use).
+    broker_server_t(zmq::context_t& context, const endpoint_list_t& endpoints,
+                    const endpoint_list_t& control, const socket_options_t& options,
+                    const broker_config_t& config);
+    ~broker_server_t();
+
+    // The endpoints as attached (wildcard ports resolved).
+    const endpoint_list_t& endpoints() const { return endpoints_; }
+    const endpoint_list_t& control_endpoints() const;
+
+    // Serves until a stop signal or TERMINATE. Returns true if stopped by TERMINATE.
+    bool run(stop_signal_t& stop);
+
+    const broker_t& broker() const { return *broker_; }
+
+private:
+    class router_outbox_t;
+
+    void drain_monitor(std::chrono::steady_clock::time_point now);
+    connection_t connection_of(int fd);
+    void receive_burst();
+    control_reply_t answer(control_command command, std::string_view text);
+    std::string stats_json() const;
+
+    zmq::socket_t router_;
+    zmq::socket_t monitor_;
+    std::unique_ptr<router_outbox_t> outbox_;
+    std::unique_ptr<broker_t> broker_;
+    std::optional<control_server_t> control_;
+    endpoint_list_t endpoints_;
+    std::unordered_map<int, std::uint64_t> inode_of_fd_; // open connections
+    std::vector<zmq::message_t> frames_;                 // reused for every message
+    bool paused_ = false;
+    bool terminate_ = false;
+    std::chrono::steady_clock::time_point started_;
+    std::uint64_t messages_in_ = 0, bytes_in_ = 0;
+};
+
+} // namespace zd::mdp
