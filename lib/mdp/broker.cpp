@@ -438,46 +438,56 @@ void broker_t::untrack_connection(peer_t& peer) {
 void broker_t::on_connection_closed(connection_t connection, time_point_t now) {
     auto found = peers_by_fd_.find(connection.fd);
     if (found == peers_by_fd_.end()) return;
-    // Collect first: removing peers edits the list (and may erase the map entry).
-    std::vector<peer_t*> closed;
+    // Collect ids first, then look each up again: removing one peer can remove others (a
+    // failed request forgets its client, a failed dispatch removes another worker).
+    std::vector<std::string> client_ids, worker_ids;
     auto& peers = found->second->peers;
     for (peer_t* peer = peers.front(); peer; peer = peers.next(peer))
-        if (peer->connection == connection) closed.push_back(peer);
-    for (peer_t* peer : closed) {
-        if (peer->is_worker) {
-            remove_worker(static_cast<worker_t&>(*peer), now);
-            continue;
-        }
-        auto& client = static_cast<client_t&>(*peer);
-        // Queued requests are dropped; those in flight finish (their reply is then counted
-        // as unroutable), so the worker is not disturbed.
-        std::vector<request_t*> queued;
-        for (request_t* request = client.requests.front(); request;
-             request = client.requests.next(request))
-            if (!request->worker) queued.push_back(request);
-        untrack_connection(client);
-        for (request_t* request : queued) {
-            ++counters_.abandoned;
-            finish(*request); // may forget the client
-        }
+        if (peer->connection == connection)
+            (peer->is_worker ? worker_ids : client_ids).push_back(peer->id);
+    for (const std::string& id : client_ids) {
+        auto client = clients_.find(id);
+        if (client == clients_.end() || !(client->second->connection == connection)) continue;
+        abandon_queued_requests(*client->second);
+    }
+    for (const std::string& id : worker_ids) {
+        auto worker = workers_.find(id);
+        if (worker == workers_.end() || !(worker->second->connection == connection)) continue;
+        remove_worker(*worker->second, now);
+    }
+}
+
+void broker_t::abandon_queued_requests(client_t& client) {
+    // Queued requests are dropped; those in flight finish (their reply is then counted as
+    // unroutable), so the worker is not disturbed.
+    std::vector<request_t*> queued;
+    for (request_t* request = client.requests.front(); request;
+         request = client.requests.next(request))
+        if (!request->worker) queued.push_back(request);
+    untrack_connection(client);
+    for (request_t* request : queued) {
+        ++counters_.abandoned;
+        finish(*request); // the last one forgets the client
     }
 }
 
 void broker_t::on_timer(time_point_t now) {
     // Workers: expire the silent, heartbeat the quiet.
-    std::vector<worker_t*> expired;
+    std::vector<std::string> expired; // ids: removing one worker can remove another
     for (auto& [id, worker] : workers_) {
         if (now >= worker->expires_at) {
-            expired.push_back(worker.get());
+            expired.push_back(id);
         } else if (now >= worker->heartbeat_due) {
             send_to_worker_command(worker->id, worker->protocol, worker->leading_empty,
                                    worker_heartbeat_byte(worker->protocol));
             worker->heartbeat_due = now + config_.heartbeat_interval;
         }
     }
-    for (worker_t* worker : expired) {
+    for (const std::string& id : expired) {
+        auto worker = workers_.find(id);
+        if (worker == workers_.end()) continue;
         ++counters_.workers_expired;
-        remove_worker(*worker, now);
+        remove_worker(*worker->second, now);
     }
     // Requests: the front of each queue is the oldest.
     std::vector<std::string_view> forgotten;

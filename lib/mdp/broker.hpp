@@ -157,6 +157,7 @@ private:
     void requeue_or_fail(request_t& request);
     void finish(request_t& request); // unlinks and frees the request
     void forget_client_if_done(client_t& client);
+    void abandon_queued_requests(client_t& client);
     void send_to_worker_command(std::string_view id, version protocol, bool leading_empty,
                                 std::uint8_t command);
     void disconnect_worker(std::string_view id, const incoming_t& message, time_point_t now);
