@@ -1,0 +1,98 @@
+#include "bench_plan.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace zd::bench {
+
+std::string_view name_of(pattern_t pattern) {
+    switch (pattern) {
+    case pattern_t::streamer:
+        return "streamer";
+    case pattern_t::forwarder:
+        return "forwarder";
+    case pattern_t::queue:
+        return "queue";
+    case pattern_t::latency:
+        return "latency";
+    }
+    return "?";
+}
+
+std::string_view name_of(path_t path) {
+    switch (path) {
+    case path_t::direct:
+        return "direct";
+    case path_t::zmq_proxy:
+        return "zmq_proxy";
+    case path_t::zd:
+        return "zd";
+    }
+    return "?";
+}
+
+std::string_view name_of(transport_t transport) {
+    return transport == transport_t::tcp ? "tcp" : "ipc";
+}
+
+pattern_t parse_pattern(std::string_view text) {
+    for (auto pattern :
+         {pattern_t::streamer, pattern_t::forwarder, pattern_t::queue, pattern_t::latency})
+        if (text == name_of(pattern)) return pattern;
+    throw std::invalid_argument("unknown pattern '" + std::string(text) +
+                                "' (expected streamer, forwarder, queue or latency)");
+}
+
+path_t parse_path(std::string_view text) {
+    for (auto path : {path_t::direct, path_t::zmq_proxy, path_t::zd})
+        if (text == name_of(path)) return path;
+    throw std::invalid_argument("unknown path '" + std::string(text) +
+                                "' (expected direct, zmq_proxy or zd)");
+}
+
+transport_t parse_transport(std::string_view text) {
+    if (text == "tcp") return transport_t::tcp;
+    if (text == "ipc") return transport_t::ipc;
+    throw std::invalid_argument("unknown transport '" + std::string(text) +
+                                "' (expected tcp or ipc)");
+}
+
+std::size_t parse_size(std::string_view text) {
+    std::size_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    std::string_view suffix(end, text.data() + text.size() - end);
+    std::size_t unit = 0;
+    if (suffix.empty() || suffix == "B")
+        unit = 1;
+    else if (suffix == "K" || suffix == "k" || suffix == "KiB")
+        unit = 1024;
+    else if (suffix == "M" || suffix == "MiB")
+        unit = 1024 * 1024;
+    constexpr std::size_t largest = 256u * 1024 * 1024;
+    if (error != std::errc{} || unit == 0 || value == 0 || value > largest / unit)
+        throw std::invalid_argument("bad size '" + std::string(text) +
+                                    "' (expected bytes from 1 to 256 MiB, e.g. 16, 4K, 64KiB)");
+    return value * unit;
+}
+
+std::string size_label(std::size_t bytes) {
+    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
+        return std::to_string(bytes / (1024 * 1024)) + " MiB";
+    if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+    return std::to_string(bytes) + " B";
+}
+
+std::string_view zd_device_name(pattern_t pattern) {
+    switch (pattern) {
+    case pattern_t::streamer:
+        return "zd-streamer";
+    case pattern_t::forwarder:
+        return "zd-forwarder";
+    case pattern_t::queue:
+    case pattern_t::latency:
+        return "zd-queue";
+    }
+    return "?";
+}
+
+} // namespace zd::bench

@@ -1,0 +1,53 @@
+// What zd-bench measures: the patterns, paths, transports and sizes, their names on the
+// command line and in the table, and the settings one measurement runs with.
+// Kept apart from main.cpp so the roles, the measurement and the report share one vocabulary.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zd::bench {
+
+enum class pattern_t { streamer, forwarder, queue, latency };
+enum class path_t { direct, zmq_proxy, zd };
+enum class transport_t { tcp, ipc };
+
+// Names as typed on the command line and printed in the table.
+std::string_view name_of(pattern_t pattern);
+std::string_view name_of(path_t path);
+std::string_view name_of(transport_t transport);
+
+// Parse one name; throw std::invalid_argument naming the value and the choices.
+pattern_t parse_pattern(std::string_view text);
+path_t parse_path(std::string_view text);
+transport_t parse_transport(std::string_view text);
+
+// Parses a message size: bytes, or with a K/KiB/M/MiB suffix ("4K" = 4096).
+// Throws std::invalid_argument for anything else, or a size of 0 or above 256 MiB.
+std::size_t parse_size(std::string_view text);
+
+// "16 B", "4 KiB", "64 KiB".
+std::string size_label(std::size_t bytes);
+
+// The device executable that plays the pattern's device ("zd-streamer", ...).
+std::string_view zd_device_name(pattern_t pattern);
+
+// Settings every measurement of one run shares.
+struct run_settings_t {
+    std::chrono::duration<double> duration{1.0}; // timed window
+    std::chrono::duration<double> warmup{0.2};   // after the first message, before the window
+    std::uint64_t count = 10'000'000;            // the upstream peer sends at most this many
+    int in_flight = 100;                         // queue pattern: requests outstanding
+    std::filesystem::path self;                  // this executable, re-executed for the roles
+    std::filesystem::path devices_dir;           // where zd-queue & co. live
+    std::vector<std::string> device_wrapper;     // e.g. {"valgrind", "--tool=callgrind"}
+    std::filesystem::path temp_dir;              // ipc sockets go here
+    bool verbose = false;
+};
+
+} // namespace zd::bench

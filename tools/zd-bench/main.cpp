@@ -1,0 +1,321 @@
+// zd-bench — throughput and latency through the zd devices, beside baselines measured in
+// the same run: the same work done peer to peer (direct) and through libzmq's zmq_proxy.
+//
+// Every figure is a ratio to its baselines because these machines swing ±30% between runs.
+// Every process is separate: zd-bench re-executes itself for the sender, receiver, client,
+// worker and zmq_proxy roles (roles.hpp) and starts the real zd-queue, zd-forwarder and
+// zd-streamer executables. measurement.hpp times one cell; report.hpp prints the table.
+#include "bench_plan.hpp"
+#include "measurement.hpp"
+#include "report.hpp"
+#include "roles.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+#include <zmq.h>
+
+namespace fs = std::filesystem;
+using namespace zd::bench;
+
+namespace {
+
+struct command_line_t {
+    std::vector<std::string> patterns{"streamer", "forwarder", "queue", "latency"};
+    std::vector<std::string> sizes{"16", "256", "4K", "64K"};
+    std::vector<std::string> transports{"tcp", "ipc"};
+    std::vector<std::string> paths{"direct", "zmq_proxy", "zd"};
+    int repeat = 1;
+    double duration_s = 1.0;
+    double warmup_s = 0.2;
+    std::uint64_t count = 10'000'000;
+    int in_flight = 100;
+    bool quick = false;
+    std::string devices_dir;
+    std::string device_wrapper;
+    std::string markdown;
+    bool quiet = false;
+};
+
+// A temporary directory for ipc sockets, removed with everything in it at the end.
+class temp_dir_t {
+public:
+    temp_dir_t() {
+        std::string pattern = (fs::temp_directory_path() / "zd-bench.XXXXXX").string();
+        if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temp directory");
+        path_ = pattern;
+    }
+    ~temp_dir_t() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+bool executable(const fs::path& path) {
+    return access(path.c_str(), X_OK) == 0;
+}
+
+// Where the zd devices are: --devices-dir, else beside zd-bench (installed), else the build
+// tree's devices/ folder (zd-bench is build/tools/zd-bench/zd-bench), else PATH.
+fs::path find_devices_dir(const std::string& given, const fs::path& self,
+                          const std::vector<pattern_t>& patterns) {
+    auto has_all = [&](const fs::path& dir) {
+        for (pattern_t pattern : patterns)
+            if (!executable(dir / zd_device_name(pattern))) return false;
+        return true;
+    };
+    if (!given.empty()) {
+        if (!has_all(given))
+            throw CLI::ValidationError("--devices-dir", "'" + given +
+                                                            "' does not hold the zd device "
+                                                            "executables this run needs");
+        return given;
+    }
+    const fs::path here = self.parent_path();
+    std::vector<fs::path> candidates = {here, here / ".." / ".." / "devices",
+                                        here / ".." / "devices"};
+    if (const char* path = std::getenv("PATH")) {
+        std::istringstream dirs(path);
+        for (std::string dir; std::getline(dirs, dir, ':');)
+            if (!dir.empty()) candidates.emplace_back(dir);
+    }
+    for (const auto& dir : candidates)
+        if (has_all(dir)) return fs::weakly_canonical(dir);
+    throw std::runtime_error("cannot find the zd devices (zd-queue, zd-forwarder, zd-streamer) "
+                             "beside zd-bench, in its build tree or on PATH; give --devices-dir");
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+    std::istringstream in(text);
+    std::vector<std::string> words;
+    for (std::string word; in >> word;)
+        words.push_back(word);
+    return words;
+}
+
+std::string progress_line(const measurement_spec_t& spec, int run, int runs,
+                          const measurement_t& result) {
+    char text[256];
+    if (spec.pattern == pattern_t::latency)
+        std::snprintf(text, sizeof text, "p50 %.1f µs, p99 %.1f µs", result.p50_us, result.p99_us);
+    else
+        std::snprintf(text, sizeof text, "%.0f %s", result.rate,
+                      spec.pattern == pattern_t::queue ? "rt/s" : "msg/s");
+    std::string line = std::string(name_of(spec.pattern)) + " " +
+                       std::string(name_of(spec.transport)) + " " + size_label(spec.size) + " " +
+                       std::string(name_of(spec.path)) + " [" + std::to_string(run) + "/" +
+                       std::to_string(runs) + "]: " + text;
+    if (result.cpu_us_per_message) {
+        std::snprintf(text, sizeof text, ", device CPU %.2f µs/msg", *result.cpu_us_per_message);
+        line += text;
+    }
+    std::snprintf(text, sizeof text, " (%llu in %.3f s)",
+                  static_cast<unsigned long long>(result.messages), result.seconds);
+    return line + text;
+}
+
+std::string settings_line(const run_settings_t& settings, int repeat) {
+    int major = 0, minor = 0, patch = 0;
+    zmq_version(&major, &minor, &patch);
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "Median of %d run%s; each times a %.1f s window (or %llu messages) after "
+                  "%.2f s of warm-up; every process separate; libzmq %d.%d.%d.",
+                  repeat, repeat == 1 ? "" : "s", settings.duration.count(),
+                  static_cast<unsigned long long>(settings.count), settings.warmup.count(), major,
+                  minor, patch);
+    return text;
+}
+
+int run_benchmark(CLI::App& app, const command_line_t& options) {
+    std::vector<pattern_t> patterns;
+    std::vector<std::size_t> sizes;
+    std::vector<transport_t> transports;
+    std::vector<path_t> paths;
+    try {
+        for (const auto& text : options.patterns)
+            patterns.push_back(parse_pattern(text));
+        for (const auto& text : options.sizes)
+            sizes.push_back(parse_size(text));
+        for (const auto& text : options.transports)
+            transports.push_back(parse_transport(text));
+        for (const auto& text : options.paths)
+            paths.push_back(parse_path(text));
+    } catch (const std::invalid_argument& error) {
+        std::cerr << "zd-bench: " << error.what() << "\nRun with --help for more information.\n";
+        return 2;
+    }
+    const bool explicit_sizes = app.get_option("--sizes")->count() > 0;
+    const bool explicit_transports = app.get_option("--transports")->count() > 0;
+
+    run_settings_t settings;
+    settings.duration = std::chrono::duration<double>(options.duration_s);
+    settings.warmup = std::chrono::duration<double>(options.warmup_s);
+    settings.count = options.count;
+    settings.in_flight = options.in_flight;
+    int repeat = options.repeat;
+    if (options.quick) {
+        // A smoke run: every pattern and path once, briefly, at the smallest size over tcp.
+        if (app.get_option("--duration")->count() == 0)
+            settings.duration = std::chrono::duration<double>(0.2);
+        if (app.get_option("--warmup")->count() == 0)
+            settings.warmup = std::chrono::duration<double>(0.05);
+        if (app.get_option("--repeat")->count() == 0) repeat = 1;
+        if (!explicit_sizes) sizes = {16};
+        if (!explicit_transports) transports = {transport_t::tcp};
+    }
+    settings.device_wrapper = split_words(options.device_wrapper);
+    settings.self = fs::read_symlink("/proc/self/exe");
+    bool needs_zd = false;
+    for (path_t path : paths)
+        needs_zd |= path == path_t::zd;
+    try {
+        if (needs_zd)
+            settings.devices_dir = find_devices_dir(options.devices_dir, settings.self, patterns);
+    } catch (const CLI::ValidationError& error) {
+        std::cerr << "zd-bench: " << error.what() << "\n";
+        return 2;
+    }
+    temp_dir_t temp_dir;
+    settings.temp_dir = temp_dir.path();
+    install_interrupt_handler();
+
+    report_t report;
+    int failures = 0;
+    for (pattern_t pattern : patterns)
+        for (transport_t transport : transports)
+            for (std::size_t size : sizes)
+                // Paths take turns within each repeat, so a slow spell of the machine
+                // touches every path of the row alike.
+                for (int run = 1; run <= repeat; ++run)
+                    for (path_t path : paths) {
+                        const measurement_spec_t spec{pattern, transport, size, path};
+                        try {
+                            const measurement_t result = measure(spec, settings);
+                            report.add(spec, result);
+                            if (!options.quiet)
+                                std::cerr
+                                    << "zd-bench: " << progress_line(spec, run, repeat, result)
+                                    << std::endl;
+                        } catch (const interrupted_error&) {
+                            std::cerr << "zd-bench: interrupted\n";
+                            return 1;
+                        } catch (const std::exception& error) {
+                            ++failures;
+                            report.add_failure(spec);
+                            std::cerr << "zd-bench: " << name_of(pattern) << " "
+                                      << name_of(transport) << " " << size_label(size) << " "
+                                      << name_of(path) << " failed: " << error.what() << std::endl;
+                        }
+                    }
+
+    const std::string text =
+        settings_line(settings, repeat) + "\n\n" + report.table() + "\nGoals:\n\n" + report.goals();
+    std::cout << text << std::flush;
+    if (!options.markdown.empty()) {
+        std::ofstream file(options.markdown);
+        file << text;
+        if (!file) {
+            std::cerr << "zd-bench: cannot write " << options.markdown << "\n";
+            return 1;
+        }
+    }
+    if (failures) {
+        std::cerr << "zd-bench: " << failures << " measurement" << (failures == 1 ? "" : "s")
+                  << " failed\n";
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "--role") return run_role_main(argc, argv);
+
+    CLI::App app{"zd-bench: throughput and latency through the zd devices, each beside the same "
+                 "work done directly and through libzmq's zmq_proxy in the same run.",
+                 "zd-bench"};
+    app.footer(
+        "Patterns:\n"
+        "  streamer   PUSH -> [PULL|PUSH] -> PULL, messages/s\n"
+        "  forwarder  PUB -> [XSUB|XPUB] -> SUB, messages/s delivered\n"
+        "  queue      DEALER, --in-flight requests outstanding -> [ROUTER|DEALER] -> REP, round "
+        "trips/s\n"
+        "  latency    REQ, one request outstanding -> [ROUTER|DEALER] -> REP, p50/p99 µs\n"
+        "Paths: direct (peer to peer), zmq_proxy (libzmq's zmq_proxy in its own process), zd (the "
+        "zd device).\n"
+        "CPU µs/msg is the device process's user+system time in the window per counted message.\n"
+        "\n"
+        "Examples:\n"
+        "  zd-bench --quick                          # smoke run, a few seconds\n"
+        "  zd-bench -p streamer -s 16,4K -t tcp      # one pattern, two sizes\n"
+        "  zd-bench --repeat 3 --markdown bench.md   # everything, medians of three\n"
+        "  zd-bench -p streamer -s 16 -t tcp --paths zmq_proxy,zd --count 200000 --warmup 0 \\\n"
+        "      --duration 120 --device-wrapper 'valgrind --tool=callgrind'   # instructions/msg\n"
+        "\n"
+        "Exit codes: 0 ok, 1 a measurement failed, 2 usage error.");
+    command_line_t options;
+    app.add_option("-p,--patterns,--pattern", options.patterns,
+                   "Patterns: streamer, forwarder, queue, latency (comma-separated)")
+        ->delimiter(',')
+        ->capture_default_str();
+    app.add_option("-s,--sizes,--size", options.sizes,
+                   "Message sizes in bytes, K/KiB suffix allowed")
+        ->delimiter(',')
+        ->capture_default_str();
+    app.add_option("-t,--transports,--transport", options.transports, "Transports: tcp, ipc")
+        ->delimiter(',')
+        ->capture_default_str();
+    app.add_option("--paths,--path", options.paths, "Paths: direct, zmq_proxy, zd")
+        ->delimiter(',')
+        ->capture_default_str();
+    app.add_option("-r,--repeat", options.repeat, "Runs per cell; the table shows the median")
+        ->check(CLI::Range(1, 100))
+        ->capture_default_str();
+    app.add_option("-d,--duration", options.duration_s, "Seconds in each timed window")
+        ->check(CLI::Range(0.01, 3600.0))
+        ->capture_default_str();
+    app.add_option("--warmup", options.warmup_s,
+                   "Seconds of traffic after the first message, before the window")
+        ->check(CLI::Range(0.0, 600.0))
+        ->capture_default_str();
+    app.add_option("-n,--count", options.count,
+                   "The sender stops after this many messages (round trips); the window "
+                   "closes when they have arrived, if before --duration")
+        ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 62))
+        ->capture_default_str();
+    app.add_option("--in-flight", options.in_flight, "Queue pattern: requests outstanding")
+        ->check(CLI::Range(1, 900))
+        ->capture_default_str();
+    app.add_flag("--quick", options.quick,
+                 "Smoke run: 0.2 s windows, once, 16 B over tcp unless --sizes/--transports say "
+                 "otherwise");
+    app.add_option("--devices-dir", options.devices_dir,
+                   "Folder with zd-queue, zd-forwarder, zd-streamer (default: beside zd-bench, "
+                   "its build tree, PATH)");
+    app.add_option("--device-wrapper", options.device_wrapper,
+                   "Run each device under this command, e.g. 'valgrind --tool=callgrind'");
+    app.add_option("--markdown", options.markdown, "Also write the table to this file");
+    app.add_flag("-q,--quiet", options.quiet, "No progress lines on stderr");
+    app.set_version_flag("--version", std::string(ZD_VERSION));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return app.exit(error) == 0 ? 0 : 2;
+    }
+    try {
+        return run_benchmark(app, options);
+    } catch (const std::exception& error) {
+        std::cerr << "zd-bench: error: " << error.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,50 @@
+// One measurement: one pattern over one transport at one size through one path.
+//
+// Starts the device (zd or zmq_proxy, or none for direct), then the downstream peer, then
+// the upstream peer, each its own process. It waits for the first message to arrive (for
+// the forwarder that also proves the subscription has travelled), lets the stream warm up,
+// then opens the timed window: count, clock and the device's CPU time are read together at
+// both ends. The window closes after the duration or the count, whichever comes first; the
+// peers are stopped only after it closed, so no message is lost to a closing socket.
+#pragma once
+
+#include "bench_plan.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+
+namespace zd::bench {
+
+struct measurement_spec_t {
+    pattern_t pattern;
+    transport_t transport;
+    std::size_t size;
+    path_t path;
+};
+
+struct measurement_t {
+    double rate = 0;                          // messages or round trips per second
+    double p50_us = 0;                        // latency pattern: round-trip percentiles
+    double p99_us = 0;                        //
+    std::optional<double> cpu_us_per_message; // the device's CPU per counted message
+    std::uint64_t messages = 0;               // counted in the window
+    double seconds = 0;                       // the window's length
+};
+
+// The user pressed Ctrl-C (or sent SIGTERM) while a measurement ran.
+class interrupted_error : public std::runtime_error {
+public:
+    interrupted_error() : std::runtime_error("interrupted") {}
+};
+
+// Makes SIGINT and SIGTERM end the run cleanly: the measurement under way throws
+// interrupted_error, and every child is stopped and reaped on the way out.
+void install_interrupt_handler();
+
+// Runs one measurement. Throws std::runtime_error naming the path and what went wrong (a
+// device that did not start, no message within 10 s, a peer that died, ...), or
+// interrupted_error.
+measurement_t measure(const measurement_spec_t& spec, const run_settings_t& settings);
+
+} // namespace zd::bench

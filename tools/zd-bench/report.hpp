@@ -1,0 +1,44 @@
+// The results table: every measurement of a run, folded into medians per row, printed as
+// Markdown with each device's figure beside the direct and zmq_proxy baselines of the same
+// run, as ratios, followed by a reading against the project's goals.
+#pragma once
+
+#include "bench_plan.hpp"
+#include "measurement.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace zd::bench {
+
+class report_t {
+public:
+    // Records one measurement (several per row and path when repeated).
+    void add(const measurement_spec_t& spec, const measurement_t& result);
+    // Records a measurement that failed: its cell reads "failed".
+    void add_failure(const measurement_spec_t& spec);
+
+    // The table, one line per row (two for latency: p50 and p99), Markdown.
+    std::string table() const;
+
+    // The goals, each with "met" or the rows that miss it:
+    //  - every zd device at least as fast as zmq_proxy (latency: p50 no higher),
+    //  - zd-streamer at least half as fast as direct at 16 B,
+    //  - the zd device's CPU per message below zmq_proxy's.
+    std::string goals() const;
+
+private:
+    struct row_t {
+        pattern_t pattern;
+        transport_t transport;
+        std::size_t size;
+        std::map<path_t, std::vector<measurement_t>> runs;
+        std::map<path_t, int> failures;
+    };
+    row_t& row_for(const measurement_spec_t& spec);
+
+    std::vector<row_t> rows_; // in the order measured
+};
+
+} // namespace zd::bench

@@ -1,0 +1,233 @@
+#include "roles.hpp"
+
+#include "core/endpoints.hpp"
+#include "shared_block.hpp"
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+namespace zd::bench {
+
+namespace {
+
+// Peers wake up this often while idle or blocked, to notice the parent's stop.
+constexpr int poll_ms = 20;
+
+bool stopped(shared_header_t& header) {
+    return header.stop.load(std::memory_order_relaxed) != 0;
+}
+
+// Attaches the peer socket and tells the parent where it is, once, on stdout.
+void attach_and_announce(zmq::socket_t& socket, const std::string& endpoint) {
+    socket.set(zmq::sockopt::linger, 0); // the parent stops us only after its window
+    socket.set(zmq::sockopt::rcvtimeo, poll_ms);
+    socket.set(zmq::sockopt::sndtimeo, poll_ms);
+    const auto attached = attach(socket, {parse_endpoint(endpoint, attach_mode::connect)});
+    std::cout << "ready " << attached.front().to_string() << std::endl;
+}
+
+bool would_block() {
+    return zmq_errno() == EAGAIN || zmq_errno() == EINTR;
+}
+
+void run_sender(const role_options_t& options, shared_header_t& header) {
+    zmq::context_t context(1);
+    zmq::socket_t socket(context, options.pattern == pattern_t::forwarder ? zmq::socket_type::pub
+                                                                          : zmq::socket_type::push);
+    attach_and_announce(socket, options.endpoint);
+    std::vector<char> payload(options.size, 'z');
+    const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
+    std::uint64_t sent = 0;
+    while (!stopped(header)) {
+        if (sent == limit) {
+            // Done: wait for stop with the socket open (ipc loses the tail of a stream whose
+            // sender closes right after its last send).
+            std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+            continue;
+        }
+        if (zmq_send(socket.handle(), payload.data(), payload.size(), 0) >= 0)
+            ++sent;
+        else if (!would_block())
+            throw zmq::error_t();
+    }
+}
+
+void run_receiver(const role_options_t& options, shared_header_t& header) {
+    zmq::context_t context(1);
+    const bool subscriber = options.pattern == pattern_t::forwarder;
+    zmq::socket_t socket(context, subscriber ? zmq::socket_type::sub : zmq::socket_type::pull);
+    if (subscriber) socket.set(zmq::sockopt::subscribe, "");
+    attach_and_announce(socket, options.endpoint);
+    zmq::message_t message;
+    std::uint64_t received = 0;
+    while (!stopped(header)) {
+        const int size = zmq_msg_recv(message.handle(), socket.handle(), 0);
+        if (size < 0) {
+            if (would_block()) continue;
+            throw zmq::error_t();
+        }
+        if (std::size_t(size) != options.size) header.bad.fetch_add(1, std::memory_order_relaxed);
+        header.completed.store(++received, std::memory_order_relaxed);
+    }
+}
+
+// DEALER client: keeps in_flight requests ([empty][body], the envelope a REP expects)
+// outstanding and sends a new one for each reply.
+void run_dealer_client(const role_options_t& options, shared_header_t& header) {
+    zmq::context_t context(1);
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    attach_and_announce(socket, options.endpoint);
+    std::vector<char> payload(options.size, 'q');
+    const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
+    std::uint64_t sent = 0, replies = 0;
+    auto send_request = [&] {
+        if (sent == limit) return;
+        // Below the high-water mark these never block; the loop only guards the rule.
+        while (!socket.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore))
+            if (stopped(header)) return;
+        socket.send(zmq::const_buffer(payload.data(), payload.size()), zmq::send_flags::none);
+        ++sent;
+    };
+    for (int i = 0; i < options.in_flight; ++i)
+        send_request();
+    zmq::message_t frame;
+    while (!stopped(header)) {
+        if (zmq_msg_recv(frame.handle(), socket.handle(), 0) < 0) {
+            if (would_block()) continue;
+            throw zmq::error_t();
+        }
+        if (frame.more()) continue; // the empty delimiter; the body follows
+        if (frame.size() != options.size) header.bad.fetch_add(1, std::memory_order_relaxed);
+        header.completed.store(++replies, std::memory_order_relaxed);
+        send_request();
+    }
+}
+
+// REQ client: one request outstanding; each round trip's time goes to the sample ring.
+void run_req_client(const role_options_t& options, shared_block_t& block) {
+    shared_header_t& header = block.header();
+    zmq::context_t context(1);
+    zmq::socket_t socket(context, zmq::socket_type::req);
+    attach_and_announce(socket, options.endpoint);
+    std::vector<char> payload(options.size, 'l');
+    const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
+    std::uint32_t* samples = block.samples();
+    const std::uint32_t capacity = header.sample_capacity;
+    zmq::message_t reply;
+    for (std::uint64_t done = 0; done < limit && !stopped(header);) {
+        const auto start = std::chrono::steady_clock::now();
+        while (
+            !socket.send(zmq::const_buffer(payload.data(), payload.size()), zmq::send_flags::none))
+            if (stopped(header)) return;
+        while (zmq_msg_recv(reply.handle(), socket.handle(), 0) < 0) {
+            if (!would_block()) throw zmq::error_t();
+            if (stopped(header)) return;
+        }
+        const auto nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count();
+        if (reply.size() != options.size) header.bad.fetch_add(1, std::memory_order_relaxed);
+        if (capacity)
+            samples[done % capacity] = std::uint32_t(std::min<long long>(nanoseconds, UINT32_MAX));
+        // release: the parent that sees the count also sees the sample written before it
+        header.completed.store(++done, std::memory_order_release);
+    }
+    while (!stopped(header))
+        std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+}
+
+void run_worker(const role_options_t& options, shared_header_t& header) {
+    zmq::context_t context(1);
+    zmq::socket_t socket(context, zmq::socket_type::rep);
+    attach_and_announce(socket, options.endpoint);
+    zmq::message_t message;
+    while (!stopped(header)) {
+        if (zmq_msg_recv(message.handle(), socket.handle(), 0) < 0) {
+            if (would_block()) continue;
+            throw zmq::error_t();
+        }
+        // Echo the request itself: the body goes back without a copy.
+        while (zmq_msg_send(message.handle(), socket.handle(), 0) < 0) {
+            if (!would_block()) throw zmq::error_t();
+            if (stopped(header)) return;
+        }
+    }
+}
+
+// libzmq's own device, the reference every zd device is compared with. Runs until the
+// parent's SIGTERM ends the process.
+void run_zmq_proxy(const role_options_t& options) {
+    zmq::context_t context(1);
+    zmq::socket_type frontend_type = zmq::socket_type::router;
+    zmq::socket_type backend_type = zmq::socket_type::dealer;
+    if (options.pattern == pattern_t::streamer) {
+        frontend_type = zmq::socket_type::pull;
+        backend_type = zmq::socket_type::push;
+    } else if (options.pattern == pattern_t::forwarder) {
+        frontend_type = zmq::socket_type::xsub;
+        backend_type = zmq::socket_type::xpub;
+    }
+    zmq::socket_t frontend(context, frontend_type);
+    zmq::socket_t backend(context, backend_type);
+    const auto front = attach(frontend, parse_endpoints(options.frontend, attach_mode::bind));
+    const auto back = attach(backend, parse_endpoints(options.backend, attach_mode::bind));
+    std::fprintf(stderr, "zd-bench zmq_proxy: ready frontend=%s backend=%s\n",
+                 to_string(front).c_str(), to_string(back).c_str());
+    zmq_proxy(frontend.handle(), backend.handle(), nullptr);
+    throw zmq::error_t(); // zmq_proxy returns only when the context ends
+}
+
+} // namespace
+
+int run_role_main(int argc, char** argv) {
+    CLI::App app{"zd-bench role (internal: started by zd-bench itself)", "zd-bench"};
+    role_options_t options;
+    std::string pattern = "streamer";
+    app.add_option("--role", options.role)
+        ->required()
+        ->check(CLI::IsMember({"sender", "receiver", "client", "worker", "zmq-proxy"}));
+    app.add_option("--pattern", pattern)
+        ->check(CLI::IsMember({"streamer", "forwarder", "queue", "latency"}));
+    app.add_option("--endpoint", options.endpoint);
+    app.add_option("--frontend", options.frontend);
+    app.add_option("--backend", options.backend);
+    app.add_option("--size", options.size)->check(CLI::Range(std::size_t(1), std::size_t(1) << 28));
+    app.add_option("--count", options.count);
+    app.add_option("--in-flight", options.in_flight)->check(CLI::Range(1, 100000));
+    app.add_option("--shared-fd", options.shared_fd);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return app.exit(error) == 0 ? 0 : 2;
+    }
+    options.pattern = parse_pattern(pattern);
+    try {
+        if (options.role == "zmq-proxy") {
+            run_zmq_proxy(options);
+            return 0;
+        }
+        shared_block_t block = shared_block_t::attach(options.shared_fd);
+        shared_header_t& header = block.header();
+        if (options.role == "sender")
+            run_sender(options, header);
+        else if (options.role == "receiver")
+            run_receiver(options, header);
+        else if (options.role == "worker")
+            run_worker(options, header);
+        else if (options.pattern == pattern_t::latency)
+            run_req_client(options, block);
+        else
+            run_dealer_client(options, header);
+        return 0;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "zd-bench %s: error: %s\n", options.role.c_str(), error.what());
+        return 1;
+    }
+}
+
+} // namespace zd::bench

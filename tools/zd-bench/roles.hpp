@@ -1,0 +1,37 @@
+// The processes zd-bench re-executes itself as (`zd-bench --role NAME ...`, hidden from
+// --help): the peers at either end of a pattern and libzmq's zmq_proxy as the reference
+// device. Each role is its own process, as a real deployment would be.
+//
+//   sender    PUSH (streamer) or PUB (forwarder): sends as fast as it can until stopped
+//   receiver  PULL or SUB: counts every message into the shared block
+//   client    DEALER with --in-flight requests outstanding (queue) or REQ with one
+//             (latency): counts round trips, and times each one for latency
+//   worker    REP: echoes every request
+//   zmq-proxy zmq_proxy() between the pattern's two device sockets; prints the same
+//             ready line as the zd devices
+#pragma once
+
+#include "bench_plan.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace zd::bench {
+
+struct role_options_t {
+    std::string role;        // sender, receiver, client, worker, zmq-proxy
+    pattern_t pattern{};     // picks the socket types
+    std::string endpoint;    // peers: one endpoint, '@' binds, '>' or bare connects
+    std::string frontend;    // zmq-proxy: endpoint lists to bind
+    std::string backend;     //
+    std::size_t size = 16;   // message body in bytes
+    std::uint64_t count = 0; // sender/client: stop sending after this many (0 = no limit)
+    int in_flight = 100;     // client of the queue pattern
+    int shared_fd = 3;       // the inherited shared block
+};
+
+// Parses the hidden role command line (argv[1] is "--role"). Returns the exit code:
+// 0 after the parent raised stop, 1 on a runtime error, 2 on a usage error.
+int run_role_main(int argc, char** argv);
+
+} // namespace zd::bench
