@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what zdevices needs to build, test and fuzz on Debian 12, from Debian's own
+# packages (nothing is vendored or downloaded). Idempotent and quiet: when everything is
+# already there it only checks, needs no root and touches nothing.
+#
+# Usage: sudo scripts/setup.sh
+set -euo pipefail
+
+packages=(
+    build-essential     # g++ 12, make
+    cmake
+    pkg-config
+    libzmq3-dev         # libzmq 4.3.4
+    cppzmq-dev          # zmq.hpp, zmq_addon.hpp
+    libmsgpack-cxx-dev  # zd-recv --format msgpack
+    libcli11-dev        # the shared command line
+    catch2              # v2, catch2/catch.hpp
+    python3             # interop tests and examples
+    python3-zmq         # pyzmq for the interop tests
+    clang-format        # the committed .clang-format
+    clang               # libFuzzer builds of the fuzz targets
+    libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang 14
+)
+
+# One dpkg-query for all of them; unknown packages are simply absent from its output.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |
+    awk '$2 == "install" && $3 == "ok" && $4 == "installed" { print $1 }' || true)
+missing=()
+for package in "${packages[@]}"; do
+    grep -qxF "$package" <<<"$installed" || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+if ((EUID != 0)); then
+    echo "setup.sh: missing packages: ${missing[*]}" >&2
+    echo "setup.sh: run as root (sudo scripts/setup.sh) to install them with apt-get" >&2
+    exit 1
+fi
+
+echo "setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
