@@ -4,6 +4,8 @@
 #include "tools/message_format.hpp"
 #include "tools/socket_types.hpp"
 
+#include <algorithm>
+
 namespace zd::tools {
 
 namespace {
@@ -38,6 +40,16 @@ CLI::Validator socket_type_validator(std::span<const zmq::socket_type> allowed) 
 
 CLI::Validator output_format_validator() {
     return validator_from([](const std::string& text) { parse_output_format(text); }, "");
+}
+
+void announce_ready(const endpoint_list_t& attached) {
+    const std::string line = "ready endpoint=" + to_string(attached);
+    const bool binds = std::ranges::any_of(
+        attached, [](const endpoint_t& endpoint) { return endpoint.mode == attach_mode::bind; });
+    if (binds)
+        log::info(line);
+    else
+        log::debug(line);
 }
 
 void configure_log(std::string_view program, const common_options_t& options) {

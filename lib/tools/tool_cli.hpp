@@ -21,6 +21,10 @@ CLI::Validator socket_type_validator(std::span<const zmq::socket_type> allowed);
 // text, hex, json or msgpack.
 CLI::Validator output_format_validator();
 
+// Logs "ready endpoint=<attached endpoints>", like a device's ready line: at info level if
+// any endpoint is bound (the operator needs the port a wildcard got), else at debug level.
+void announce_ready(const endpoint_list_t& attached);
+
 // Sets the log's program name and level from -v/-q.
 void configure_log(std::string_view program, const common_options_t& options);
 

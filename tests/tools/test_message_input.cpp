@@ -40,7 +40,7 @@ TEST_CASE("records may arrive split across reads", "[tools]") {
     CHECK(records_of('\n', bytes) == strings{"one", "two", "three"});
 }
 
-TEST_CASE("-0: NUL-terminated records may hold newlines", "[tools]") {
+TEST_CASE("NUL-terminated records (-0) may hold newlines", "[tools]") {
     using namespace std::string_view_literals;
     CHECK(records_of('\0', {"a\nb\0c\0"sv}) == strings{"a\nb", "c"});
     CHECK(records_of('\0', {"x\0"sv, "y"sv}) == strings{"x", "y"});

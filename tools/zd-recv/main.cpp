@@ -74,8 +74,7 @@ int run(const recv_options_t& options, bool fixed_reply) {
     if (type == zmq::socket_type::sub) subscribe(socket, type, options.topics);
     const auto attached = zd::attach(socket, endpoints);
     if (type == zmq::socket_type::xsub) subscribe(socket, type, options.topics);
-    zd::log::debug("receiving on " + zd::to_string(attached) + " as " +
-                   std::string(zd::tools::socket_type_name(type)));
+    zd::tools::announce_ready(attached);
 
     zd::tools::line_output_t output;
     std::uint64_t received = 0;

@@ -126,7 +126,7 @@ int run(send_options_t& options, bool separator_given) {
     options.common.socket.apply_to(socket);
     zd::tools::peer_monitor_t monitor(context, socket);
     const auto attached = zd::attach(socket, endpoints);
-    zd::log::debug("sending on " + zd::to_string(attached) + " as " + options.type);
+    zd::tools::announce_ready(attached);
 
     // On a signal, stop now: whatever is still queued is dropped instead of lingering.
     const auto stop_now = [&] {
