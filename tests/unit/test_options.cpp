@@ -108,7 +108,8 @@ TEST_CASE("socket options: --hwm sets both marks, --linger is bounded", "[option
     CHECK_THAT(device_cli_t().error_for(with_sides({"--hwm", "lots"})), Contains("lots"));
 }
 
-TEST_CASE("a config file (--config) reads options from an INI file, the command line wins", "[options]") {
+TEST_CASE("a config file (--config) reads options from an INI file, the command line wins",
+          "[options]") {
     zd::test::temp_dir_t dir;
     const std::string file = dir.write_file("device.ini", "frontend=@tcp://127.0.0.1:5000\n"
                                                           "backend=@ipc:///tmp/from-file.ipc\n"

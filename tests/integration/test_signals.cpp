@@ -1,0 +1,68 @@
+// Stopping a device with SIGTERM or SIGINT: exit 0 within a second, even while a peer is
+// blocked and the device holds messages it cannot deliver (linger is bounded).
+//
+//    producer --PUSH (far beyond HWM)--> @tcp [PULL] zd-streamer [PUSH] @tcp <--PULL-- consumer
+//                                                                        (connected, never reads)
+#include "device_harness.hpp"
+
+using namespace zd::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// Sends until the streamer and the consumer are full: a send that waits 300 ms in vain.
+int flood(zmq::socket_t& producer) {
+    const std::string payload(1024, 'x');
+    int sent = 0;
+    while (true) {
+        if (!producer.send(zmq::buffer(payload), zmq::send_flags::dontwait)) {
+            zmq::pollitem_t item{producer.handle(), 0, ZMQ_POLLOUT, 0};
+            if (zmq::poll(&item, 1, 300ms) == 0) return sent;
+            continue;
+        }
+        ++sent;
+    }
+}
+
+void stop_while_blocked(int signal_number) {
+    zmq::context_t context;
+    device_t device(streamer_path,
+                    {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*", "--hwm", "100"});
+    auto producer = connect_socket(context, zmq::socket_type::push, {device.address("frontend")},
+                                   [](zmq::socket_t& s) { s.set(zmq::sockopt::sndhwm, 100); });
+    zmq::socket_t consumer(context, zmq::socket_type::pull);
+    consumer.set(zmq::sockopt::linger, 0);
+    consumer.set(zmq::sockopt::rcvhwm, 10);
+    connection_watch_t watch(context, consumer);
+    consumer.connect(device.address("backend"));
+    REQUIRE(watch.wait_handshakes(1));
+
+    const int sent = flood(producer);
+    CHECK(sent > 100); // the device took more than the consumer will ever read
+
+    const auto asked = std::chrono::steady_clock::now();
+    device.process().send_signal(signal_number);
+    const auto code = device.process().wait_exit(3s);
+    const auto took = std::chrono::steady_clock::now() - asked;
+    CHECK(code == 0);
+    CHECK(took < 1s);
+    CHECK_THAT(device.process().stderr_text(), Contains("stopping on signal"));
+}
+
+} // namespace
+
+TEST_CASE("SIGTERM stops a device within a second while a peer is blocked", "[signals]") {
+    stop_while_blocked(SIGTERM);
+}
+
+TEST_CASE("SIGINT stops a device within a second while a peer is blocked", "[signals]") {
+    stop_while_blocked(SIGINT);
+}
+
+TEST_CASE("an idle device of each kind exits 0 on SIGTERM", "[signals]") {
+    for (const auto& path : {queue_path, forwarder_path, streamer_path}) {
+        device_t device(path, {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*"});
+        INFO(path);
+        CHECK(device.stop(SIGTERM, 2s) == 0);
+    }
+}
