@@ -46,6 +46,7 @@ struct run_settings_t {
     std::filesystem::path self;                  // this executable, re-executed for the roles
     std::filesystem::path devices_dir;           // where zd-queue & co. live
     std::vector<std::string> device_wrapper;     // e.g. {"valgrind", "--tool=callgrind"}
+    std::vector<std::string> zd_arguments;       // extra options for the zd devices only
     std::filesystem::path temp_dir;              // ipc sockets go here
     bool verbose = false;
 };

@@ -37,6 +37,7 @@ struct command_line_t {
     bool quick = false;
     std::string devices_dir;
     std::string device_wrapper;
+    std::string zd_arguments;
     std::string markdown;
     bool quiet = false;
 };
@@ -122,6 +123,17 @@ std::string progress_line(const measurement_spec_t& spec, int run, int runs,
     return line + text;
 }
 
+// Warns when other work competes for the cores: every process of a measurement needs one.
+void warn_if_busy(bool quiet) {
+    std::ifstream file("/proc/loadavg");
+    double load = 0;
+    if (quiet || !(file >> load)) return;
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (load > 0.5 * double(cores))
+        std::cerr << "zd-bench: warning: load average " << load << " on " << cores
+                  << " cores; other work shares the CPUs and the figures will be noisy\n";
+}
+
 std::string settings_line(const run_settings_t& settings, int repeat) {
     int major = 0, minor = 0, patch = 0;
     zmq_version(&major, &minor, &patch);
@@ -173,6 +185,7 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
         if (!explicit_transports) transports = {transport_t::tcp};
     }
     settings.device_wrapper = split_words(options.device_wrapper);
+    settings.zd_arguments = split_words(options.zd_arguments);
     settings.self = fs::read_symlink("/proc/self/exe");
     bool needs_zd = false;
     for (path_t path : paths)
@@ -187,6 +200,7 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
     temp_dir_t temp_dir;
     settings.temp_dir = temp_dir.path();
     install_interrupt_handler();
+    warn_if_busy(options.quiet);
 
     report_t report;
     int failures = 0;
@@ -304,6 +318,9 @@ int main(int argc, char** argv) {
                    "its build tree, PATH)");
     app.add_option("--device-wrapper", options.device_wrapper,
                    "Run each device under this command, e.g. 'valgrind --tool=callgrind'");
+    app.add_option("--zd-args", options.zd_arguments,
+                   "Extra options for the zd devices only, e.g. '--hwm 10000' (to try a tuning; "
+                   "zmq_proxy keeps libzmq's defaults)");
     app.add_option("--markdown", options.markdown, "Also write the table to this file");
     app.add_flag("-q,--quiet", options.quiet, "No progress lines on stderr");
     app.set_version_flag("--version", std::string(ZD_VERSION));

@@ -105,6 +105,7 @@ std::vector<std::string> device_command(const measurement_spec_t& spec,
     if (spec.path == path_t::zd) {
         argv.push_back((settings.devices_dir / zd_device_name(spec.pattern)).string());
         argv.insert(argv.end(), {"-f", frontend, "-b", backend});
+        argv.insert(argv.end(), settings.zd_arguments.begin(), settings.zd_arguments.end());
     } else {
         argv.push_back(settings.self.string());
         argv.insert(argv.end(),
