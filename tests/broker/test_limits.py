@@ -1,0 +1,70 @@
+"""zd-broker's limits, counted in STATS:
+  --max-queue 3      a 4th and 5th queued request for one service are refused (rejected 2)
+  --max-services 3   a request for a 4th service is refused; READY for one gets DISCONNECT
+  --request-timeout 300, --service-ttl 300
+                     queued requests expire; the services they created are forgotten, and
+                     there is room for new ones again
+
+Usage: test_limits.py PATH/TO/zd-broker
+"""
+
+import zmq
+
+from mdptest import (C02, C02_FINAL, W01_DISCONNECT, Broker, Worker, check,
+                     client_request_v02, new_socket, recv_multipart, run)
+
+
+def test(context, broker_path):
+    with Broker(broker_path, "--max-queue", "3", "--max-services", "3", "--request-timeout",
+                "300", "--service-ttl", "300", "--heartbeat-interval", "1000",
+                "--heartbeat-liveness", "10") as broker:
+        client = new_socket(context, zmq.DEALER, broker.endpoint)
+
+        # --max-queue: five requests, no worker; three wait, two are refused.
+        for index in range(5):
+            client_request_v02(client, "svc", f"{index}")
+        stats = broker.wait_stats(lambda s: s["requests"] == 5, "five requests")
+        check(stats["rejected"] == 2, f"rejected: {stats}")
+        check(stats["services"]["svc"]["queued"] == 3, f"queued: {stats}")
+        check(stats["services"]["svc"]["rejected"] == 2, f"service rejected: {stats}")
+
+        # A worker now serves the three that waited, in order, and nothing else.
+        worker = Worker(context, broker.endpoint, "svc", version=1)
+        worker.ready()
+        for index in range(3):
+            address, body = worker.receive_request(2000)
+            check(body == [f"{index}".encode()], f"request {index}: worker got {body!r}")
+            worker.reply(address, b"ok " + body[0])
+            reply = recv_multipart(client, 2000, f"reply {index}")
+            check(reply == [C02, C02_FINAL, b"svc", b"ok " + body[0]], f"got {reply!r}")
+        check(not worker.socket.poll(100), "a refused request was dispatched")
+
+        # --max-services 3: svc (has a worker), s2, s3; then s4 is refused.
+        client_request_v02(client, "s2", "x")
+        client_request_v02(client, "s3", "x")
+        client_request_v02(client, "s4", "x")
+        stats = broker.wait_stats(lambda s: s["requests"] == 8, "three more requests")
+        check(stats["services_known"] == 3, f"services_known: {stats}")
+        check("s4" not in stats["services"] and stats["rejected"] == 3, f"stats: {stats}")
+        refused = Worker(context, broker.endpoint, "s5", version=1)
+        refused.ready()
+        command, rest = refused.receive(2000, "DISCONNECT for a READY past --max-services")
+        check((command, rest) == (W01_DISCONNECT, []), f"expected DISCONNECT, got {command!r}")
+
+        # --request-timeout 300: s2's and s3's requests expire; --service-ttl 300: then the
+        # services are forgotten, and a new name is accepted again.
+        stats = broker.wait_stats(lambda s: s["expired"] == 2 and s["services_known"] == 1,
+                                  "expiry and forgetting of s2 and s3")
+        check(list(stats["services"]) == ["svc"], f"services left: {stats}")
+        check(stats["clients"] == 0, f"clients: {stats}")
+        client_request_v02(client, "s6", "x")
+        stats = broker.wait_stats(lambda s: s["requests"] == 9, "the request for s6")
+        check(stats["services"]["s6"]["queued"] == 1 and stats["rejected"] == 3,
+              f"s6 should be accepted: {stats}")
+        check(stats["disconnects_sent"] == 1 and stats["protocol_errors"] == 0, f"stats: {stats}")
+        for socket in (client, worker.socket, refused.socket):
+            socket.close(linger=0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(test))
