@@ -43,22 +43,22 @@ usage_error "command is required" "$ZD_CTL" tcp://127.0.0.1:5555
 
 step "SIGINT ends a zd-recv blocked on a silent socket, exit 0"
 start_waiting quiet "$ZD_RECV" @tcp://127.0.0.1:*
-kill -INT "$quiet_pid"
+kill -INT "$quiet_pid" || fail "zd-recv exited before SIGINT"
 wait_exit "$quiet_pid" "zd-recv after SIGINT"
 expect_rc 0 "zd-recv after SIGINT"
 
 step "SIGTERM ends a zd-send waiting on an idle stdin, exit 0"
 mkfifo "$work/idle"
 exec {keep_open}<>"$work/idle" # a writer that never writes: stdin stays open and empty
-start_waiting idle_stdin "$ZD_SEND" @tcp://127.0.0.1:* <"$work/idle"
-kill -TERM "$idle_stdin_pid"
+start_waiting idle_stdin --stdin "$work/idle" "$ZD_SEND" @tcp://127.0.0.1:*
+kill -TERM "$idle_stdin_pid" || fail "zd-send exited before SIGTERM"
 wait_exit "$idle_stdin_pid" "zd-send after SIGTERM"
 expect_rc 0 "zd-send after SIGTERM"
 exec {keep_open}>&-
 
 step "SIGINT ends a zd-send blocked in send (bound, no peer), exit 0"
 start_waiting blocked "$ZD_SEND" @tcp://127.0.0.1:* hello
-kill -INT "$blocked_pid"
+kill -INT "$blocked_pid" || fail "zd-send exited before SIGINT"
 wait_exit "$blocked_pid" "zd-send after SIGINT"
 expect_rc 0 "zd-send after SIGINT"
 

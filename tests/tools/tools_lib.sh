@@ -100,14 +100,19 @@ start_device() {
     done
 }
 
-# start_waiting NAME CMD...: starts a tool with -v in the background and waits until it
-# logs its ready line, i.e. its socket is attached and its signal handling is in place.
-# Sets NAME_pid; stdout goes to $work/NAME.out, the rest of stderr to $work/NAME.log.
+# start_waiting NAME [--stdin FILE] CMD...: starts a tool with -v in the background and
+# waits until it logs its ready line, i.e. its socket is attached and its signal handling is
+# in place. Sets NAME_pid; stdout goes to $work/NAME.out, the rest of stderr to
+# $work/NAME.log; stdin is FILE (bash gives background commands /dev/null otherwise).
 start_waiting() {
-    local name=$1
+    local name=$1 input=/dev/null
     shift
+    if [[ $1 == --stdin ]]; then
+        input=$2
+        shift 2
+    fi
     mkfifo "$work/$name.fifo"
-    "$@" -v >"$work/$name.out" 2>"$work/$name.fifo" &
+    "$@" -v <"$input" >"$work/$name.out" 2>"$work/$name.fifo" &
     local pid=$!
     children+=("$pid")
     local fd line=""
