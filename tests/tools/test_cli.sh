@@ -2,6 +2,7 @@
 # The tools as commands: --help and --version, usage errors (exit 2 naming the bad value),
 # SIGINT/SIGTERM while blocked (exit 0 at once), a closed output pipe (exit 0, quietly),
 # and a sender that never reached a peer (exit 1, saying so).
+# shellcheck disable=SC2154  # NAME_frontend etc. are set by start_device via printf -v
 source "$(dirname "$0")/tools_lib.sh"
 
 step "--help (with examples) and --version exit 0"

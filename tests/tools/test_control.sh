@@ -5,6 +5,7 @@
 #   zd-send ──> [zd-streamer] ──> zd-recv
 #                    │ control
 #                  zd-ctl pause / resume / stats / terminate
+# shellcheck disable=SC2154  # NAME_frontend etc. are set by start_device via printf -v
 source "$(dirname "$0")/tools_lib.sh"
 
 start_device s "$ZD_STREAMER" -f @tcp://127.0.0.1:* -b @tcp://127.0.0.1:* \

@@ -4,6 +4,7 @@
 # msgpack).
 #
 #   zd-send [-s SEP] [-0] [-n N] ──> [zd-streamer] ──> zd-recv --format F
+# shellcheck disable=SC2154  # NAME_frontend etc. are set by start_device via printf -v
 source "$(dirname "$0")/tools_lib.sh"
 
 start_device s "$ZD_STREAMER" -f @tcp://127.0.0.1:* -b @tcp://127.0.0.1:*
@@ -56,6 +57,7 @@ step "msgpack: each frame decoded and printed as JSON, undecodable frames shown"
 # {"a":1,"b":[true,nil]} | bin 0xabcd | "hello" (not one msgpack value) | -1 | "hé"
 msgpack=$'\x82\xa1a\x01\xa1b\x92\xc3\xc0|\xc4\x02\xab\xcd|hello|\xff|\xa3h\xc3\xa9'
 receive_one --format msgpack -- -s '|' "$s_frontend" "$msgpack"
+# shellcheck disable=SC2016  # literal JSON, nothing to expand
 expect_equal "$(cat "$work/one")" \
     '[{"a":1,"b":[true,null]},{"$bin":"abcd"},{"$invalid_msgpack":"extra bytes after the value","size":5,"hex":"68656c6c6f"},-1,"hé"]' \
     "msgpack output"

@@ -6,6 +6,7 @@
 #                            zd-ctl stats / statistics                 (exact counts)
 #
 #   zd-send ──> [A] ──> zd-recv | grep even | zd-send ──> [B] ──> zd-recv -n 500
+# shellcheck disable=SC2154  # NAME_frontend etc. are set by start_device via printf -v
 source "$(dirname "$0")/tools_lib.sh"
 
 start_device a "$ZD_STREAMER" -f @tcp://127.0.0.1:* -b @tcp://127.0.0.1:* \
@@ -28,8 +29,8 @@ expect_rc 0 "zd-ctl stats"
 bytes=$(seq 1 1000 | tr -d '\n' | wc -c) # 2893: the payload without newlines
 f='d["frontend_to_backend"]'
 expect_equal "$(json_values "$work/stats.json" 'd["device"]' 'd["state"]' \
-    "$f['received_messages']" "$f['sent_messages']" "$f['received_bytes']" \
-    "$f['sent_bytes']" "$f['dropped_messages']")" \
+    "${f}['received_messages']" "${f}['sent_messages']" "${f}['received_bytes']" \
+    "${f}['sent_bytes']" "${f}['dropped_messages']")" \
     "zd-streamer running 1000 1000 $bytes $bytes 0" \
     "stats: device, state, frontend_to_backend received/sent messages and bytes, dropped"
 

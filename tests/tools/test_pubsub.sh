@@ -5,6 +5,7 @@
 #   zd-send --type pub ──> XSUB [zd-forwarder] XPUB ──> zd-recv --subscribe weather
 #                                   │ control               zd-recv --subscribe a --subscribe b
 #                                 zd-ctl stats (subscriptions seen travelling upstream)
+# shellcheck disable=SC2154  # NAME_frontend etc. are set by start_device via printf -v
 source "$(dirname "$0")/tools_lib.sh"
 
 start_device f "$ZD_FORWARDER" -f @tcp://127.0.0.1:* -b @tcp://127.0.0.1:* \

@@ -3,6 +3,7 @@
 #
 #   zd-send --type req ──> ROUTER [zd-queue] DEALER ──> zd-recv --type rep [--reply TEXT]
 #   (prints each reply before sending the next request)
+# shellcheck disable=SC2154  # NAME_frontend etc. are set by start_device via printf -v
 source "$(dirname "$0")/tools_lib.sh"
 
 start_device q "$ZD_QUEUE" -f @tcp://127.0.0.1:* -b @tcp://127.0.0.1:*

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source this
 # Shared by the shell-level tests of zd-send, zd-recv and zd-ctl (sourced, not run).
 #
 # Each test script is called by CTest as
