@@ -54,9 +54,12 @@ public:
     // Returns true if the child exited within grace.
     bool stop(int signal, std::chrono::milliseconds grace);
 
-    // User plus system CPU time of every thread, in seconds (from /proc/PID/stat).
+    // CPU time of every thread, user plus system, in seconds: from the threads'
+    // /proc/PID/task/*/schedstat (nanoseconds), else /proc/PID/stat's utime+stime (ticks).
     // Throws std::runtime_error once the process is gone.
     double cpu_seconds() const;
+    // The same from /proc/PID/stat's utime+stime alone, in clock ticks.
+    double ticks_seconds() const;
 
     // "exited with status 1", "killed by signal 9", "running".
     std::string describe_status() const;
