@@ -100,9 +100,11 @@ Command (from \`$release_dir\`):
   zd-queue as shipped. Every sender, receiver and device is a separate process.
 - **Ratios.** zd/zmq_proxy and zd/direct divide the zd figure by the baseline of the same row;
   above 1.0 is better for rates, below 1.0 is better for latency.
-- **CPU µs/msg** is the device process's user + system time (all threads, from
-  \`/proc/PID/stat\`) during the timed window, divided by the messages counted (round trips
-  for queue and latency). Lower is better; it swings much less between runs than the rates.
+- **CPU µs/msg** is the device process's CPU time, user + system, all threads (from
+  \`/proc/PID/task/*/schedstat\`, which the kernel keeps in nanoseconds; the same as
+  \`/proc/PID/stat\`'s utime + stime without their 10 ms ticks) during the timed window,
+  divided by the messages counted (round trips for queue and latency). Lower is better; it
+  swings much less between runs than the rates.
 - **Noise.** Rates on these shared virtual machines swing ±30% between runs, so only ratios
   within one row are meaningful, and a ratio within about ±10% of 1.0 is a tie. The
   device path runs three busy processes (plus their libzmq I/O threads) on $(nproc) cores,
