@@ -9,6 +9,7 @@ namespace zd {
 CLI::Validator endpoint_list_validator() {
     return CLI::Validator(
         [](std::string& text) -> std::string {
+            if (text.empty()) return {}; // an option left unset, e.g. in a --print-config file
             try {
                 parse_endpoints(text, attach_mode::bind);
                 return {};
@@ -20,7 +21,7 @@ CLI::Validator endpoint_list_validator() {
 }
 
 void add_socket_options(CLI::App& app, socket_options_t& options) {
-    const char* group = "Socket options";
+    const char* group = "Socket";
     app.add_option_function<int>(
            "--hwm",
            [&options](int hwm) {
@@ -43,19 +44,23 @@ void add_socket_options(CLI::App& app, socket_options_t& options) {
     app.add_option("--heartbeat-ivl", options.heartbeat_interval_ms,
                    "ZMTP heartbeat interval in ms (0 = off)")
         ->check(CLI::NonNegativeNumber)
+        ->capture_default_str()
         ->group(group);
     app.add_option("--heartbeat-timeout", options.heartbeat_timeout_ms,
                    "Drop a peer silent for this many ms (needs --heartbeat-ivl)")
         ->check(CLI::NonNegativeNumber)
+        ->capture_default_str()
         ->group(group);
     app.add_option("--heartbeat-ttl", options.heartbeat_ttl_ms,
                    "Ask peers to drop us after this many ms of silence")
         ->check(CLI::NonNegativeNumber)
+        ->capture_default_str()
         ->group(group);
     app.add_option("--max-msg-size", options.max_message_size,
                    "Largest inbound message in bytes; a peer sending more is disconnected "
                    "(-1 = no limit)")
         ->check(CLI::Range(-1LL, (1LL << 62)))
+        ->capture_default_str()
         ->group(group);
 }
 
@@ -68,7 +73,8 @@ void add_common_options(CLI::App& app, common_options_t& options) {
         ->capture_default_str();
     app.set_config("--config", "", "Read options from an INI or TOML file");
     app.add_flag("--print-config", options.print_config,
-                 "Print the effective configuration (INI, usable with --config) and exit");
+                 "Print the effective configuration (INI, usable with --config) and exit")
+        ->configurable(false);
     app.set_version_flag("--version", std::string(ZD_VERSION));
 }
 

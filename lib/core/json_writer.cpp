@@ -6,17 +6,32 @@ namespace zd {
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if it is not valid.
+// Length of the well-formed UTF-8 sequence starting at text[i], or 0 if there is none.
+// Strict (Unicode table 3-7): no overlong forms, no surrogates, nothing above U+10FFFF,
+// so that strict JSON readers accept every string we write.
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    std::size_t length = byte < 0x80           ? 1
-                         : (byte >> 5) == 0x6  ? 2
-                         : (byte >> 4) == 0xE  ? 3
-                         : (byte >> 3) == 0x1E ? 4
-                                               : 0;
-    if (length == 0 || i + length > text.size()) return 0;
-    for (std::size_t k = 1; k < length; ++k)
-        if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return 0;
+    const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+    const unsigned char lead = at(0);
+    if (lead < 0x80) return 1;
+    std::size_t length = 0;
+    unsigned char second_low = 0x80, second_high = 0xBF; // allowed range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0) second_low = 0xA0;  // no overlong forms
+        if (lead == 0xED) second_high = 0x9F; // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0) second_low = 0x90;  // no overlong forms
+        if (lead == 0xF4) second_high = 0x8F; // nothing above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (i + length > text.size()) return 0;
+    if (at(1) < second_low || at(1) > second_high) return 0;
+    for (std::size_t k = 2; k < length; ++k)
+        if ((at(k) >> 6) != 0x2) return 0;
     return length;
 }
 

@@ -60,11 +60,11 @@ public:
         const auto* data = message[0].data<char>();
         const std::string_view topic(data + 1, message[0].size() - 1);
         if (data[0] == 0) {
-            xpub_.set(zmq::sockopt::unsubscribe, topic);
+            apply_subscription(ZMQ_UNSUBSCRIBE, topic);
             return;
         }
         if (data[0] != 1) return;
-        xpub_.set(zmq::sockopt::subscribe, topic);
+        if (!apply_subscription(ZMQ_SUBSCRIBE, topic)) return;
         const auto* latest = cache_.latest_matching(topic);
         if (!latest) return;
         // Only while this flag is set does a send go to the new subscriber alone; leaving it
@@ -81,8 +81,19 @@ public:
     }
 
 private:
+    // Setting ZMQ_XPUB_MANUAL_LAST_VALUE sets manual mode to the same value in libzmq
+    // 4.3.4, so switching it off must switch manual mode back on.
     void set_last_value_mode(int on) {
         zmq_setsockopt(xpub_.handle(), xpub_manual_last_value, &on, sizeof on);
+        if (!on) {
+            const int manual = 1;
+            zmq_setsockopt(xpub_.handle(), ZMQ_XPUB_MANUAL, &manual, sizeof manual);
+        }
+    }
+
+    // Never throws: a subscription libzmq refuses is skipped, not a reason to stop.
+    bool apply_subscription(int option, std::string_view topic) {
+        return zmq_setsockopt(xpub_.handle(), option, topic.data(), topic.size()) == 0;
     }
 
     zmq::socket_t& xpub_;

@@ -183,7 +183,7 @@ TEST_CASE("last-value cache: a prefix gets the most recent of the topics it matc
 // so the next new subscription makes its ZMQ_SUBSCRIBE fail with EINVAL, the exception
 // escapes the proxy loop and zd-forwarder exits 1 ("error: Invalid argument").
 TEST_CASE("last-value cache: every late subscriber gets its value and the forwarder lives on",
-          "[forwarder][lvc][!mayfail]") {
+          "[forwarder][lvc]") {
     cached_forwarder_t fixture;
     auto& context = fixture.context;
     auto first = subscriber(context, fixture.forwarder.address("backend"), {"prices.apple"});
