@@ -318,7 +318,9 @@ int main(int argc, char** argv) {
                    "Folder with zd-queue, zd-forwarder, zd-streamer (default: beside zd-bench, "
                    "its build tree, PATH)");
     app.add_option("--device-wrapper", options.device_wrapper,
-                   "Run each device under this command, e.g. 'valgrind --tool=callgrind'");
+                   "Run each device under this command, e.g. 'valgrind --tool=callgrind'. It must "
+                   "run the device in its own process and end with it on SIGTERM, as valgrind "
+                   "does (strace does not)");
     app.add_option("--zd-args", options.zd_arguments,
                    "Extra options for the zd devices only, e.g. '--hwm 10000' (to try a tuning; "
                    "zmq_proxy keeps libzmq's defaults)");

@@ -64,7 +64,10 @@ void check_alive(processes_t& processes) {
     for (auto* child :
          {processes.device.get(), processes.downstream.get(), processes.upstream.get()})
         if (child && !child->running()) fail_with(*child, "exited during the measurement");
-    if (processes.device) processes.device->drain(stream_t::err); // never let its pipe fill
+    if (processes.device) { // never let its pipes fill
+        processes.device->drain(stream_t::out);
+        processes.device->drain(stream_t::err);
+    }
 }
 
 // The value of key=... in a device's ready line, first endpoint of the list, turned
@@ -187,7 +190,8 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
             name,
             device_command(spec, settings, bind_endpoint(spec, settings, prefix + "-front"),
                            bind_endpoint(spec, settings, prefix + "-back")),
-            spawn_options_t{.capture_stderr = true});
+            // stdout captured too: a device must never hold on to zd-bench's own stdout
+            spawn_options_t{.capture_stdout = true, .capture_stderr = true});
         const std::string line = wait_ready_line(*processes.device, stream_t::err,
                                                  "ready frontend=", start_timeout(settings));
         device.frontend = connect_endpoint(line, "frontend");
