@@ -242,6 +242,8 @@ int main(int argc, char** argv) {
         "subscribers may miss earlier messages. req: each reply is printed before the next\n"
         "send. Before exit, zd-send waits up to --linger ms for queued messages to leave, and\n"
         "exits 1 if no peer ever connected. SIGINT/SIGTERM stop at once (queue dropped).\n"
+        "Over ipc://, libzmq can lose the tail of a long stream when the sender exits while\n"
+        "the receiver is behind (libzmq issue #4660); tcp:// hands everything over.\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
         "Exit codes: 0 ok, 1 runtime failure (timeout, no subscriber, no peer), 2 usage error.");
     send_options_t options;
