@@ -73,7 +73,7 @@ TEST_CASE("msgpack prints one array of decoded frames", "[tools]") {
           R"([{"$invalid_msgpack":"extra bytes after the value","size":5,"hex":"68656c6c6f"}])");
 }
 
-TEST_CASE("format names parse; anything else names the value", "[tools]") {
+TEST_CASE("format names parse, anything else is an error naming the value", "[tools]") {
     CHECK(zd::tools::parse_output_format("text") == output_format::text);
     CHECK(zd::tools::parse_output_format("hex") == output_format::hex);
     CHECK(zd::tools::parse_output_format("json") == output_format::json);

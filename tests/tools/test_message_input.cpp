@@ -22,7 +22,7 @@ std::vector<std::string> records_of(char delimiter, const std::vector<std::strin
 using strings = std::vector<std::string>;
 } // namespace
 
-TEST_CASE("lines become messages; a trailing newline adds none", "[tools]") {
+TEST_CASE("lines become messages, a trailing newline adds none", "[tools]") {
     CHECK(records_of('\n', {"a\nb\n"}) == strings{"a", "b"});
     CHECK(records_of('\n', {"a\nb"}) == strings{"a", "b"}); // last line without newline
     CHECK(records_of('\n', {""}) == strings{});
