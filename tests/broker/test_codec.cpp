@@ -122,7 +122,7 @@ TEST_CASE("worker REPLY (0.1) and FINAL (0.2) are a final reply", "[mdp]") {
     CHECK(v02.message.body == 5);
 }
 
-TEST_CASE("worker PARTIAL exists in 0.2 only; 0x03 in 0.1 is REPLY", "[mdp]") {
+TEST_CASE("worker PARTIAL exists in 0.2 only, 0x03 in 0.1 is REPLY", "[mdp]") {
     const auto v02 = decode_frames({id, "MDPW02", byte(0x03), "client-7", "", "part"});
     REQUIRE(v02.ok());
     CHECK(v02.message.what == command::partial);
