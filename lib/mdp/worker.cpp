@@ -341,13 +341,13 @@ void worker_t::session_t::handle_outputs(time_point now) {
         if (output.generation != current) continue; // cannot happen: jobs run one at a time
         if (output.final) busy_ = false;
         if (cancelled_ || !socket_) continue; // abandoned: nobody waits for it
-        const bool sent =
-            send(output.final ? bytes_.reply : bytes_.partial, &client_, &output.body);
-        if (!sent) {
+        // Counted before sending, so whoever receives the message also sees the count.
+        auto& counter = output.final ? owner_.counters_.replies : owner_.counters_.partials;
+        ++counter;
+        if (!send(output.final ? bytes_.reply : bytes_.partial, &client_, &output.body)) {
+            --counter;
             lose_broker("the broker takes no messages", now);
-            continue;
         }
-        ++(output.final ? owner_.counters_.replies : owner_.counters_.partials);
     }
 }
 

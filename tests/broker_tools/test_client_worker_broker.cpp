@@ -157,7 +157,7 @@ TEST_CASE("a busy worker's heartbeats keep it alive through a handler slower tha
     running_worker_t worker(context, broker.endpoint(), "slow", options,
                             zd::mdp::handler_t([&started, released](zd::mdp::frames_t body) {
                                 started.set_value();
-                                released.wait();
+                                released.wait_for(10s); // bounded: a failed test must not hang
                                 return body;
                             }));
     REQUIRE(wait_for_workers(context, broker.endpoint(), "slow", 1));

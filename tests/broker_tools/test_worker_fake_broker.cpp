@@ -129,7 +129,7 @@ TEST_CASE("worker: heartbeats go on while a slow handler runs", "[mdp][worker][h
     auto released = release.get_future().share();
     running_worker_t worker(context, broker.endpoint, "slow", options_for(v02),
                             zd::mdp::handler_t([released](zd::mdp::frames_t body) {
-                                released.wait();
+                                released.wait_for(10s); // bounded: a failed test must not hang
                                 return body;
                             }));
     const std::string id = broker.expect_ready("slow");
