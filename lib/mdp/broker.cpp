@@ -76,7 +76,10 @@ broker_t::broker_t(const broker_config_t& config, outbox_t& outbox)
 }
 
 broker_t::~broker_t() {
-    // Requests are owned by raw pointers in intrusive lists: free them explicitly.
+    // Requests are owned by raw pointers in intrusive lists: unlink them from their clients
+    // first (clear() writes into the hooks), then free each exactly once.
+    for (auto& [id, client] : clients_)
+        client->requests.clear();
     for (auto& [name, service] : services_) {
         while (request_t* request = service->queue.pop_front())
             delete request;
@@ -86,8 +89,6 @@ broker_t::~broker_t() {
         delete worker->request;
         worker->request = nullptr;
     }
-    for (auto& [id, client] : clients_)
-        client->requests.clear();
     for (auto& [fd, peers] : peers_by_fd_)
         peers->peers.clear();
 }
@@ -296,7 +297,7 @@ void broker_t::handle_reply(worker_t& worker, std::vector<zmq::message_t>& frame
     ++service.served;
     --service.in_flight;
     worker.request = nullptr;
-    finish(request);
+    finish(request, now);
     worker.heartbeat_due = now + config_.heartbeat_interval;
     service.idle.push_back(&worker);
     dispatch_pending(service, now);
@@ -382,17 +383,17 @@ void broker_t::remove_worker(worker_t& worker, time_point_t now) {
     if (request) {
         --service.in_flight;
         request->worker = nullptr;
-        requeue_or_fail(*request);
+        requeue_or_fail(*request, now);
     }
     dispatch_pending(service, now);
 }
 
-void broker_t::requeue_or_fail(request_t& request) {
+void broker_t::requeue_or_fail(request_t& request, time_point_t now) {
     service_t& service = *request.service;
     if (request.retries >= config_.max_retries) {
         ++service.failed;
         ++counters_.failed;
-        finish(request);
+        finish(request, now);
         return;
     }
     ++request.retries;
@@ -401,12 +402,16 @@ void broker_t::requeue_or_fail(request_t& request) {
     service.queue.push_front(&request); // first in line: it has waited longest
 }
 
-void broker_t::finish(request_t& request) {
+void broker_t::finish(request_t& request, time_point_t now) {
+    service_t& service = *request.service;
     if (static_cast<list_hook_t<in_service_queue>&>(request).linked())
-        request.service->queue.erase(&request);
+        service.queue.erase(&request);
     client_t& client = *request.client;
     client.requests.erase(&request);
     delete &request;
+    // service_ttl counts from the moment the service has nothing left to do.
+    if (service.workers == 0 && service.queue.empty() && service.in_flight == 0)
+        service.idle_since = now;
     forget_client_if_done(client);
 }
 
@@ -448,7 +453,7 @@ void broker_t::on_connection_closed(connection_t connection, time_point_t now) {
     for (const std::string& id : client_ids) {
         auto client = clients_.find(id);
         if (client == clients_.end() || !(client->second->connection == connection)) continue;
-        abandon_queued_requests(*client->second);
+        abandon_queued_requests(*client->second, now);
     }
     for (const std::string& id : worker_ids) {
         auto worker = workers_.find(id);
@@ -457,7 +462,7 @@ void broker_t::on_connection_closed(connection_t connection, time_point_t now) {
     }
 }
 
-void broker_t::abandon_queued_requests(client_t& client) {
+void broker_t::abandon_queued_requests(client_t& client, time_point_t now) {
     // Queued requests are dropped; those in flight finish (their reply is then counted as
     // unroutable), so the worker is not disturbed.
     std::vector<request_t*> queued;
@@ -467,7 +472,7 @@ void broker_t::abandon_queued_requests(client_t& client) {
     untrack_connection(client);
     for (request_t* request : queued) {
         ++counters_.abandoned;
-        finish(*request); // the last one forgets the client
+        finish(*request, now); // the last one forgets the client
     }
 }
 
@@ -496,7 +501,7 @@ void broker_t::on_timer(time_point_t now) {
             if (request->deadline > now) break;
             ++service->expired;
             ++counters_.expired;
-            finish(*request);
+            finish(*request, now);
         }
         if (service->workers == 0 && service->queue.empty() && service->in_flight == 0 &&
             now - service->idle_since >= config_.service_ttl)

@@ -154,10 +154,10 @@ private:
     void dispatch_pending(service_t& service, time_point_t now);
     void dispatch(worker_t& worker, request_t& request, time_point_t now);
     void remove_worker(worker_t& worker, time_point_t now);
-    void requeue_or_fail(request_t& request);
-    void finish(request_t& request); // unlinks and frees the request
+    void requeue_or_fail(request_t& request, time_point_t now);
+    void finish(request_t& request, time_point_t now); // unlinks and frees the request
     void forget_client_if_done(client_t& client);
-    void abandon_queued_requests(client_t& client);
+    void abandon_queued_requests(client_t& client, time_point_t now);
     void send_to_worker_command(std::string_view id, version protocol, bool leading_empty,
                                 std::uint8_t command);
     void disconnect_worker(std::string_view id, const incoming_t& message, time_point_t now);

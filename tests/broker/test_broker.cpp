@@ -394,7 +394,7 @@ TEST_CASE("a service is kept while a request is in flight, however long", "[brok
 // docs/BROKER.md: "a service with no workers, no queued and no in-flight request is
 // forgotten" after --service-ttl; the idle time starts when the last request leaves.
 TEST_CASE("service_ttl counts from when the service became idle, not from its creation",
-          "[broker][!mayfail]") {
+          "[broker]") {
     harness_t h; // request timeout 10 s, ttl 5 s
     h.request("c1", "echo", {"x"});
     h.advance(10000ms); // the request expires now: the service is idle from here
@@ -822,7 +822,7 @@ TEST_CASE("workers that come and go leave nothing behind", "[broker]") {
 // Only a sanitizer build sees it, so this case, and every other one that ends with requests
 // alive, aborts under ZD_SANITIZE until ~broker_t clears the client lists first.
 TEST_CASE("destroying a broker that still holds requests frees them cleanly",
-          "[broker][!mayfail]") {
+          "[broker]") {
     // Queued and in-flight requests, clients and workers all alive at destruction: a
     // sanitizer build (ZD_SANITIZE) checks that nothing is freed twice or touched after.
     recording_outbox_t outbox;
