@@ -87,8 +87,10 @@ public:
                                  std::chrono::milliseconds timeout, int retries,
                                  const std::function<void(const frames_t&)>& on_partial = {});
 
-    // Asynchronous requests: sends without waiting and returns the request's id (1, 2, ...).
-    // Any number may be in flight; no retries (a caller that gives up calls reset()).
+    // Asynchronous requests: queues the request without waiting for its reply and returns
+    // its id (1, 2, ...). Blocks only while the socket's send queue is full (high-water
+    // mark), watching the stop descriptor. Any number may be in flight; no retries (a caller
+    // that gives up calls reset()). Throws interrupted_error, zmq::error_t.
     // Works with both protocol versions; only 0.2 brings PARTIAL replies.
     std::uint64_t send(std::string_view service, const frames_t& body);
 

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 #include <poll.h>
+#include <unistd.h>
 
 using namespace zd::test;
 using namespace std::chrono_literals;
@@ -312,4 +313,23 @@ TEST_CASE("worker: request_stop before serve makes serve return at once", "[mdp]
     worker.request_stop();
     worker.serve(zd::mdp::handler_t([](zd::mdp::frames_t body) { return body; }));
     CHECK(worker.counters().connects == 0);
+}
+
+TEST_CASE("worker: a readable stop descriptor ends serve with a DISCONNECT",
+          "[mdp][worker][stop]") {
+    zmq::context_t context;
+    fake_broker_t broker(context, v02);
+    int stop_pipe[2];
+    REQUIRE(pipe(stop_pipe) == 0);
+    auto options = options_for(v02);
+    options.stop_fd = stop_pipe[0];
+    options.socket.linger_ms = 500; // let the DISCONNECT out
+    running_worker_t worker(context, broker.endpoint, "svc", options,
+                            zd::mdp::handler_t([](zd::mdp::frames_t body) { return body; }));
+    const std::string id = broker.expect_ready("svc");
+    REQUIRE(write(stop_pipe[1], "x", 1) == 1);
+    CHECK(broker.next() == message(id, v02, {v02.disconnect}));
+    CHECK(worker.stop(2s)); // serve() has returned (or returns now)
+    close(stop_pipe[0]);
+    close(stop_pipe[1]);
 }
