@@ -92,7 +92,10 @@ Command (from \`$release_dir\`):
 ## How to read the table
 
 - **Patterns.** streamer: PUSH → [PULL|PUSH] → PULL, messages/s. forwarder: PUB → [XSUB|XPUB]
-  → SUB, messages/s delivered (PUB drops at its high-water mark, so this is what got through).
+  → SUB, messages/s delivered; the publisher sets XPUB_NODROP so it waits at its high-water
+  mark like PUSH instead of spinning through drops (which would turn the figure into a race
+  for CPU between the publisher and everything else), while the device's XPUB behaves as
+  shipped.
   queue: a DEALER client keeping 100 requests in flight → [ROUTER|DEALER] → REP worker,
   round trips/s. latency: one REQ/REP round trip at a time through the queue, p50 and p99 in µs.
 - **Paths.** direct: sender and receiver connected to each other. zmq_proxy: libzmq's

@@ -261,7 +261,8 @@ int main(int argc, char** argv) {
     app.footer(
         "Patterns:\n"
         "  streamer   PUSH -> [PULL|PUSH] -> PULL, messages/s\n"
-        "  forwarder  PUB -> [XSUB|XPUB] -> SUB, messages/s delivered\n"
+        "  forwarder  PUB (waits at its HWM: XPUB_NODROP) -> [XSUB|XPUB] -> SUB, messages/s "
+        "delivered\n"
         "  queue      DEALER, --in-flight requests outstanding -> [ROUTER|DEALER] -> REP, round "
         "trips/s\n"
         "  latency    REQ, one request outstanding -> [ROUTER|DEALER] -> REP, p50/p99 µs\n"

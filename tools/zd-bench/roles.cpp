@@ -37,8 +37,14 @@ bool would_block() {
 
 void run_sender(const role_options_t& options, shared_header_t& header) {
     zmq::context_t context(1);
-    zmq::socket_t socket(context, options.pattern == pattern_t::forwarder ? zmq::socket_type::pub
-                                                                          : zmq::socket_type::push);
+    const bool publisher = options.pattern == pattern_t::forwarder;
+    zmq::socket_t socket(context, publisher ? zmq::socket_type::pub : zmq::socket_type::push);
+    // A plain PUB never waits: at its high-water mark it drops, and a sender spinning
+    // through drops takes a whole core from the processes being measured, so the figure
+    // becomes a race for CPU. With XPUB_NODROP (which PUB honours) it waits at the mark
+    // like PUSH, and the figure is what the path can forward. What the device does at its
+    // own XPUB is untouched.
+    if (publisher) socket.set(zmq::sockopt::xpub_nodrop, 1);
     attach_and_announce(socket, options.endpoint);
     std::vector<char> payload(options.size, 'z');
     const std::uint64_t limit = options.count ? options.count : UINT64_MAX;

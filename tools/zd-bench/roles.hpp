@@ -2,7 +2,8 @@
 // --help): the peers at either end of a pattern and libzmq's zmq_proxy as the reference
 // device. Each role is its own process, as a real deployment would be.
 //
-//   sender    PUSH (streamer) or PUB (forwarder): sends as fast as it can until stopped
+//   sender    PUSH (streamer) or PUB (forwarder): sends as fast as it can until stopped;
+//             the PUB waits at its high-water mark (XPUB_NODROP) rather than drop
 //   receiver  PULL or SUB: counts every message into the shared block
 //   client    DEALER with --in-flight requests outstanding (queue) or REQ with one
 //             (latency): counts round trips, and times each one for latency
