@@ -162,6 +162,43 @@ double percentile(std::vector<std::uint32_t>& sorted, double fraction) {
     return double(sorted[index]) / 1000.0;
 }
 
+// Starts the device of the path (zd or zmq_proxy) on wildcard or temp-dir endpoints and
+// reads its ready line for the endpoints the peers connect to.
+device_endpoints_t start_device(const measurement_spec_t& spec, const run_settings_t& settings,
+                                const std::string& prefix, processes_t& processes) {
+    const std::string name =
+        spec.path == path_t::zd ? std::string(zd_device_name(spec.pattern)) : "zmq_proxy";
+    processes.device = std::make_unique<child_process_t>(
+        name,
+        device_command(spec, settings, bind_endpoint(spec, settings, prefix + "-front"),
+                       bind_endpoint(spec, settings, prefix + "-back")),
+        // stdout captured too: a device must never hold on to zd-bench's own stdout
+        spawn_options_t{.capture_stdout = true, .capture_stderr = true});
+    const std::string line = wait_ready_line(*processes.device, stream_t::err,
+                                             "ready frontend=", start_timeout(settings));
+    return {connect_endpoint(line, "frontend"), connect_endpoint(line, "backend")};
+}
+
+// After the parent raised stop: the peers exit within their 20 ms poll, then the device
+// gets SIGTERM. Throws if any of them misbehaves, since its figures are then suspect.
+void stop_all(const measurement_spec_t& spec, const run_settings_t& settings,
+              processes_t& processes) {
+    for (auto* peer : {processes.upstream.get(), processes.downstream.get()}) {
+        peer->stop(0, milliseconds(3000));
+        if (peer->describe_status() != "exited with status 0")
+            fail_with(*peer, "did not stop cleanly");
+    }
+    if (!processes.device) return;
+    // Under a wrapper (valgrind) the device needs time to write its profile.
+    const milliseconds grace(settings.device_wrapper.empty() ? 5'000 : 120'000);
+    if (!processes.device->stop(SIGTERM, grace))
+        fail_with(*processes.device, "did not stop on SIGTERM");
+    // A zd device promises exit 0 on SIGTERM; zmq_proxy simply dies of the signal.
+    if (spec.path == path_t::zd && settings.device_wrapper.empty() &&
+        processes.device->describe_status() != "exited with status 0")
+        fail_with(*processes.device, "did not exit cleanly on SIGTERM");
+}
+
 } // namespace
 
 void install_interrupt_handler() {
@@ -183,20 +220,7 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     processes_t processes;
 
     device_endpoints_t device;
-    if (spec.path != path_t::direct) {
-        const std::string name =
-            spec.path == path_t::zd ? std::string(zd_device_name(spec.pattern)) : "zmq_proxy";
-        processes.device = std::make_unique<child_process_t>(
-            name,
-            device_command(spec, settings, bind_endpoint(spec, settings, prefix + "-front"),
-                           bind_endpoint(spec, settings, prefix + "-back")),
-            // stdout captured too: a device must never hold on to zd-bench's own stdout
-            spawn_options_t{.capture_stdout = true, .capture_stderr = true});
-        const std::string line = wait_ready_line(*processes.device, stream_t::err,
-                                                 "ready frontend=", start_timeout(settings));
-        device.frontend = connect_endpoint(line, "frontend");
-        device.backend = connect_endpoint(line, "backend");
-    }
+    if (spec.path != path_t::direct) device = start_device(spec, settings, prefix, processes);
 
     std::string downstream_at;
     processes.downstream =
@@ -257,23 +281,8 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
         throw std::runtime_error(std::string(name_of(spec.path)) + ": " + std::to_string(bad) +
                                  " messages arrived with the wrong size");
 
-    // Stop the peers first (they exit within their 20 ms poll), then the device.
     header.stop.store(1, std::memory_order_relaxed);
-    for (auto* peer : {processes.upstream.get(), processes.downstream.get()}) {
-        peer->stop(0, milliseconds(3000));
-        if (peer->describe_status() != "exited with status 0")
-            fail_with(*peer, "did not stop cleanly");
-    }
-    if (processes.device) {
-        // Under a wrapper (valgrind) the device needs time to write its profile.
-        const milliseconds grace(settings.device_wrapper.empty() ? 5'000 : 120'000);
-        if (!processes.device->stop(SIGTERM, grace))
-            fail_with(*processes.device, "did not stop on SIGTERM");
-        // A zd device promises exit 0 on SIGTERM; zmq_proxy simply dies of the signal.
-        if (spec.path == path_t::zd && settings.device_wrapper.empty() &&
-            processes.device->describe_status() != "exited with status 0")
-            fail_with(*processes.device, "did not exit cleanly on SIGTERM");
-    }
+    stop_all(spec, settings, processes);
     return result;
 }
 
