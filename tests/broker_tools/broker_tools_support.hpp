@@ -21,6 +21,10 @@ inline const std::string broker_path = ZD_BROKER_PATH;
 inline const std::string call_path = ZD_CALL_PATH;
 inline const std::string worker_path = ZD_WORKER_PATH;
 
+// Broker arguments matching fast_worker_options(): heartbeats every 100 ms. A worker_t
+// with 100 ms heartbeats under a broker heartbeating every 2.5 s would think it dead.
+inline const std::vector<std::string> fast_heartbeats{"--heartbeat-interval", "100"};
+
 // zd-broker on a wildcard port (or the given bind endpoint), ready when constructed.
 class broker_process_t {
 public:

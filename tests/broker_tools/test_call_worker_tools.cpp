@@ -171,7 +171,7 @@ TEST_CASE("zd-call mmi.service prints 200 (exit 0) or 404 (exit 3)", "[zd-call][
 
 TEST_CASE("zd-call prints 0.2 PARTIALs as they arrive, then the FINAL", "[zd-call][partial]") {
     zmq::context_t context;
-    broker_process_t broker;
+    broker_process_t broker(fast_heartbeats);
     running_worker_t worker(context, broker.endpoint(), "stream", fast_worker_options(),
                             zd::mdp::streaming_handler_t(
                                 [](zd::mdp::frames_t body, zd::mdp::request_context_t& context) {
@@ -258,7 +258,7 @@ TEST_CASE("zd-worker heartbeats while a command runs longer than interval x live
     broker_process_t broker({"--heartbeat-interval", "100", "--heartbeat-liveness", "3"});
     // The command's one second is the subject: over three of the broker's expiry windows.
     worker_process_t worker({"-b", broker.endpoint(), "--heartbeat-interval", "100",
-                             "--heartbeat-liveness", "3", "slow", "--", "/bin/sh", "-c",
+                             "--heartbeat-liveness", "5", "slow", "--", "/bin/sh", "-c",
                              "sleep 1; cat"});
     REQUIRE(wait_for_workers(context, broker.endpoint(), "slow", 1));
     const auto result = call(

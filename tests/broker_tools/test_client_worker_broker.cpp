@@ -65,7 +65,7 @@ TEST_CASE("call through zd-broker, for every pairing of client and worker versio
     const version worker_version = GENERATE(version::v01, version::v02);
     CAPTURE(version_text(client_version), version_text(worker_version));
     zmq::context_t context;
-    broker_process_t broker;
+    broker_process_t broker(fast_heartbeats);
     running_worker_t worker(context, broker.endpoint(), "tag", fast_worker_options(worker_version),
                             tagging_handler("tagged"));
     REQUIRE(wait_for_workers(context, broker.endpoint(), "tag", 1));
@@ -82,7 +82,7 @@ TEST_CASE("200 requests in flight on one client socket come back matched", "[mdp
     const version client_version = GENERATE(version::v01, version::v02);
     CAPTURE(version_text(client_version));
     zmq::context_t context;
-    broker_process_t broker;
+    broker_process_t broker(fast_heartbeats);
     // One worker per service: replies per service come back in order, which is what the
     // client's matching relies on.
     running_worker_t worker_a(context, broker.endpoint(), "a", fast_worker_options(),
@@ -117,7 +117,7 @@ TEST_CASE("200 requests in flight on one client socket come back matched", "[mdp
 TEST_CASE("PARTIALs stream to a 0.2 client; a 0.1 client gets only the FINAL",
           "[mdp][broker][partial]") {
     zmq::context_t context;
-    broker_process_t broker;
+    broker_process_t broker(fast_heartbeats);
     running_worker_t worker(context, broker.endpoint(), "count", fast_worker_options(),
                             zd::mdp::streaming_handler_t(
                                 [](zd::mdp::frames_t body, zd::mdp::request_context_t& context) {
@@ -150,8 +150,9 @@ TEST_CASE("a busy worker's heartbeats keep it alive through a handler slower tha
     zmq::context_t context;
     // The broker expires a worker silent for 100 ms x 3.
     broker_process_t broker({"--heartbeat-interval", "100", "--heartbeat-liveness", "3"});
+    // The worker itself is more patient (100 ms x 5): the broker's heartbeats may come up to
+    // two intervals apart, and the subject here is the broker's verdict, not the worker's.
     auto options = fast_worker_options();
-    options.heartbeat_liveness = 3;
     std::promise<void> started, release;
     auto released = release.get_future().share();
     running_worker_t worker(context, broker.endpoint(), "slow", options,
@@ -204,7 +205,7 @@ TEST_CASE("control: a worker that goes silent while busy is expired by the broke
 TEST_CASE("a worker that stops mid-request hands the request to another worker",
           "[mdp][broker][stop]") {
     zmq::context_t context;
-    broker_process_t broker;
+    broker_process_t broker(fast_heartbeats);
     std::promise<void> first_started;
     running_worker_t first(
         context, broker.endpoint(), "job", fast_worker_options(),
@@ -237,7 +238,6 @@ TEST_CASE("a worker reconnects after the broker restarts", "[mdp][broker][reconn
     const std::string bind = "@" + dir.ipc("broker"); // the same address for both brokers
     const std::vector<std::string> args{"--heartbeat-interval", "100"};
     auto options = fast_worker_options();
-    options.heartbeat_liveness = 3;
     options.reconnect_delay = 100ms;
 
     auto broker = std::make_unique<broker_process_t>(args, bind);

@@ -77,10 +77,12 @@ def main():
                                     ("0.2", "py02", ["--upper"]),
                                     ("0.2", "pystream", ["--partials", "2"])):
         spawn([PYTHON, os.path.join(EXAMPLES, "mdp_worker.py"), "--mdp", version,
-               "--heartbeat-interval", "200"] + extra + [endpoint, service])
-    spawn([WORKER, "-b", endpoint, "--heartbeat-interval", "200", "--mdp", "0.1", "zd01",
+               "--heartbeat-interval", "200", "--heartbeat-liveness", "5"] + extra + [endpoint, service])
+    spawn([WORKER, "-b", endpoint, "--heartbeat-interval", "200", "--heartbeat-liveness", "5",
+           "--mdp", "0.1", "zd01",
            "--", "tr", "a-z", "A-Z"])
-    spawn([WORKER, "-b", endpoint, "--heartbeat-interval", "200", "zd02", "--echo"])
+    spawn([WORKER, "-b", endpoint, "--heartbeat-interval", "200", "--heartbeat-liveness", "5",
+           "zd02", "--echo"])
     for service in ("py01", "py02", "pystream", "zd01", "zd02"):
         wait_for_worker(endpoint, service)
 

@@ -77,7 +77,9 @@ struct fake_broker_t {
 zd::mdp::worker_options_t options_for(const protocol_t& p) {
     auto options = fast_worker_options(p.v);
     options.heartbeat_interval = 50ms;
-    options.heartbeat_liveness = 4; // silent broker noticed after 200 ms
+    // Patient (500 ms), so a loaded machine never makes the worker reconnect mid-test;
+    // the silent-broker test sets its own.
+    options.heartbeat_liveness = 10;
     options.reconnect_delay = 20ms;
     return options;
 }
@@ -218,7 +220,9 @@ TEST_CASE("worker: a silent broker is declared dead after interval x liveness",
           "[mdp][worker][reconnect]") {
     zmq::context_t context;
     fake_broker_t broker(context, v02);
-    running_worker_t worker(context, broker.endpoint, "svc", options_for(v02),
+    auto options = options_for(v02);
+    options.heartbeat_liveness = 4; // silent broker noticed after 4 x 50 ms
+    running_worker_t worker(context, broker.endpoint, "svc", options,
                             zd::mdp::handler_t([](zd::mdp::frames_t body) { return body; }));
     const auto started = std::chrono::steady_clock::now();
     std::string first;
