@@ -509,8 +509,11 @@ void broker_t::on_timer(time_point_t now) {
     }
     for (std::string_view name : forgotten)
         services_.erase(services_.find(name));
-    next_timer_ =
-        now + std::min<clock_t_::duration>(config_.heartbeat_interval, config_.request_timeout);
+    // A quarter interval keeps heartbeats at most 1.25 intervals apart and expiry timely,
+    // for a scan of the workers four times per interval.
+    const auto period =
+        std::min<clock_t_::duration>(config_.heartbeat_interval, config_.request_timeout) / 4;
+    next_timer_ = now + std::max<clock_t_::duration>(period, std::chrono::milliseconds(1));
 }
 
 // ---------------------------------------------------------------------------------------
