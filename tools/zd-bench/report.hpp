@@ -22,7 +22,8 @@ public:
     // The table, one line per row (two for latency: p50 and p99), Markdown.
     std::string table() const;
 
-    // The goals, each with "met" or the rows that miss it:
+    // The goals, each as a Markdown list item counting the rows that meet it and naming
+    // those that fall short, within the ±10% noise of these machines or beyond it:
     //  - every zd device at least as fast as zmq_proxy (latency: p50 no higher),
     //  - zd-streamer at least half as fast as direct at 16 B,
     //  - the zd device's CPU per message below zmq_proxy's.
