@@ -305,8 +305,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.0, 600.0))
         ->capture_default_str();
     app.add_option("-n,--count", options.count,
-                   "The sender stops after this many messages (round trips); the window "
-                   "closes when they have arrived, if before --duration")
+                   "The sender stops after this many messages (round trips; a publisher counts "
+                   "from the first delivery); the window closes when they have arrived, if "
+                   "before --duration")
         ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 62))
         ->capture_default_str();
     app.add_option("--in-flight", options.in_flight, "Queue pattern: requests outstanding")

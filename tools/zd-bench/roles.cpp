@@ -49,7 +49,12 @@ void run_sender(const role_options_t& options, shared_header_t& header) {
     std::vector<char> payload(options.size, 'z');
     const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
     std::uint64_t sent = 0;
+    // A PUB drops everything sent before the subscription has travelled back to it, so
+    // its count starts once the receiver has the first message (the probe); until then
+    // it sends without counting. (Reads the receiver's counter only until then.)
+    bool counting = !publisher;
     while (!stopped(header)) {
+        if (!counting) counting = header.completed.load(std::memory_order_relaxed) > 0;
         if (sent == limit) {
             // Done: wait for stop with the socket open (ipc loses the tail of a stream whose
             // sender closes right after its last send).
@@ -57,7 +62,7 @@ void run_sender(const role_options_t& options, shared_header_t& header) {
             continue;
         }
         if (zmq_send(socket.handle(), payload.data(), payload.size(), 0) >= 0)
-            ++sent;
+            sent += counting;
         else if (!would_block())
             throw zmq::error_t();
     }
