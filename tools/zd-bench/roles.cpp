@@ -50,11 +50,19 @@ void run_sender(const role_options_t& options, shared_header_t& header) {
     const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
     std::uint64_t sent = 0;
     // A PUB drops everything sent before the subscription has travelled back to it, so
-    // its count starts once the receiver has the first message (the probe); until then
-    // it sends without counting. (Reads the receiver's counter only until then.)
+    // until the receiver has a message it sends one probe a millisecond, uncounted; then
+    // it counts and goes flat out. Few probes means a device handles nearly exactly
+    // --count messages, which instruction counts per message rely on.
     bool counting = !publisher;
     while (!stopped(header)) {
-        if (!counting) counting = header.completed.load(std::memory_order_relaxed) > 0;
+        if (!counting) {
+            counting = header.completed.load(std::memory_order_relaxed) > 0;
+            if (!counting) {
+                zmq_send(socket.handle(), payload.data(), payload.size(), ZMQ_DONTWAIT);
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                continue;
+            }
+        }
         if (sent == limit) {
             // Done: wait for stop with the socket open (ipc loses the tail of a stream whose
             // sender closes right after its last send).
@@ -62,7 +70,7 @@ void run_sender(const role_options_t& options, shared_header_t& header) {
             continue;
         }
         if (zmq_send(socket.handle(), payload.data(), payload.size(), 0) >= 0)
-            sent += counting;
+            ++sent;
         else if (!would_block())
             throw zmq::error_t();
     }
