@@ -1,0 +1,120 @@
+// The journal's wire protocols, as the device's ROUTER sockets see them: producers on the
+// frontend (PUB -> ACK), consumers on the backend (SUB, REC, ACK) and replay readers on the
+// replay socket (READ -> REC... END). Frame tables: docs/JOURNAL.md ("Wire protocol").
+// Numbers travel as decimal ASCII so a shell tool or a few lines of pyzmq can speak it.
+//
+// Decoding looks only at frame views, never copies or allocates, and never throws, so the
+// hot path stays cheap and the fuzzer drives it from raw bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace zd::journal::protocol {
+
+// Command frames.
+inline constexpr std::string_view cmd_publish = "PUB";     // producer -> journal
+inline constexpr std::string_view cmd_ack = "ACK";         // journal -> producer, consumer -> journal
+inline constexpr std::string_view cmd_subscribe = "SUB";   // consumer -> journal
+inline constexpr std::string_view cmd_record = "REC";      // journal -> consumer / reader
+inline constexpr std::string_view cmd_read = "READ";       // reader -> journal
+inline constexpr std::string_view cmd_end = "END";         // journal -> reader
+inline constexpr std::string_view cmd_error = "ERR";       // journal -> anyone
+inline constexpr std::string_view cmd_ping = "PING";       // anyone -> journal
+inline constexpr std::string_view cmd_pong = "PONG";       // journal -> anyone
+
+inline constexpr std::size_t max_name = 255;         // producer ids and consumer names
+inline constexpr std::uint32_t default_window = 1000; // consumer's records in flight
+inline constexpr std::uint32_t max_window = 65536;
+inline constexpr std::uint32_t max_read_count = 65536; // records per READ
+
+// Where to start reading: SUB and READ take the same forms.
+struct position_t {
+    enum class kind : std::uint8_t {
+        stored,   // "" (SUB only): the consumer's durable offset, else earliest
+        earliest, // "earliest"
+        latest,   // "latest": only records committed from now on
+        offset,   // decimal offset
+        time,     // "@" + decimal milliseconds since the Unix epoch
+    };
+    kind from = kind::stored;
+    std::uint64_t value = 0; // offset, or milliseconds for kind::time
+};
+
+enum class error_t : std::uint8_t {
+    none,
+    too_few_frames,   // shorter than the command needs
+    extra_frames,     // frames after a command that takes none
+    unknown_command,  // not a command of this socket's protocol
+    bad_name,         // empty (where not allowed) or longer than max_name
+    bad_number,       // not decimal, leading '+'/'-'/space, overflow, or out of range
+    bad_position,     // none of the position forms
+    no_frames,        // PUB without any message frame
+};
+
+const char* describe(error_t error);
+
+// Error codes the journal sends in ERR, MMI-style.
+inline constexpr std::string_view status_bad_request = "400";
+inline constexpr std::string_view status_not_retained = "404";
+inline constexpr std::string_view status_too_large = "413";
+inline constexpr std::string_view status_unavailable = "503";
+
+// --- Producer socket (frontend) --------------------------------------------------------
+// [routing id] [""]? "PUB" producer-id seq frame...
+struct publish_t {
+    std::size_t producer = 0; // index of the producer id frame (may be empty: anonymous)
+    std::uint64_t seq = 0;    // >= 1
+    std::size_t first_frame = 0; // index of the first message frame; at least one
+};
+// [routing id] [""]? "PING"  -> PONG (lets a producer check liveness)
+
+// --- Consumer socket (backend) ---------------------------------------------------------
+// [routing id] [""]? "SUB" name [position [window]]
+// [routing id] [""]? "ACK" offset          (cumulative: every record <= offset is done)
+// [routing id] [""]? "PING"
+struct subscribe_t {
+    std::size_t name = 0; // index of the name frame (1..max_name bytes)
+    position_t position;
+    std::uint32_t window = default_window; // 1..max_window
+};
+struct consumer_ack_t {
+    std::uint64_t offset = 0;
+};
+
+// --- Replay socket ----------------------------------------------------------------------
+// [routing id] [""]? "READ" position count   (position: not "stored")
+// [routing id] [""]? "PING"
+struct read_t {
+    position_t position;
+    std::uint32_t count = 0; // 1..max_read_count
+};
+
+enum class kind_t : std::uint8_t { publish, subscribe, consumer_ack, read, ping };
+
+struct decoded_t {
+    error_t error = error_t::none;
+    kind_t kind = kind_t::ping;
+    bool leading_empty = false; // a REQ-style empty frame after the routing id: mirror it
+    std::size_t command = 0;    // index of the command frame (for ERR replies)
+    publish_t publish;
+    subscribe_t subscribe;
+    consumer_ack_t ack;
+    read_t read;
+    bool ok() const { return error == error_t::none; }
+};
+
+// Each socket accepts its own commands (and PING); frames[0] is the routing id.
+decoded_t decode_producer(const std::string_view* frames, std::size_t count);
+decoded_t decode_consumer(const std::string_view* frames, std::size_t count);
+decoded_t decode_reader(const std::string_view* frames, std::size_t count);
+
+// Strict decimal: 1..20 digits, no sign, no spaces, no overflow. Leading zeros allowed.
+std::optional<std::uint64_t> parse_decimal(std::string_view text);
+
+// Writes value as decimal into buffer (at least 20 bytes); returns the view of the digits.
+std::string_view format_decimal(std::uint64_t value, char* buffer);
+
+} // namespace zd::journal::protocol

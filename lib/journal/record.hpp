@@ -1,0 +1,70 @@
+// One journal record on disk: a fixed 40-byte little-endian header (magic, CRC32C, body
+// length, frame count, offset, timestamp, producer sequence) and a body holding the producer
+// id and the message frames. The layout is documented in docs/JOURNAL.md ("On-disk format").
+// Decoding never trusts a length before checking it against max_record_body, so a damaged
+// or hostile file cannot make the reader allocate or read past its buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zd::journal {
+
+inline constexpr std::uint32_t record_magic = 0x314A445A; // bytes "ZDJ1" on disk
+inline constexpr std::size_t record_header_size = 40;
+// Hard upper bound of a body, whatever the configuration: a length field above it is
+// damage, not a big record. The device's --max-record is at most this.
+inline constexpr std::uint32_t max_record_body = 256u * 1024 * 1024;
+inline constexpr std::size_t max_producer_id = 255;
+
+// What a record says about itself, once decoded.
+struct record_meta_t {
+    std::uint64_t offset = 0;       // position in the journal, dense from 0
+    std::int64_t timestamp_ns = 0;  // when it was appended, ns since the Unix epoch
+    std::uint64_t producer_seq = 0; // the producer's sequence number, 0 = none
+    std::string_view producer_id;   // empty = anonymous (fire-and-forget or no id)
+};
+
+// A decoded record: views into the buffer it was decoded from.
+struct record_view_t {
+    record_meta_t meta;
+    std::vector<std::string_view> frames; // the message, frame boundaries kept
+    std::size_t encoded_size = 0;         // header + body bytes
+};
+
+// Appends the encoding of one record to out. Throws std::length_error if the body would
+// exceed max_body (the caller checks sizes first on the hot path) or the producer id is
+// longer than max_producer_id.
+void encode_record(std::vector<char>& out, const record_meta_t& meta,
+                   std::span<const std::string_view> frames,
+                   std::uint32_t max_body = max_record_body);
+
+// The encoded size of a record, without encoding it.
+std::size_t encoded_record_size(std::string_view producer_id,
+                                std::span<const std::string_view> frames);
+
+enum class decode_status : std::uint8_t {
+    ok,
+    truncated,     // fewer bytes than the header or the header's length says: maybe a torn tail
+    bad_magic,     // not a record start
+    too_long,      // length above max_body: damage
+    bad_checksum,  // CRC32C mismatch
+    bad_structure, // CRC fine but the body does not parse (frame lengths disagree, ...)
+};
+
+const char* describe(decode_status status);
+
+struct decode_result_t {
+    decode_status status = decode_status::truncated;
+    record_view_t record; // valid when status == ok
+};
+
+// Decodes the record at the start of bytes. Never throws, never reads past bytes.
+decode_result_t decode_record(std::span<const char> bytes,
+                              std::uint32_t max_body = max_record_body);
+
+} // namespace zd::journal
