@@ -1,0 +1,200 @@
+// zd-journal — a persistent journaling proxy: nothing acknowledged is ever lost.
+//
+// Producers send messages to the frontend; each is appended to an append-only, checksummed
+// log in DIR and acknowledged only once it is on disk (group commit: what arrives together
+// shares one fdatasync). Consumers on the backend receive records in journal order with
+// their offset and acknowledge them; each named consumer's offset is kept durably, so after
+// any crash it resumes where it left off (at-least-once). Readers on --replay page through
+// the journal from any retained offset or time. Protocols and guarantees: docs/JOURNAL.md.
+#include "core/device_cli.hpp"
+#include "core/log.hpp"
+#include "core/stop_signal.hpp"
+#include "journal/journal_server.hpp"
+
+#include <charconv>
+#include <map>
+
+namespace {
+
+// --fsync always | batch | interval=MS | never
+void parse_fsync(const std::string& text, zd::journal::log_options_t& log) {
+    using zd::journal::fsync_policy;
+    static const std::map<std::string, fsync_policy> plain = {{"always", fsync_policy::always},
+                                                              {"batch", fsync_policy::batch},
+                                                              {"never", fsync_policy::never}};
+    if (const auto found = plain.find(text); found != plain.end()) {
+        log.policy = found->second;
+        return;
+    }
+    constexpr std::string_view prefix = "interval=";
+    long long ms = 0;
+    if (text.starts_with(prefix)) {
+        const char* first = text.data() + prefix.size();
+        const char* last = text.data() + text.size();
+        const auto [end, error] = std::from_chars(first, last, ms);
+        if (error == std::errc() && end == last && first != last && ms > 0 && ms <= 3600000) {
+            log.policy = fsync_policy::interval;
+            log.sync_interval = std::chrono::milliseconds(ms);
+            return;
+        }
+    }
+    throw CLI::ValidationError("--fsync", "bad value '" + text +
+                                              "': expected always, batch, interval=MS "
+                                              "(1..3600000) or never");
+}
+
+zd::endpoint_list_t parse_optional(const std::string& text) {
+    return text.empty() ? zd::endpoint_list_t{} : zd::parse_endpoints(text, zd::attach_mode::bind);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"zd-journal: a persistent journaling proxy. Producers' messages are stored "
+                 "durably and acknowledged once on disk, delivered to consumers in order, "
+                 "and replayed after any crash.",
+                 "zd-journal"};
+    app.footer(
+        "Example:\n"
+        "  zd-journal --dir /var/lib/zd/orders -f @tcp://*:5560 -b @tcp://*:5561 \\\n"
+        "             --replay @tcp://*:5562 --control @ipc:///tmp/journal.ctl\n"
+        "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
+        "--fsync: batch (default) acknowledges after one fdatasync per group of messages;\n"
+        "  always syncs every message; interval=MS acknowledges after write() and syncs every\n"
+        "  MS (an OS crash or power loss may lose up to MS of acknowledged messages);\n"
+        "  never leaves syncing to the OS (an OS crash loses an unknown amount).\n"
+        "  A process crash (kill -9) loses nothing acknowledged in any mode.\n"
+        "Protocols, on-disk format and guarantees: docs/JOURNAL.md.\n"
+        "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync, and damage\n"
+        "found at start without --repair), 2 usage error.");
+
+    std::string dir, frontend, backend, replay, control;
+    std::string fsync_text = "batch";
+    std::string frontend_type = "router", backend_type = "router", slow_consumers = "keep";
+    long long batch_delay_us = 0, retain_age_s = 0;
+    zd::journal::journal_config_t config;
+    zd::common_options_t common;
+
+    app.add_option("-d,--dir", dir, "Journal directory (created if missing)")->required();
+    app.add_option("-f,--frontend", frontend, "Producer endpoints, e.g. @tcp://*:5560")
+        ->required()
+        ->check(zd::endpoint_list_validator());
+    app.add_option("-b,--backend", backend, "Consumer endpoints, e.g. @tcp://*:5561")
+        ->required()
+        ->check(zd::endpoint_list_validator());
+    app.add_option("--replay", replay, "Replay endpoints: READ from any offset or time")
+        ->check(zd::endpoint_list_validator());
+    app.add_option("--control", control, "Control endpoints (see zd-ctl)")
+        ->check(zd::endpoint_list_validator());
+
+    const char* sockets = "Sockets";
+    app.add_option("--frontend-type", frontend_type,
+                   "router: producers PUB and get ACKs; pull: fire-and-forget (still journaled)")
+        ->check(CLI::IsMember({"router", "pull"}))
+        ->capture_default_str()
+        ->group(sockets);
+    app.add_option("--backend-type", backend_type,
+                   "router: named consumers SUB and ACK (at-least-once); push or pub: plain "
+                   "sockets get each record's frames (at-most-once)")
+        ->check(CLI::IsMember({"router", "push", "pub"}))
+        ->capture_default_str()
+        ->group(sockets);
+
+    const char* durability = "Durability";
+    app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
+        ->capture_default_str()
+        ->group(durability);
+    app.add_option("--batch-max", config.batch_max, "Messages per group commit")
+        ->check(CLI::Range(std::size_t(1), std::size_t(1000000)))
+        ->capture_default_str()
+        ->group(durability);
+    app.add_option("--batch-delay", batch_delay_us,
+                   "Microseconds to wait for more messages before a commit (0: commit what "
+                   "arrived together)")
+        ->check(CLI::Range(0LL, 1000000LL))
+        ->capture_default_str()
+        ->group(durability);
+    app.add_option("--segment-bytes", config.log.segment_bytes,
+                   "Roll to a new segment file past this")
+        ->check(CLI::Range(std::uint64_t(4096), std::uint64_t(1) << 40))
+        ->capture_default_str()
+        ->group(durability);
+    app.add_option("--max-record", config.log.max_record_body,
+                   "Largest record body in bytes; bigger messages are refused (ERR 413)")
+        ->check(CLI::Range(std::uint32_t(1), zd::journal::max_record_body))
+        ->capture_default_str()
+        ->group(durability);
+    app.add_option("--max-producers", config.log.max_producers,
+                   "Producer ids whose last sequence is remembered for dedup (least recently "
+                   "seen forgotten first)")
+        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->capture_default_str()
+        ->group(durability);
+    app.add_flag("--repair", config.log.repair,
+                 "At start, move damaged segments to DIR/quarantine/ and continue from the last "
+                 "good record, instead of refusing to start")
+        ->group(durability);
+
+    const char* retention = "Retention";
+    app.add_option("--retain-bytes", config.log.retain_bytes,
+                   "Delete the oldest segments past this many bytes (0: no limit)")
+        ->capture_default_str()
+        ->group(retention);
+    app.add_option("--retain-age", retain_age_s,
+                   "Delete segments whose records are all older than this many seconds (0: no "
+                   "limit)")
+        ->check(CLI::Range(0LL, 100LL * 365 * 86400))
+        ->capture_default_str()
+        ->group(retention);
+    app.add_option("--retain-slow-consumers", slow_consumers,
+                   "keep: never delete what a durable consumer has not acknowledged (the disk "
+                   "may fill, then producers wait); drop: delete anyway (the consumer skips "
+                   "ahead)")
+        ->check(CLI::IsMember({"keep", "drop"}))
+        ->capture_default_str()
+        ->group(retention);
+    zd::add_common_options(app, common);
+
+    return zd::run_main(app, argc, argv, [&] {
+        zd::log::configure("zd-journal", common.quiet         ? zd::log::level::error
+                                         : common.verbose > 0 ? zd::log::level::debug
+                                                              : zd::log::level::info);
+        using namespace zd::journal;
+        config.log.dir = dir;
+        parse_fsync(fsync_text, config.log);
+        config.log.retain_age = std::chrono::seconds(retain_age_s);
+        config.batch_delay = std::chrono::microseconds(batch_delay_us);
+        config.frontend = frontend_type == "pull" ? frontend_kind::pull : frontend_kind::router;
+        config.backend = backend_type == "push"  ? backend_kind::push
+                         : backend_type == "pub" ? backend_kind::pub
+                                                 : backend_kind::router;
+        config.slow_consumers =
+            slow_consumers == "drop" ? slow_consumer_policy::drop : slow_consumer_policy::keep;
+        journal_endpoints_t endpoints{zd::parse_endpoints(frontend, zd::attach_mode::bind),
+                                      zd::parse_endpoints(backend, zd::attach_mode::bind),
+                                      parse_optional(replay), parse_optional(control)};
+
+        zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
+        zmq::context_t context(common.io_threads);
+        journal_server_t server(context, endpoints, common.socket, config);
+        zd::log::info("recovered " + server.recovery().summary());
+        const auto& attached = server.endpoints();
+        zd::log::info(
+            "ready frontend=" + zd::to_string(attached.frontend) +
+            " backend=" + zd::to_string(attached.backend) +
+            (replay.empty() ? std::string() : " replay=" + zd::to_string(attached.replay)) +
+            (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));
+        switch (server.run(stop)) {
+        case journal_server_t::exit_reason::signal:
+            zd::log::info("stopping on signal");
+            return int(zd::exit_ok);
+        case journal_server_t::exit_reason::terminate:
+            zd::log::info("stopping on TERMINATE");
+            return int(zd::exit_ok);
+        case journal_server_t::exit_reason::io_failure:
+            break;
+        }
+        zd::log::error("stopped after a write or fsync failure; restart to recover");
+        return int(zd::exit_failure);
+    });
+}

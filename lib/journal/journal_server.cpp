@@ -1,0 +1,804 @@
+#include "journal/journal_server.hpp"
+
+#include "core/json_writer.hpp"
+#include "core/log.hpp"
+#include "core/stop_signal.hpp"
+#include "journal/protocol.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <unistd.h>
+
+namespace zd::journal {
+
+namespace {
+using steady = std::chrono::steady_clock;
+namespace proto = protocol;
+
+enum class send_status { ok, full, gone };
+
+// Sends one frame without blocking. A ROUTER with ROUTER_MANDATORY refuses the first frame
+// with EAGAIN when the peer is at its HWM and EHOSTUNREACH when it is gone; once the first
+// frame is taken, the rest of the message is too.
+send_status send_frame(zmq::socket_t& socket, std::string_view data, bool more) {
+    if (zmq_send(socket.handle(), data.data(), data.size(),
+                 ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) >= 0)
+        return send_status::ok;
+    return errno == EAGAIN ? send_status::full : send_status::gone;
+}
+
+std::string_view view(const zmq::message_t& frame) {
+    return {static_cast<const char*>(frame.data()), frame.size()};
+}
+
+// Reads one whole message without blocking. Returns false if none is waiting.
+bool receive_message(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
+                     std::vector<std::string_view>& views, std::uint64_t& bytes) {
+    frames.clear();
+    views.clear();
+    while (true) {
+        frames.emplace_back();
+        if (zmq_msg_recv(frames.back().handle(), socket.handle(), ZMQ_DONTWAIT) < 0) {
+            frames.pop_back();
+            if (frames.empty()) return false;
+            continue; // the rest of a message is always there once its first frame is
+        }
+        bytes += frames.back().size();
+        if (!frames.back().more()) break;
+    }
+    for (const auto& frame : frames)
+        views.push_back(view(frame));
+    return true;
+}
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A routing id and whether the peer put an empty frame after it (REQ style): the envelope
+// every reply to that peer starts with.
+struct envelope_t {
+    std::string routing_id;
+    bool leading_empty = false;
+};
+
+// A consumer that subscribed by name on the backend ROUTER.
+struct consumer_t {
+    envelope_t peer;
+    std::uint32_t window = proto::default_window;
+    std::uint64_t acked_next = 0;            // first offset not acknowledged
+    std::unique_ptr<log_t::cursor_t> cursor; // the next record to send
+};
+
+// A READ being answered on the replay socket.
+struct read_request_t {
+    envelope_t peer;
+    std::unique_ptr<log_t::cursor_t> cursor;
+    std::uint32_t remaining = 0;
+};
+
+// The producers a batch must acknowledge: (routing id, producer id) -> highest seq seen.
+struct ack_key_t {
+    std::string routing_id, producer_id;
+    bool operator==(const ack_key_t&) const = default;
+};
+struct ack_key_hash_t {
+    std::size_t operator()(const ack_key_t& key) const {
+        return std::hash<std::string>()(key.routing_id) * 31 +
+               std::hash<std::string>()(key.producer_id);
+    }
+};
+struct pending_ack_t {
+    bool leading_empty = false;
+    std::uint64_t max_seq = 0;
+};
+
+zmq::socket_type frontend_type(frontend_kind kind) {
+    return kind == frontend_kind::pull ? zmq::socket_type::pull : zmq::socket_type::router;
+}
+zmq::socket_type backend_type(backend_kind kind) {
+    switch (kind) {
+    case backend_kind::push:
+        return zmq::socket_type::push;
+    case backend_kind::pub:
+        return zmq::socket_type::pub;
+    default:
+        return zmq::socket_type::router;
+    }
+}
+} // namespace
+
+struct journal_server_t::impl_t {
+    impl_t(zmq::context_t& context, const journal_config_t& config)
+        : config(config), log(config.log), offsets(load_consumer_offsets(config.log.dir)),
+          frontend(context, frontend_type(config.frontend)),
+          backend(context, backend_type(config.backend)) {}
+
+    journal_config_t config;
+    log_t log;
+    consumer_table_t offsets; // durable consumer offsets, as last loaded or stored
+    bool offsets_dirty = false;
+    zmq::socket_t frontend;
+    zmq::socket_t backend;
+    std::optional<zmq::socket_t> replay;
+    std::optional<control_server_t> control;
+    journal_counters_t counters;
+
+    std::vector<zmq::message_t> frames;
+    std::vector<std::string_view> views;
+    std::unordered_map<ack_key_t, pending_ack_t, ack_key_hash_t> pending_acks;
+
+    std::unordered_map<std::string, consumer_t> consumers;         // by name
+    std::unordered_map<std::string, std::string> consumer_of_peer; // routing id -> name
+    std::unique_ptr<log_t::cursor_t> plain_cursor;                 // PUSH/PUB backend
+    std::deque<read_request_t> reads;
+
+    bool paused = false;
+    bool terminate = false;
+    bool disk_full = false;
+    bool failed = false;
+    steady::time_point started = steady::now();
+    steady::time_point next_offsets_write = steady::now();
+    steady::time_point next_retention = steady::now();
+    steady::time_point next_retry = steady::time_point::max(); // disk full or stalled peers
+
+    // --- sending ------------------------------------------------------------------------
+    send_status send_envelope(zmq::socket_t& socket, const envelope_t& peer) {
+        const auto status = send_frame(socket, peer.routing_id, true);
+        if (status != send_status::ok) return status;
+        if (peer.leading_empty) send_frame(socket, {}, true);
+        return send_status::ok;
+    }
+
+    // Sends envelope + the given frames. Returns how it went; counts bytes out.
+    send_status send_message(zmq::socket_t& socket, const envelope_t* peer,
+                             std::initializer_list<std::string_view> head,
+                             const std::vector<std::string_view>* tail = nullptr) {
+        if (peer) {
+            const auto status = send_envelope(socket, *peer);
+            if (status != send_status::ok) {
+                if (status == send_status::gone) ++counters.undeliverable;
+                return status;
+            }
+        }
+        const std::size_t tail_count = tail ? tail->size() : 0;
+        std::size_t index = 0;
+        const std::size_t total = head.size() + tail_count;
+        for (std::string_view frame : head) {
+            const auto status = send_frame(socket, frame, ++index < total);
+            if (status != send_status::ok) return status; // only the first frame can fail
+            counters.bytes_out += frame.size();
+        }
+        for (std::size_t i = 0; i < tail_count; ++i) {
+            const auto status = send_frame(socket, (*tail)[i], ++index < total);
+            if (status != send_status::ok) return status;
+            counters.bytes_out += (*tail)[i].size();
+        }
+        ++counters.messages_out;
+        return send_status::ok;
+    }
+
+    void send_error(zmq::socket_t& socket, const envelope_t& peer, std::string_view code,
+                    const std::string& text) {
+        send_message(socket, &peer, {proto::cmd_error, code, text});
+    }
+
+    // --- producers ----------------------------------------------------------------------
+    // Reads and appends up to a batch of producer messages. Returns how many were appended
+    // or deduplicated (anything that needs a commit or an ack).
+    std::size_t ingest_batch(steady::time_point deadline) {
+        std::size_t handled = 0;
+        while (handled < config.batch_max && log.pending_bytes() < config.batch_bytes) {
+            if (!receive_message(frontend, frames, views, counters.bytes_in)) {
+                if (config.batch_delay.count() == 0 || steady::now() >= deadline) break;
+                zmq_pollitem_t item{frontend.handle(), 0, ZMQ_POLLIN, 0};
+                const auto left =
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
+                if (zmq_poll(&item, 1, std::max<long>(1, long(left.count()))) <= 0) break;
+                continue;
+            }
+            ++counters.messages_in;
+            handled += config.frontend == frontend_kind::pull ? ingest_plain() : ingest_publish();
+            if (config.log.policy == fsync_policy::always) break; // one record per commit
+        }
+        return handled;
+    }
+
+    std::size_t ingest_plain() {
+        if (!log.append({}, 0, views)) {
+            ++counters.refused;
+            log::error("refused a message of more than --max-record bytes (fire-and-forget "
+                       "frontend: the sender is not told)");
+            return 0;
+        }
+        ++counters.published;
+        for (auto frame : views)
+            counters.published_bytes += frame.size();
+        return 1;
+    }
+
+    std::size_t ingest_publish() {
+        const auto decoded = proto::decode_producer(views.data(), views.size());
+        envelope_t peer{std::string(views[0]), decoded.leading_empty};
+        if (!decoded.ok()) {
+            ++counters.malformed;
+            send_error(frontend, peer, proto::status_bad_request, proto::describe(decoded.error));
+            return 0;
+        }
+        if (decoded.kind == proto::kind_t::ping) {
+            send_message(frontend, &peer, {proto::cmd_pong});
+            return 0;
+        }
+        const auto& publish = decoded.publish;
+        const std::string_view producer = views[publish.producer];
+        const std::span<const std::string_view> message(views.data() + publish.first_frame,
+                                                        views.size() - publish.first_frame);
+        if (!producer.empty()) {
+            const producer_state_t* state = log.producer(producer);
+            if (state && publish.seq <= state->last_seq) {
+                ++counters.duplicates;
+                note_ack(peer, producer, publish.seq);
+                return 1;
+            }
+        }
+        if (!log.append(producer, publish.seq, message)) {
+            ++counters.refused;
+            char digits[24];
+            send_error(frontend, peer, proto::status_too_large,
+                       "message " + std::string(proto::format_decimal(publish.seq, digits)) +
+                           " from '" + std::string(producer) + "' is larger than --max-record");
+            return 0;
+        }
+        ++counters.published;
+        for (auto frame : message)
+            counters.published_bytes += frame.size();
+        note_ack(peer, producer, publish.seq);
+        return 1;
+    }
+
+    void note_ack(const envelope_t& peer, std::string_view producer, std::uint64_t seq) {
+        auto& ack = pending_acks[ack_key_t{peer.routing_id, std::string(producer)}];
+        ack.leading_empty = peer.leading_empty;
+        ack.max_seq = std::max(ack.max_seq, seq);
+    }
+
+    // After a successful commit: every producer of the batch learns how far it is durable.
+    void send_acks() {
+        char digits[24];
+        for (const auto& [key, ack] : pending_acks) {
+            std::uint64_t seq = ack.max_seq;
+            if (!key.producer_id.empty())
+                if (const producer_state_t* state = log.producer(key.producer_id))
+                    seq = std::max(seq, state->last_seq);
+            const envelope_t peer{key.routing_id, ack.leading_empty};
+            if (send_message(frontend, &peer,
+                             {proto::cmd_ack, key.producer_id,
+                              proto::format_decimal(seq, digits)}) == send_status::ok)
+                ++counters.acks_sent;
+        }
+        pending_acks.clear();
+    }
+
+    // Commits what is pending. Returns false when the log failed for good.
+    bool commit_pending() {
+        if (log.pending_records() == 0 && pending_acks.empty()) return true;
+        const auto result = log.commit();
+        switch (result.status) {
+        case io_status::ok:
+            ++counters.commits;
+            if (disk_full) log::info("disk space is back: acknowledging and reading again");
+            disk_full = false;
+            send_acks();
+            return true;
+        case io_status::disk_full:
+            if (!disk_full) {
+                ++counters.disk_full_events;
+                log::error(std::string("disk full (") + std::strerror(result.error) +
+                           "): not acknowledging or reading producers until space is freed");
+            }
+            disk_full = true;
+            next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(200));
+            return true;
+        case io_status::failed:
+            log::error(std::string("write or fsync failed (") + std::strerror(result.error) +
+                       "): nothing more is acknowledged; restart to recover");
+            failed = true;
+            return false;
+        }
+        return false;
+    }
+
+    // --- consumers ----------------------------------------------------------------------
+    void serve_backend() {
+        for (int burst = 0; burst < 1000; ++burst) {
+            if (!receive_message(backend, frames, views, counters.bytes_in)) return;
+            ++counters.messages_in;
+            if (config.backend != backend_kind::router) continue; // PUSH/PUB never receive
+            const auto decoded = proto::decode_consumer(views.data(), views.size());
+            envelope_t peer{std::string(views[0]), decoded.leading_empty};
+            if (!decoded.ok()) {
+                ++counters.malformed;
+                send_error(backend, peer, proto::status_bad_request,
+                           proto::describe(decoded.error));
+                continue;
+            }
+            switch (decoded.kind) {
+            case proto::kind_t::subscribe:
+                subscribe(std::move(peer), std::string(views[decoded.subscribe.name]),
+                          decoded.subscribe);
+                break;
+            case proto::kind_t::consumer_ack:
+                consumer_ack(peer, decoded.ack.offset);
+                break;
+            case proto::kind_t::ping:
+                send_message(backend, &peer, {proto::cmd_pong});
+                break;
+            default:
+                ++counters.malformed;
+                break;
+            }
+        }
+    }
+
+    // Where a position points now, or nullopt (with the ERR sent) if it cannot be served.
+    std::optional<std::uint64_t> resolve(zmq::socket_t& socket, const envelope_t& peer,
+                                         const proto::position_t& position, std::string_view name) {
+        using kind = proto::position_t::kind;
+        switch (position.from) {
+        case kind::stored: {
+            const auto found = offsets.find(name);
+            const std::uint64_t stored = found == offsets.end() ? 0 : found->second;
+            return std::clamp(stored, log.first_offset(), log.durable_next());
+        }
+        case kind::earliest:
+            return log.first_offset();
+        case kind::latest:
+            return log.durable_next();
+        case kind::time:
+            return log.offset_for_time(std::int64_t(position.value) * 1000000);
+        case kind::offset:
+            break;
+        }
+        char a[24], b[24];
+        if (position.value < log.first_offset()) {
+            send_error(socket, peer, proto::status_not_retained,
+                       "offset " + std::string(proto::format_decimal(position.value, a)) +
+                           " is no longer retained (earliest is " +
+                           std::string(proto::format_decimal(log.first_offset(), b)) + ")");
+            return std::nullopt;
+        }
+        if (position.value > log.durable_next()) {
+            send_error(socket, peer, proto::status_bad_request,
+                       "offset " + std::string(proto::format_decimal(position.value, a)) +
+                           " is past the end (next is " +
+                           std::string(proto::format_decimal(log.durable_next(), b)) + ")");
+            return std::nullopt;
+        }
+        return position.value;
+    }
+
+    void subscribe(envelope_t peer, std::string name, const proto::subscribe_t& request) {
+        const auto start = resolve(backend, peer, request.position, name);
+        if (!start) return;
+        // A new SUB for a name takes it over from any earlier connection.
+        if (auto old = consumers.find(name); old != consumers.end()) {
+            consumer_of_peer.erase(old->second.peer.routing_id);
+            counters.redelivered += old->second.cursor->position() - old->second.acked_next;
+        }
+        if (auto previous = consumer_of_peer.find(peer.routing_id);
+            previous != consumer_of_peer.end() && previous->second != name)
+            consumers.erase(previous->second);
+        consumer_t& consumer = consumers[name];
+        consumer.peer = std::move(peer);
+        consumer.window = request.window;
+        consumer.acked_next = *start;
+        consumer.cursor = log.open_cursor(*start);
+        consumer_of_peer[consumer.peer.routing_id] = name;
+        store_offset(name, *start);
+        log::debug("consumer '" + name + "' subscribed at offset " + std::to_string(*start));
+    }
+
+    void store_offset(const std::string& name, std::uint64_t next) {
+        auto [entry, added] = offsets.try_emplace(name, next);
+        if (!added && entry->second == next) return;
+        entry->second = next;
+        offsets_dirty = true;
+    }
+
+    void consumer_ack(const envelope_t& peer, std::uint64_t offset) {
+        const auto name = consumer_of_peer.find(peer.routing_id);
+        if (name == consumer_of_peer.end()) {
+            ++counters.malformed;
+            send_error(backend, peer, proto::status_bad_request, "ACK before SUB");
+            return;
+        }
+        consumer_t& consumer = consumers.at(name->second);
+        ++counters.consumer_acks;
+        // Cumulative, and never past what was sent: a consumer cannot skip records.
+        const std::uint64_t next = std::min(offset + 1, consumer.cursor->position());
+        if (next <= consumer.acked_next) return;
+        consumer.acked_next = next;
+        store_offset(name->second, next);
+    }
+
+    // Sends committed records to every consumer with room in its window.
+    void deliver() {
+        for (auto it = consumers.begin(); it != consumers.end();) {
+            if (deliver_to(it->second))
+                ++it;
+            else { // gone: its offset stays stored; a new SUB resumes there
+                consumer_of_peer.erase(it->second.peer.routing_id);
+                it = consumers.erase(it);
+            }
+        }
+        if (plain_cursor) deliver_plain();
+    }
+
+    // Returns false if the consumer is gone.
+    bool deliver_to(consumer_t& consumer) {
+        char offset_digits[24], time_digits[24];
+        while (consumer.cursor->position() - consumer.acked_next < consumer.window) {
+            const std::uint64_t at = consumer.cursor->position();
+            const auto record = consumer.cursor->next();
+            if (!record) return true;
+            const auto status = send_message(
+                backend, &consumer.peer,
+                {proto::cmd_record, proto::format_decimal(record->meta.offset, offset_digits),
+                 proto::format_decimal(std::uint64_t(record->meta.timestamp_ns), time_digits)},
+                &record->frames);
+            if (status == send_status::gone) return false;
+            if (status == send_status::full) {
+                consumer.cursor = log.open_cursor(at); // this record again, later
+                next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(5));
+                return true;
+            }
+            ++counters.delivered;
+            counters.delivered_bytes += record->encoded_size;
+        }
+        return true;
+    }
+
+    void deliver_plain() {
+        for (int sent = 0; sent < 10000; ++sent) {
+            const std::uint64_t at = plain_cursor->position();
+            const auto record = plain_cursor->next();
+            if (!record) return;
+            const auto status = send_message(backend, nullptr, {}, &record->frames);
+            if (status == send_status::full) { // PUSH with no room (PUB never blocks)
+                plain_cursor = log.open_cursor(at);
+                next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(5));
+                return;
+            }
+            ++counters.delivered;
+            counters.delivered_bytes += record->encoded_size;
+        }
+    }
+
+    // Offsets are written lazily: losing the last few ACKs to a crash only means redelivery.
+    void write_offsets_if_due(steady::time_point now, bool force) {
+        if (!offsets_dirty || (!force && now < next_offsets_write)) return;
+        try {
+            store_consumer_offsets(config.log.dir, offsets);
+            offsets_dirty = false;
+        } catch (const std::exception& error) {
+            log::error(std::string("cannot store consumer offsets: ") + error.what() +
+                       " (consumers will be sent records again after a restart)");
+        }
+        next_offsets_write = now + config.offsets_interval;
+    }
+
+    void apply_retention_if_due(steady::time_point now) {
+        if (now < next_retention) return;
+        next_retention = now + config.retention_interval;
+        std::uint64_t keep_from = log.durable_next();
+        if (config.slow_consumers == slow_consumer_policy::keep)
+            for (const auto& [name, next] : offsets)
+                keep_from = std::min(keep_from, next);
+        for (const auto& read : reads)
+            keep_from = std::min(keep_from, read.cursor->position());
+        if (const std::size_t deleted =
+                log.apply_retention(keep_from, std::chrono::system_clock::now()))
+            log::debug("retention deleted " + std::to_string(deleted) + " segment(s)");
+    }
+
+    // --- replay -------------------------------------------------------------------------
+    void serve_replay_requests() {
+        for (int burst = 0; burst < 1000; ++burst) {
+            if (!receive_message(*replay, frames, views, counters.bytes_in)) return;
+            ++counters.messages_in;
+            const auto decoded = proto::decode_reader(views.data(), views.size());
+            envelope_t peer{std::string(views[0]), decoded.leading_empty};
+            if (!decoded.ok()) {
+                ++counters.malformed;
+                send_error(*replay, peer, proto::status_bad_request,
+                           proto::describe(decoded.error));
+                continue;
+            }
+            if (decoded.kind == proto::kind_t::ping) {
+                send_message(*replay, &peer, {proto::cmd_pong});
+                continue;
+            }
+            const auto start = resolve(*replay, peer, decoded.read.position, {});
+            if (!start) continue;
+            reads.push_back({std::move(peer), log.open_cursor(*start), decoded.read.count});
+        }
+    }
+
+    // Answers READs in turns of a bounded number of records, so one long read cannot
+    // starve producers.
+    void answer_reads() {
+        char offset_digits[24], time_digits[24];
+        std::size_t budget = 10000;
+        while (!reads.empty() && budget > 0) {
+            read_request_t& read = reads.front();
+            bool done = false;
+            while (read.remaining > 0 && budget > 0) {
+                const std::uint64_t at = read.cursor->position();
+                const auto record = read.cursor->next();
+                if (!record) {
+                    done = true;
+                    break;
+                }
+                const auto status = send_message(
+                    *replay, &read.peer,
+                    {proto::cmd_record, proto::format_decimal(record->meta.offset, offset_digits),
+                     proto::format_decimal(std::uint64_t(record->meta.timestamp_ns), time_digits)},
+                    &record->frames);
+                if (status == send_status::gone) {
+                    reads.pop_front();
+                    goto next_read;
+                }
+                if (status == send_status::full) {
+                    read.cursor = log.open_cursor(at);
+                    next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(5));
+                    return;
+                }
+                ++counters.replayed;
+                --read.remaining;
+                --budget;
+            }
+            if (read.remaining == 0 || done) {
+                if (send_message(*replay, &read.peer,
+                                 {proto::cmd_end,
+                                  proto::format_decimal(read.cursor->position(), offset_digits)}) ==
+                    send_status::full) {
+                    next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(5));
+                    return;
+                }
+                reads.pop_front();
+            } else if (budget == 0) { // take turns: this read goes to the back
+                reads.push_back(std::move(reads.front()));
+                reads.pop_front();
+            }
+        next_read:;
+        }
+    }
+
+    // --- control ------------------------------------------------------------------------
+    control_reply_t answer(control_command command, std::string_view text) {
+        control_reply_t reply;
+        switch (command) {
+        case control_command::pause:
+            paused = true;
+            break;
+        case control_command::resume:
+            paused = false;
+            break;
+        case control_command::terminate:
+            terminate = true;
+            break;
+        case control_command::statistics: {
+            // The steerable-proxy shape: frontend in/out, then backend in/out.
+            const std::uint64_t values[8] = {counters.published + counters.duplicates,
+                                             counters.published_bytes,
+                                             counters.acks_sent,
+                                             0,
+                                             counters.consumer_acks,
+                                             0,
+                                             counters.delivered,
+                                             counters.delivered_bytes};
+            for (std::uint64_t value : values)
+                reply.emplace_back(&value, sizeof value);
+            break;
+        }
+        case control_command::stats:
+            reply.emplace_back(stats_json());
+            break;
+        case control_command::unknown:
+            reply.emplace_back("ERROR unknown command '" + std::string(text) +
+                               "' (expected PAUSE, RESUME, TERMINATE, STATISTICS or STATS)");
+            break;
+        }
+        return reply;
+    }
+
+    std::string stats_json() const;
+};
+
+std::string journal_server_t::impl_t::stats_json() const {
+    json_writer_t json;
+    json.begin_object()
+        .key("device")
+        .value("zd-journal")
+        .key("version")
+        .value(ZD_VERSION)
+        .key("pid")
+        .value(std::int64_t(getpid()))
+        .key("uptime_ms")
+        .value(std::uint64_t(
+            std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started).count()))
+        .key("state")
+        .value(failed      ? "failed"
+               : disk_full ? "disk_full"
+               : paused    ? "paused"
+                           : "running");
+    json.key("log")
+        .begin_object()
+        .key("dir")
+        .value(config.log.dir.string())
+        .key("first_offset")
+        .value(log.first_offset())
+        .key("next_offset")
+        .value(log.next_offset())
+        .key("durable_next")
+        .value(log.durable_next())
+        .key("size_bytes")
+        .value(log.size_bytes())
+        .key("recovery")
+        .value(log.recovery().summary())
+        .end_object();
+    const auto& c = counters;
+    json.key("counters")
+        .begin_object()
+        .key("published")
+        .value(c.published)
+        .key("published_bytes")
+        .value(c.published_bytes)
+        .key("duplicates")
+        .value(c.duplicates)
+        .key("refused")
+        .value(c.refused)
+        .key("malformed")
+        .value(c.malformed)
+        .key("acks_sent")
+        .value(c.acks_sent)
+        .key("commits")
+        .value(c.commits)
+        .key("delivered")
+        .value(c.delivered)
+        .key("redelivered")
+        .value(c.redelivered)
+        .key("consumer_acks")
+        .value(c.consumer_acks)
+        .key("replayed")
+        .value(c.replayed)
+        .key("undeliverable")
+        .value(c.undeliverable)
+        .key("disk_full_events")
+        .value(c.disk_full_events)
+        .end_object();
+    json.key("consumers").begin_array();
+    for (const auto& [name, next] : offsets) {
+        json.begin_object().key("name").value(name).key("acked_next").value(next);
+        const auto live = consumers.find(name);
+        json.key("connected").value(live != consumers.end());
+        if (live != consumers.end())
+            json.key("position")
+                .value(live->second.cursor->position())
+                .key("window")
+                .value(std::uint64_t(live->second.window));
+        json.end_object();
+    }
+    json.end_array();
+    json.key("readers").value(std::uint64_t(reads.size()));
+    json.end_object();
+    return json.str();
+}
+
+journal_server_t::journal_server_t(zmq::context_t& context, const journal_endpoints_t& endpoints,
+                                   const socket_options_t& options, const journal_config_t& config)
+    : impl_(std::make_unique<impl_t>(context, config)) {
+    auto& self = *impl_;
+    options.apply_to(self.frontend);
+    options.apply_to(self.backend);
+    if (config.frontend == frontend_kind::router)
+        self.frontend.set(zmq::sockopt::router_mandatory, 1);
+    if (config.backend == backend_kind::router) self.backend.set(zmq::sockopt::router_mandatory, 1);
+    endpoints_.frontend = attach(self.frontend, endpoints.frontend);
+    endpoints_.backend = attach(self.backend, endpoints.backend);
+    if (!endpoints.replay.empty()) {
+        self.replay.emplace(context, zmq::socket_type::router);
+        options.apply_to(*self.replay);
+        self.replay->set(zmq::sockopt::router_mandatory, 1);
+        endpoints_.replay = attach(*self.replay, endpoints.replay);
+    }
+    if (!endpoints.control.empty()) {
+        self.control.emplace(context, endpoints.control, options);
+        endpoints_.control = self.control->endpoints();
+    }
+    // A plain backend forwards what is committed from now on (at-most-once, not durable).
+    if (config.backend != backend_kind::router)
+        self.plain_cursor = self.log.open_cursor(self.log.durable_next());
+}
+
+journal_server_t::~journal_server_t() = default;
+
+const recovery_report_t& journal_server_t::recovery() const {
+    return impl_->log.recovery();
+}
+const journal_counters_t& journal_server_t::counters() const {
+    return impl_->counters;
+}
+
+journal_server_t::exit_reason journal_server_t::run(stop_signal_t& stop) {
+    auto& self = *impl_;
+    exit_reason why = exit_reason::terminate;
+    while (!self.terminate) {
+        const bool read_producers = !self.paused && !self.disk_full && !self.failed;
+        zmq_pollitem_t items[5] = {};
+        int count = 0;
+        const int frontend_index = count;
+        items[count++] = {self.frontend.handle(), 0, short(read_producers ? ZMQ_POLLIN : 0), 0};
+        const int backend_index = count;
+        items[count++] = {self.backend.handle(), 0, ZMQ_POLLIN, 0};
+        const int stop_index = count;
+        items[count++] = {nullptr, stop.fd(), ZMQ_POLLIN, 0};
+        int replay_index = -1, control_index = -1;
+        if (self.replay) {
+            replay_index = count;
+            items[count++] = {self.replay->handle(), 0, ZMQ_POLLIN, 0};
+        }
+        if (self.control) {
+            control_index = count;
+            items[count++] = {self.control->socket().handle(), 0, ZMQ_POLLIN, 0};
+        }
+        auto now = steady::now();
+        auto wake =
+            std::min({self.next_retry, self.next_retention,
+                      self.offsets_dirty ? self.next_offsets_write : steady::time_point::max()});
+        long timeout = -1;
+        if (!self.reads.empty())
+            timeout = 0;
+        else if (wake != steady::time_point::max())
+            timeout = std::max<long>(
+                0, long(std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()) +
+                       1);
+        if (zmq_poll(items, count, timeout) < 0) {
+            if (errno == EINTR) continue;
+            throw zmq::error_t();
+        }
+        if (items[stop_index].revents && stop.received()) {
+            why = exit_reason::signal;
+            break;
+        }
+        if (control_index >= 0 && items[control_index].revents)
+            self.control->serve_pending([&self](control_command command, std::string_view text) {
+                return self.answer(command, text);
+            });
+        if (items[backend_index].revents) self.serve_backend();
+        if (replay_index >= 0 && items[replay_index].revents) self.serve_replay_requests();
+
+        now = steady::now();
+        // Retries (full peers, disk full) happen below on every turn; the timer only wakes us.
+        if (now >= self.next_retry) self.next_retry = steady::time_point::max();
+        if (items[frontend_index].revents & ZMQ_POLLIN)
+            self.ingest_batch(now + self.config.batch_delay);
+        if (!self.commit_pending()) {
+            why = exit_reason::io_failure;
+            break;
+        }
+        self.deliver();
+        self.answer_reads();
+        now = steady::now();
+        self.write_offsets_if_due(now, false);
+        self.apply_retention_if_due(now);
+    }
+    self.write_offsets_if_due(steady::now(), true);
+    return why;
+}
+
+} // namespace zd::journal
