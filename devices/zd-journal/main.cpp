@@ -177,13 +177,14 @@ int main(int argc, char** argv) {
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
         journal_server_t server(context, endpoints, common.socket, config);
-        zd::log::info("recovered " + server.recovery().summary());
         const auto& attached = server.endpoints();
         zd::log::info(
             "ready frontend=" + zd::to_string(attached.frontend) +
             " backend=" + zd::to_string(attached.backend) +
             (replay.empty() ? std::string() : " replay=" + zd::to_string(attached.replay)) +
             (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));
+        // After the ready line, which tests and scripts wait for as the first line.
+        zd::log::info("recovered " + server.recovery().summary());
         switch (server.run(stop)) {
         case journal_server_t::exit_reason::signal:
             zd::log::info("stopping on signal");

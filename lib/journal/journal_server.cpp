@@ -131,6 +131,7 @@ struct journal_server_t::impl_t {
     std::vector<zmq::message_t> frames;
     std::vector<std::string_view> views;
     std::unordered_map<ack_key_t, pending_ack_t, ack_key_hash_t> pending_acks;
+    std::unordered_map<ack_key_t, pending_ack_t, ack_key_hash_t> pending_nacks; // max_seq: expected
 
     std::unordered_map<std::string, consumer_t> consumers;         // by name
     std::unordered_map<std::string, std::string> consumer_of_peer; // routing id -> name
@@ -238,11 +239,20 @@ struct journal_server_t::impl_t {
         const std::span<const std::string_view> message(views.data() + publish.first_frame,
                                                         views.size() - publish.first_frame);
         if (!producer.empty()) {
+            // In sequence only: see protocol.hpp (publish_t) for why a gap is refused.
             const producer_state_t* state = log.producer(producer);
+            const std::uint64_t expected =
+                state ? std::max(state->last_seq + 1, publish.base) : publish.base;
             if (state && publish.seq <= state->last_seq) {
                 ++counters.duplicates;
                 note_ack(peer, producer, publish.seq);
                 return 1;
+            }
+            if (publish.seq != expected) {
+                ++counters.gaps;
+                pending_nacks[ack_key_t{peer.routing_id, std::string(producer)}] = {
+                    peer.leading_empty, expected};
+                return 0;
             }
         }
         if (!log.append(producer, publish.seq, message)) {
@@ -281,11 +291,21 @@ struct journal_server_t::impl_t {
                 ++counters.acks_sent;
         }
         pending_acks.clear();
+        for (const auto& [key, nack] : pending_nacks) {
+            const envelope_t peer{key.routing_id, nack.leading_empty};
+            send_message(
+                frontend, &peer,
+                {proto::cmd_nack, key.producer_id, proto::format_decimal(nack.max_seq, digits)});
+        }
+        pending_nacks.clear();
     }
 
     // Commits what is pending. Returns false when the log failed for good.
     bool commit_pending() {
-        if (log.pending_records() == 0 && pending_acks.empty()) return true;
+        if (log.pending_records() == 0) {
+            send_acks(); // duplicates and gaps need no commit
+            return true;
+        }
         const auto result = log.commit();
         switch (result.status) {
         case io_status::ok:
@@ -660,6 +680,8 @@ std::string journal_server_t::impl_t::stats_json() const {
         .value(c.published_bytes)
         .key("duplicates")
         .value(c.duplicates)
+        .key("gaps")
+        .value(c.gaps)
         .key("refused")
         .value(c.refused)
         .key("malformed")

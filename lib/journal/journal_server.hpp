@@ -57,6 +57,7 @@ struct journal_counters_t {
     std::uint64_t published_bytes = 0;
     std::uint64_t duplicates = 0; // PUBs dropped as already stored (still acknowledged)
     std::uint64_t refused = 0;    // PUBs answered ERR (too large, ...)
+    std::uint64_t gaps = 0;       // PUBs out of sequence, dropped and answered NACK
     std::uint64_t malformed = 0;  // messages that are not the protocol, dropped
     std::uint64_t acks_sent = 0;  // ACK messages to producers
     std::uint64_t commits = 0;    // group commits

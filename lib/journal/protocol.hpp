@@ -17,6 +17,7 @@ namespace zd::journal::protocol {
 // Command frames.
 inline constexpr std::string_view cmd_publish = "PUB";     // producer -> journal
 inline constexpr std::string_view cmd_ack = "ACK";         // journal -> producer, consumer -> journal
+inline constexpr std::string_view cmd_nack = "NACK";       // journal -> producer: resend from
 inline constexpr std::string_view cmd_subscribe = "SUB";   // consumer -> journal
 inline constexpr std::string_view cmd_record = "REC";      // journal -> consumer / reader
 inline constexpr std::string_view cmd_read = "READ";       // reader -> journal
@@ -63,11 +64,19 @@ inline constexpr std::string_view status_too_large = "413";
 inline constexpr std::string_view status_unavailable = "503";
 
 // --- Producer socket (frontend) --------------------------------------------------------
-// [routing id] [""]? "PUB" producer-id seq frame...
+// [routing id] [""]? "PUB" producer-id seq base frame...
+//   -> "ACK" producer-id seq        every message with sequence <= seq is durable
+//   -> "NACK" producer-id expected  messages from expected on were not stored: resend them
+// base is the oldest sequence the producer has not seen acknowledged (1 <= base <= seq).
+// The journal stores a producer's messages only in sequence: it expects last stored + 1
+// (or base, for a producer it does not know, or when base is higher). Anything after a gap
+// is dropped and answered NACK; that closes the hole a reconnect leaves when a DEALER's
+// queued messages overtake the ones lost with the old connection.
 struct publish_t {
-    std::size_t producer = 0; // index of the producer id frame (may be empty: anonymous)
-    std::uint64_t seq = 0;    // >= 1
+    std::size_t producer = 0;    // index of the producer id frame (may be empty: anonymous)
+    std::uint64_t seq = 0;       // >= 1
     std::size_t first_frame = 0; // index of the first message frame; at least one
+    std::uint64_t base = 0;      // 1..seq
 };
 // [routing id] [""]? "PING"  -> PONG (lets a producer check liveness)
 
