@@ -67,4 +67,9 @@ struct decode_result_t {
 decode_result_t decode_record(std::span<const char> bytes,
                               std::uint32_t max_body = max_record_body);
 
+// The same into a record the caller keeps, reusing its frame vector's capacity (readers that
+// decode record after record allocate nothing once warm). On failure record is unspecified.
+decode_status decode_record_into(std::span<const char> bytes, record_view_t& record,
+                                 std::uint32_t max_body = max_record_body);
+
 } // namespace zd::journal
