@@ -15,6 +15,12 @@ std::string_view name_of(pattern_t pattern) {
         return "queue";
     case pattern_t::latency:
         return "latency";
+    case pattern_t::broker:
+        return "broker";
+    case pattern_t::broker_latency:
+        return "broker-latency";
+    case pattern_t::broker_memory:
+        return "broker-memory";
     }
     return "?";
 }
@@ -37,10 +43,12 @@ std::string_view name_of(transport_t transport) {
 
 pattern_t parse_pattern(std::string_view text) {
     for (auto pattern :
-         {pattern_t::streamer, pattern_t::forwarder, pattern_t::queue, pattern_t::latency})
+         {pattern_t::streamer, pattern_t::forwarder, pattern_t::queue, pattern_t::latency,
+          pattern_t::broker, pattern_t::broker_latency, pattern_t::broker_memory})
         if (text == name_of(pattern)) return pattern;
     throw std::invalid_argument("unknown pattern '" + std::string(text) +
-                                "' (expected streamer, forwarder, queue or latency)");
+                                "' (expected streamer, forwarder, queue, latency, broker, "
+                                "broker-latency or broker-memory)");
 }
 
 path_t parse_path(std::string_view text) {
@@ -91,8 +99,17 @@ std::string_view zd_device_name(pattern_t pattern) {
     case pattern_t::queue:
     case pattern_t::latency:
         return "zd-queue";
+    case pattern_t::broker:
+    case pattern_t::broker_latency:
+    case pattern_t::broker_memory:
+        return "zd-broker";
     }
     return "?";
+}
+
+bool is_broker_pattern(pattern_t pattern) {
+    return pattern == pattern_t::broker || pattern == pattern_t::broker_latency ||
+           pattern == pattern_t::broker_memory;
 }
 
 } // namespace zd::bench

@@ -13,7 +13,10 @@
 
 namespace zd::bench {
 
-enum class pattern_t { streamer, forwarder, queue, latency };
+// broker: pipelined requests through a Majordomo broker (or its baselines) to 1..N workers;
+// broker_latency: one request outstanding through the same; broker_memory: the zd-broker's
+// resident memory across many requests and many unknown service names (no baselines).
+enum class pattern_t { streamer, forwarder, queue, latency, broker, broker_latency, broker_memory };
 enum class path_t { direct, zmq_proxy, zd };
 enum class transport_t { tcp, ipc };
 
@@ -37,6 +40,9 @@ std::string size_label(std::size_t bytes);
 // The device executable that plays the pattern's device ("zd-streamer", ...).
 std::string_view zd_device_name(pattern_t pattern);
 
+// True for the broker patterns, whose peers are the broker client and worker roles.
+bool is_broker_pattern(pattern_t pattern);
+
 // Settings every measurement of one run shares.
 struct run_settings_t {
     std::chrono::duration<double> duration{1.0}; // timed window
@@ -48,6 +54,8 @@ struct run_settings_t {
     std::vector<std::string> device_wrapper;     // e.g. {"valgrind", "--tool=callgrind"}
     std::vector<std::string> zd_arguments;       // extra options for the zd devices only
     std::filesystem::path temp_dir;              // ipc sockets go here
+    std::uint64_t memory_requests = 1'000'000;   // broker-memory: requests through one worker
+    std::uint64_t memory_names = 100'000;        // broker-memory: distinct unknown services
     bool verbose = false;
 };
 

@@ -162,6 +162,18 @@ double child_process_t::cpu_seconds() const {
     return ticks_seconds();
 }
 
+std::uint64_t child_process_t::timeslices() const {
+    const std::string tasks = "/proc/" + std::to_string(pid_) + "/task";
+    std::error_code error;
+    std::uint64_t total = 0;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+        std::ifstream schedstat(task.path() / "schedstat");
+        unsigned long long running = 0, waiting = 0, slices = 0;
+        if (schedstat >> running >> waiting >> slices) total += slices;
+    }
+    return total;
+}
+
 double child_process_t::ticks_seconds() const {
     std::ifstream file("/proc/" + std::to_string(pid_) + "/stat");
     std::string text;

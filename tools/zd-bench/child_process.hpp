@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -58,6 +59,9 @@ public:
     // /proc/PID/task/*/schedstat (nanoseconds), else /proc/PID/stat's utime+stime (ticks).
     // Throws std::runtime_error once the process is gone.
     double cpu_seconds() const;
+    // Times any of its threads was scheduled onto a CPU (schedstat's third field, summed
+    // over the threads): each is a wake-up, which costs tens of µs on these VMs.
+    std::uint64_t timeslices() const;
     // The same from /proc/PID/stat's utime+stime alone, in clock ticks.
     double ticks_seconds() const;
 

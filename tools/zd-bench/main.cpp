@@ -34,6 +34,9 @@ struct command_line_t {
     double warmup_s = 0.2;
     std::uint64_t count = 10'000'000;
     int in_flight = 100;
+    std::vector<int> broker_workers{1, 4};
+    std::uint64_t memory_requests = 1'000'000;
+    std::uint64_t memory_names = 100'000;
     bool quick = false;
     std::string devices_dir;
     std::string device_wrapper;
@@ -90,8 +93,9 @@ fs::path find_devices_dir(const std::string& given, const fs::path& self,
     }
     for (const auto& dir : candidates)
         if (has_all(dir)) return fs::weakly_canonical(dir);
-    throw std::runtime_error("cannot find the zd devices (zd-queue, zd-forwarder, zd-streamer) "
-                             "beside zd-bench, in its build tree or on PATH; give --devices-dir");
+    throw std::runtime_error("cannot find the zd devices (zd-queue, zd-forwarder, zd-streamer, "
+                             "zd-broker) beside zd-bench, in its build tree or on PATH; give "
+                             "--devices-dir");
 }
 
 std::vector<std::string> split_words(const std::string& text) {
@@ -105,17 +109,25 @@ std::vector<std::string> split_words(const std::string& text) {
 std::string progress_line(const measurement_spec_t& spec, int run, int runs,
                           const measurement_t& result) {
     char text[256];
-    if (spec.pattern == pattern_t::latency)
+    if (spec.pattern == pattern_t::latency || spec.pattern == pattern_t::broker_latency)
         std::snprintf(text, sizeof text, "p50 %.1f µs, p99 %.1f µs", result.p50_us, result.p99_us);
     else
         std::snprintf(text, sizeof text, "%.0f %s", result.rate,
-                      spec.pattern == pattern_t::queue ? "rt/s" : "msg/s");
-    std::string line = std::string(name_of(spec.pattern)) + " " +
-                       std::string(name_of(spec.transport)) + " " + size_label(spec.size) + " " +
-                       std::string(name_of(spec.path)) + " [" + std::to_string(run) + "/" +
+                      spec.pattern == pattern_t::queue    ? "rt/s"
+                      : spec.pattern == pattern_t::broker ? "req/s"
+                                                          : "msg/s");
+    std::string line = std::string(name_of(spec.pattern)) +
+                       (spec.pattern == pattern_t::broker ? " " + std::to_string(spec.workers) + "w"
+                                                          : std::string()) +
+                       " " + std::string(name_of(spec.transport)) + " " + size_label(spec.size) +
+                       " " + std::string(name_of(spec.path)) + " [" + std::to_string(run) + "/" +
                        std::to_string(runs) + "]: " + text;
     if (result.cpu_us_per_message) {
         std::snprintf(text, sizeof text, ", device CPU %.2f µs/msg", *result.cpu_us_per_message);
+        line += text;
+    }
+    if (result.wakeups_per_message) {
+        std::snprintf(text, sizeof text, ", %.2f wake-ups/msg", *result.wakeups_per_message);
         line += text;
     }
     std::snprintf(text, sizeof text, " (%llu in %.3f s)",
@@ -173,6 +185,8 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
     settings.warmup = std::chrono::duration<double>(options.warmup_s);
     settings.count = options.count;
     settings.in_flight = options.in_flight;
+    settings.memory_requests = options.memory_requests;
+    settings.memory_names = options.memory_names;
     int repeat = options.repeat;
     if (options.quick) {
         // A smoke run: every pattern and path once, briefly, at the smallest size over tcp.
@@ -183,6 +197,8 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
         if (app.get_option("--repeat")->count() == 0) repeat = 1;
         if (!explicit_sizes) sizes = {16};
         if (!explicit_transports) transports = {transport_t::tcp};
+        if (app.get_option("--memory-requests")->count() == 0) settings.memory_requests = 20'000;
+        if (app.get_option("--memory-names")->count() == 0) settings.memory_names = 2'000;
     }
     settings.device_wrapper = split_words(options.device_wrapper);
     settings.zd_arguments = split_words(options.zd_arguments);
@@ -204,35 +220,75 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
 
     report_t report;
     int failures = 0;
-    for (pattern_t pattern : patterns)
+    bool memory_wanted = false;
+    for (pattern_t pattern : patterns) {
+        if (pattern == pattern_t::broker_memory) { // once, after the rest: see below
+            memory_wanted = true;
+            continue;
+        }
+        // The pipelined broker runs once per worker count; everything else with one.
+        const std::vector<int> worker_counts =
+            pattern == pattern_t::broker ? options.broker_workers : std::vector<int>{1};
         for (transport_t transport : transports)
             for (std::size_t size : sizes)
-                // Paths take turns within each repeat, so a slow spell of the machine
-                // touches every path of the row alike.
-                for (int run = 1; run <= repeat; ++run)
-                    for (path_t path : paths) {
-                        const measurement_spec_t spec{pattern, transport, size, path};
-                        try {
-                            const measurement_t result = measure(spec, settings);
-                            report.add(spec, result);
-                            if (!options.quiet)
-                                std::cerr
-                                    << "zd-bench: " << progress_line(spec, run, repeat, result)
-                                    << std::endl;
-                        } catch (const interrupted_error&) {
-                            std::cerr << "zd-bench: interrupted\n";
-                            return 1;
-                        } catch (const std::exception& error) {
-                            ++failures;
-                            report.add_failure(spec);
-                            std::cerr << "zd-bench: " << name_of(pattern) << " "
-                                      << name_of(transport) << " " << size_label(size) << " "
-                                      << name_of(path) << " failed: " << error.what() << std::endl;
+                for (int workers : worker_counts)
+                    // Paths take turns within each repeat, so a slow spell of the machine
+                    // touches every path of the row alike.
+                    for (int run = 1; run <= repeat; ++run)
+                        for (path_t path : paths) {
+                            const measurement_spec_t spec{pattern, transport, size, path, workers};
+                            try {
+                                const measurement_t result = measure(spec, settings);
+                                report.add(spec, result);
+                                if (!options.quiet)
+                                    std::cerr
+                                        << "zd-bench: " << progress_line(spec, run, repeat, result)
+                                        << std::endl;
+                            } catch (const interrupted_error&) {
+                                std::cerr << "zd-bench: interrupted\n";
+                                return 1;
+                            } catch (const std::exception& error) {
+                                ++failures;
+                                report.add_failure(spec);
+                                std::cerr << "zd-bench: " << name_of(pattern) << " "
+                                          << name_of(transport) << " " << size_label(size) << " "
+                                          << name_of(path) << " failed: " << error.what()
+                                          << std::endl;
+                            }
                         }
-                    }
+    }
+    // Memory is a property of the zd-broker alone: one run, at the first size and transport.
+    if (memory_wanted && needs_zd) {
+        try {
+            if (!options.quiet)
+                std::cerr << "zd-bench: broker-memory: " << settings.memory_requests
+                          << " requests, then " << settings.memory_names
+                          << " unknown service names..." << std::endl;
+            const broker_memory_t memory =
+                measure_broker_memory(transports.front(), sizes.front(), settings);
+            report.set_broker_memory(memory);
+            if (!options.quiet)
+                std::cerr << "zd-bench: broker-memory: RSS " << memory.requests.start_kib << " -> "
+                          << memory.requests.end_kib << " KiB over the requests (peak "
+                          << memory.requests.peak_kib << "), " << memory.names.start_kib << " -> "
+                          << memory.names.end_kib << " KiB over the names (peak "
+                          << memory.names.peak_kib << ", settled " << memory.names.settled_kib
+                          << ")" << std::endl;
+        } catch (const interrupted_error&) {
+            std::cerr << "zd-bench: interrupted\n";
+            return 1;
+        } catch (const std::exception& error) {
+            ++failures;
+            std::cerr << "zd-bench: broker-memory failed: " << error.what() << std::endl;
+        }
+    }
 
-    const std::string text =
-        settings_line(settings, repeat) + "\n\n" + report.table() + "\nGoals:\n\n" + report.goals();
+    std::string text = settings_line(settings, repeat) + "\n\n";
+    if (report.has_rows()) text += report.table();
+    if (const std::string memory = report.memory_table(); !memory.empty())
+        text += std::string(report.has_rows() ? "\n" : "") +
+                "Broker memory (zd-broker's VmRSS from /proc/PID/status):\n\n" + memory;
+    text += "\nGoals:\n\n" + report.goals();
     std::cout << text << std::flush;
     if (!options.markdown.empty()) {
         std::ofstream file(options.markdown);
@@ -266,6 +322,13 @@ int main(int argc, char** argv) {
         "  queue      DEALER, --in-flight requests outstanding -> [ROUTER|DEALER] -> REP, round "
         "trips/s\n"
         "  latency    REQ, one request outstanding -> [ROUTER|DEALER] -> REP, p50/p99 µs\n"
+        "  broker     DEALER, --in-flight requests outstanding -> broker -> N echo workers\n"
+        "             (--broker-workers), requests/s. direct: the client connects to each\n"
+        "             worker's ROUTER; zmq_proxy: [ROUTER|DEALER] -> DEALER workers; zd:\n"
+        "             zd-broker, client and workers speak MDP/0.2. Same body on every path.\n"
+        "  broker-latency  the same with one request outstanding and one worker, p50/p99 µs\n"
+        "  broker-memory   zd-broker only: RSS across --memory-requests requests and then\n"
+        "             --memory-names distinct unknown service names (not in the default set)\n"
         "Paths: direct (peer to peer), zmq_proxy (libzmq's zmq_proxy in its own process), zd (the "
         "zd device).\n"
         "CPU µs/msg is the device process's CPU time (all threads, user+system) in the window\n"
@@ -274,14 +337,16 @@ int main(int argc, char** argv) {
         "Examples:\n"
         "  zd-bench --quick                          # smoke run, a few seconds\n"
         "  zd-bench -p streamer -s 16,4K -t tcp      # one pattern, two sizes\n"
-        "  zd-bench --repeat 3 --markdown bench.md   # everything, medians of three\n"
+        "  zd-bench --repeat 3 --markdown bench.md   # the devices, medians of three\n"
+        "  zd-bench -p broker,broker-latency,broker-memory -s 16,256 -t tcp   # the broker\n"
         "  zd-bench -p streamer -s 16 -t tcp --paths zmq_proxy,zd --count 200000 --warmup 0 \\\n"
         "      --duration 120 --device-wrapper 'valgrind --tool=callgrind'   # instructions/msg\n"
         "\n"
         "Exit codes: 0 ok, 1 a measurement failed, 2 usage error.");
     command_line_t options;
     app.add_option("-p,--patterns,--pattern", options.patterns,
-                   "Patterns: streamer, forwarder, queue, latency (comma-separated)")
+                   "Patterns: streamer, forwarder, queue, latency, broker, broker-latency, "
+                   "broker-memory (comma-separated)")
         ->delimiter(',')
         ->capture_default_str();
     app.add_option("-s,--sizes,--size", options.sizes,
@@ -313,9 +378,22 @@ int main(int argc, char** argv) {
     app.add_option("--in-flight", options.in_flight, "Queue pattern: requests outstanding")
         ->check(CLI::Range(1, 900))
         ->capture_default_str();
+    app.add_option("--broker-workers", options.broker_workers,
+                   "Broker pattern: worker counts to measure (comma-separated)")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--memory-requests", options.memory_requests,
+                   "broker-memory: requests through four workers")
+        ->check(CLI::Range(std::uint64_t(1000), std::uint64_t(1) << 40))
+        ->capture_default_str();
+    app.add_option("--memory-names", options.memory_names,
+                   "broker-memory: distinct unknown service names")
+        ->check(CLI::Range(std::uint64_t(2), std::uint64_t(1) << 40))
+        ->capture_default_str();
     app.add_flag("--quick", options.quick,
                  "Smoke run: 0.2 s windows, once, 16 B over tcp unless --sizes/--transports say "
-                 "otherwise");
+                 "otherwise; broker-memory with 20 k requests and 2 k names unless told");
     app.add_option("--devices-dir", options.devices_dir,
                    "Folder with zd-queue, zd-forwarder, zd-streamer (default: beside zd-bench, "
                    "its build tree, PATH)");

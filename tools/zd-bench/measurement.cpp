@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 namespace zd::bench {
@@ -25,11 +26,22 @@ void on_interrupt(int) {
 
 constexpr std::uint32_t latency_sample_capacity = 1u << 20;
 
+// broker-memory: workers serving the requests phase (four get through a million requests
+// about twice as fast as one).
+constexpr int memory_workers = 4;
+
 // Everything one measurement started, stopped in reverse order on the way out.
 struct processes_t {
     std::unique_ptr<child_process_t> device;
-    std::unique_ptr<child_process_t> downstream; // receiver or worker
-    std::unique_ptr<child_process_t> upstream;   // sender or client
+    std::vector<std::unique_ptr<child_process_t>> downstream; // receiver or workers
+    std::unique_ptr<child_process_t> upstream;                // sender or client
+
+    std::vector<child_process_t*> peers() const {
+        std::vector<child_process_t*> all{upstream.get()};
+        for (const auto& peer : downstream)
+            all.push_back(peer.get());
+        return all;
+    }
 };
 
 struct device_endpoints_t {
@@ -61,8 +73,9 @@ void check_interrupt() {
 // Throws if any child has died: a window with a dead process measures nothing.
 void check_alive(processes_t& processes) {
     check_interrupt();
-    for (auto* child :
-         {processes.device.get(), processes.downstream.get(), processes.upstream.get()})
+    auto children = processes.peers();
+    children.push_back(processes.device.get());
+    for (auto* child : children)
         if (child && !child->running()) fail_with(*child, "exited during the measurement");
     if (processes.device) { // never let its pipes fill
         processes.device->drain(stream_t::out);
@@ -105,7 +118,12 @@ std::vector<std::string> device_command(const measurement_spec_t& spec,
                                         const run_settings_t& settings, const std::string& frontend,
                                         const std::string& backend) {
     std::vector<std::string> argv = settings.device_wrapper;
-    if (spec.path == path_t::zd) {
+    if (spec.path == path_t::zd && is_broker_pattern(spec.pattern)) {
+        // One ROUTER for clients and workers, as zd-broker is deployed.
+        argv.push_back((settings.devices_dir / zd_device_name(spec.pattern)).string());
+        argv.insert(argv.end(), {"-e", frontend});
+        argv.insert(argv.end(), settings.zd_arguments.begin(), settings.zd_arguments.end());
+    } else if (spec.path == path_t::zd) {
         argv.push_back((settings.devices_dir / zd_device_name(spec.pattern)).string());
         argv.insert(argv.end(), {"-f", frontend, "-b", backend});
         argv.insert(argv.end(), settings.zd_arguments.begin(), settings.zd_arguments.end());
@@ -122,20 +140,23 @@ std::unique_ptr<child_process_t> start_peer(const std::string& role, const measu
                                             const run_settings_t& settings,
                                             const std::string& endpoint, int shared_fd,
                                             std::string& announced) {
-    std::vector<std::string> argv = {settings.self.string(),
-                                     "--role",
-                                     role,
-                                     "--pattern",
-                                     std::string(name_of(spec.pattern)),
-                                     "--endpoint",
-                                     endpoint,
-                                     "--size",
-                                     std::to_string(spec.size),
-                                     "--in-flight",
-                                     std::to_string(settings.in_flight),
-                                     "--shared-fd",
-                                     "3"};
-    if (role == "sender" || role == "client")
+    std::vector<std::string> argv = {
+        settings.self.string(),
+        "--role",
+        role,
+        "--pattern",
+        std::string(name_of(spec.pattern)),
+        "--path",
+        std::string(name_of(spec.path)),
+        "--endpoint",
+        endpoint,
+        "--size",
+        std::to_string(spec.size),
+        "--in-flight",
+        std::to_string(spec.pattern == pattern_t::broker_latency ? 1 : settings.in_flight),
+        "--shared-fd",
+        "3"};
+    if (role == "sender" || role == "client" || role == "broker-client")
         argv.insert(argv.end(), {"--count", std::to_string(settings.count)});
     auto child = std::make_unique<child_process_t>(
         role, argv, spawn_options_t{.capture_stdout = true, .shared_fd = shared_fd});
@@ -174,20 +195,34 @@ device_endpoints_t start_device(const measurement_spec_t& spec, const run_settin
                        bind_endpoint(spec, settings, prefix + "-back")),
         // stdout captured too: a device must never hold on to zd-bench's own stdout
         spawn_options_t{.capture_stdout = true, .capture_stderr = true});
+    if (spec.path == path_t::zd && is_broker_pattern(spec.pattern)) {
+        // zd-broker: ready endpoint=@tcp://127.0.0.1:41185 — clients and workers share it.
+        const std::string line = wait_ready_line(*processes.device, stream_t::err,
+                                                 "ready endpoint=", start_timeout(settings));
+        const std::string endpoint = connect_endpoint(line, "endpoint");
+        return {endpoint, endpoint};
+    }
     const std::string line = wait_ready_line(*processes.device, stream_t::err,
                                              "ready frontend=", start_timeout(settings));
     return {connect_endpoint(line, "frontend"), connect_endpoint(line, "backend")};
 }
 
-// After the parent raised stop: the peers exit within their 20 ms poll, then the device
-// gets SIGTERM. Throws if any of them misbehaves, since its figures are then suspect.
-void stop_all(const measurement_spec_t& spec, const run_settings_t& settings,
-              processes_t& processes) {
-    for (auto* peer : {processes.upstream.get(), processes.downstream.get()}) {
+// After the parent raised stop: the peers exit within their 20 ms poll. Throws if one
+// misbehaves, since its figures are then suspect.
+void stop_peers(processes_t& processes) {
+    for (auto* peer : processes.peers()) {
+        if (!peer) continue;
         peer->stop(0, milliseconds(3000));
         if (peer->describe_status() != "exited with status 0")
             fail_with(*peer, "did not stop cleanly");
     }
+}
+
+// After the parent raised stop: the peers exit, then the device gets SIGTERM. Throws if
+// any of them misbehaves.
+void stop_all(const measurement_spec_t& spec, const run_settings_t& settings,
+              processes_t& processes) {
+    stop_peers(processes);
     if (!processes.device) return;
     // Under a wrapper (valgrind) the device needs time to write its profile.
     const milliseconds grace(settings.device_wrapper.empty() ? 5'000 : 120'000);
@@ -210,11 +245,16 @@ void install_interrupt_handler() {
 }
 
 measurement_t measure(const measurement_spec_t& spec, const run_settings_t& settings) {
+    if (spec.pattern == pattern_t::broker_memory)
+        throw std::invalid_argument("broker-memory is not a throughput measurement");
     static int serial = 0; // unique ipc names within the run
     const std::string prefix = std::string("m").append(std::to_string(++serial));
+    const bool broker = is_broker_pattern(spec.pattern);
     const bool request_reply =
         spec.pattern == pattern_t::queue || spec.pattern == pattern_t::latency;
-    const std::uint32_t capacity = spec.pattern == pattern_t::latency ? latency_sample_capacity : 0;
+    const bool timed =
+        spec.pattern == pattern_t::latency || spec.pattern == pattern_t::broker_latency;
+    const std::uint32_t capacity = timed ? latency_sample_capacity : 0;
     shared_block_t block(capacity);
     shared_header_t& header = block.header();
     processes_t processes;
@@ -222,23 +262,44 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     device_endpoints_t device;
     if (spec.path != path_t::direct) device = start_device(spec, settings, prefix, processes);
 
-    std::string downstream_at;
-    processes.downstream =
-        start_peer(request_reply ? "worker" : "receiver", spec, settings,
-                   spec.path == path_t::direct ? bind_endpoint(spec, settings, prefix + "-direct")
-                                               : device.backend,
-                   block.fd(), downstream_at);
+    const std::string downstream_role = broker          ? "broker-worker"
+                                        : request_reply ? "worker"
+                                                        : "receiver";
+    const std::string upstream_role = broker          ? "broker-client"
+                                      : request_reply ? "client"
+                                                      : "sender";
+    // direct: each downstream peer binds and the upstream one connects to all of them.
+    std::string upstream_endpoint = device.frontend;
+    if (spec.path == path_t::direct) upstream_endpoint.clear();
+    const int downstream_count = broker ? std::max(1, spec.workers) : 1;
+    for (int i = 0; i < downstream_count; ++i) {
+        std::string announced;
+        processes.downstream.push_back(
+            start_peer(downstream_role, spec, settings,
+                       spec.path == path_t::direct
+                           ? bind_endpoint(spec, settings, prefix + "-direct" + std::to_string(i))
+                           : device.backend,
+                       block.fd(), announced));
+        if (spec.path == path_t::direct)
+            upstream_endpoint += (upstream_endpoint.empty() ? ">" : ",>") + announced.substr(1);
+    }
     std::string upstream_at;
-    processes.upstream = start_peer(
-        request_reply ? "client" : "sender", spec, settings,
-        spec.path == path_t::direct ? std::string(">").append(downstream_at, 1) : device.frontend,
-        block.fd(), upstream_at);
+    processes.upstream =
+        start_peer(upstream_role, spec, settings, upstream_endpoint, block.fd(), upstream_at);
 
     auto completed = [&] { return header.completed.load(std::memory_order_acquire); };
     const milliseconds first_timeout = start_timeout(settings);
     if (!wait_until(processes, clock_type::now() + first_timeout, [&] { return completed() > 0; }))
         throw std::runtime_error(std::string(name_of(spec.path)) + ": no message arrived within " +
                                  std::to_string(first_timeout.count()) + " ms");
+    // Every broker worker must be in service before the window opens (a worker whose READY
+    // the broker has not seen yet would make the first window a 1-worker one).
+    if (broker && !wait_until(processes, clock_type::now() + first_timeout, [&] {
+            return header.serving.load(std::memory_order_relaxed) >= unsigned(downstream_count);
+        }))
+        throw std::runtime_error(std::string(name_of(spec.path)) + ": only " +
+                                 std::to_string(header.serving.load()) + " of " +
+                                 std::to_string(downstream_count) + " workers got a request");
     wait_until(processes,
                clock_type::now() +
                    std::chrono::duration_cast<clock_type::duration>(settings.warmup),
@@ -248,6 +309,7 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     const std::uint64_t first = completed();
     const auto opened = clock_type::now();
     const double cpu_before = processes.device ? processes.device->cpu_seconds() : 0;
+    const std::uint64_t slices_before = processes.device ? processes.device->timeslices() : 0;
     const std::uint64_t most =
         capacity ? std::min<std::uint64_t>(settings.count, first + capacity) : settings.count;
     wait_until(processes,
@@ -256,6 +318,7 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     const std::uint64_t last = completed();
     const auto closed = clock_type::now();
     const double cpu_after = processes.device ? processes.device->cpu_seconds() : 0;
+    const std::uint64_t slices_after = processes.device ? processes.device->timeslices() : 0;
     check_alive(processes);
 
     measurement_t result;
@@ -268,6 +331,8 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     result.rate = double(result.messages) / result.seconds;
     if (processes.device)
         result.cpu_us_per_message = (cpu_after - cpu_before) * 1e6 / double(result.messages);
+    if (processes.device)
+        result.wakeups_per_message = double(slices_after - slices_before) / double(result.messages);
     if (capacity) {
         std::vector<std::uint32_t> samples;
         samples.reserve(last - first);
@@ -283,6 +348,126 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
 
     header.stop.store(1, std::memory_order_relaxed);
     stop_all(spec, settings, processes);
+    return result;
+}
+
+broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
+                                      const run_settings_t& settings) {
+    const measurement_spec_t spec{pattern_t::broker_memory, transport, size, path_t::zd, 1};
+    run_settings_t tuned = settings;
+    std::istringstream words{std::string(broker_memory_options)};
+    std::vector<std::string> options;
+    for (std::string word; words >> word;)
+        options.push_back(word);
+    tuned.zd_arguments.insert(tuned.zd_arguments.begin(), options.begin(), options.end());
+    tuned.count = std::max<std::uint64_t>(1, settings.memory_requests);
+    broker_memory_t result;
+    for (const auto& option : tuned.zd_arguments)
+        result.broker_options += (result.broker_options.empty() ? "" : " ") + option;
+
+    shared_block_t block(0);
+    shared_header_t& header = block.header();
+    processes_t processes;
+    const device_endpoints_t device = start_device(spec, tuned, "memory", processes);
+    const pid_t broker_pid = processes.device->pid();
+    std::string announced;
+    for (int i = 0; i < memory_workers; ++i)
+        processes.downstream.push_back(
+            start_peer("broker-worker", spec, tuned, device.backend, block.fd(), announced));
+    processes.upstream =
+        start_peer("broker-client", spec, tuned, device.frontend, block.fd(), announced);
+
+    // Phase 1: requests through one worker. Warm-up first (the allocator and libzmq's
+    // buffers reach their working size), then RSS is watched until the last reply.
+    auto completed = [&] { return header.completed.load(std::memory_order_acquire); };
+    const std::uint64_t requests = tuned.count;
+    const std::uint64_t warm = std::min<std::uint64_t>(50'000, requests / 10);
+    const auto patient = clock_type::now() + std::chrono::seconds(120) +
+                         std::chrono::milliseconds(requests / 2); // 2 k requests/s at worst
+    if (!wait_until(processes, patient,
+                    [&] { return completed() >= std::max<std::uint64_t>(warm, 1); }))
+        throw std::runtime_error("zd: the warm-up requests were not answered in time");
+    memory_phase_t& phase = result.requests;
+    phase.amount = requests;
+    phase.start_kib = read_resident_memory(broker_pid).rss_kib;
+    const bool peak_reset = reset_peak_memory(broker_pid);
+    phase.peak_kib = phase.start_kib;
+    const std::uint64_t half_way = warm + (requests - warm) / 2;
+    const auto started = clock_type::now();
+    std::uint64_t last_count = completed();
+    auto last_progress = started;
+    auto sample = [&](memory_phase_t& into) {
+        const std::uint64_t rss = read_resident_memory(broker_pid).rss_kib;
+        into.peak_kib = std::max(into.peak_kib, rss);
+        return rss;
+    };
+    const bool finished = wait_until(processes, patient, [&] {
+        const std::uint64_t count = completed();
+        const std::uint64_t rss = sample(phase);
+        if (!phase.half_kib && count >= half_way) phase.half_kib = rss;
+        if (count != last_count) {
+            last_count = count;
+            last_progress = clock_type::now();
+        } else if (clock_type::now() - last_progress > std::chrono::seconds(5)) {
+            throw std::runtime_error(
+                "zd: no reply for 5 s after " + std::to_string(count) +
+                " requests (requests expired at the broker's short --request-timeout?)");
+        }
+        return count >= requests;
+    });
+    if (!finished) throw std::runtime_error("zd: the requests were not all answered in time");
+    phase.seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+    phase.end_kib = sample(phase);
+    phase.settled_kib = phase.end_kib;
+    if (peak_reset)
+        phase.peak_kib = std::max(phase.peak_kib, read_resident_memory(broker_pid).peak_kib);
+    header.stop.store(1, std::memory_order_relaxed);
+    stop_peers(processes);
+    processes.upstream.reset();
+    processes.downstream.clear();
+
+    // Phase 2: distinct unknown names, from a client inside zd-bench.
+    memory_phase_t& names = result.names;
+    names.amount = settings.memory_names;
+    names_client_t client(device.frontend);
+    // The phase-1 peers' goodbyes are handled before the first name: one round trip.
+    if (!client.stats(std::chrono::seconds(10)))
+        fail_with(*processes.device, "did not answer mmi.stats");
+    names.start_kib = sample(names);
+    names.peak_kib = names.start_kib;
+    const bool names_peak_reset = reset_peak_memory(broker_pid);
+    const auto names_started = clock_type::now();
+    result.not_found = client.flood(names.amount, size, [&](std::uint64_t i) {
+        if (i % 256 == 0) {
+            check_interrupt();
+            if (!processes.device->running())
+                fail_with(*processes.device, "exited during the measurement");
+            sample(names);
+        }
+        if (i == names.amount / 2) names.half_kib = sample(names);
+    });
+    names.seconds = std::chrono::duration<double>(clock_type::now() - names_started).count();
+    names.end_kib = sample(names);
+    // Settled: every unknown request expired and every service forgotten.
+    const auto settle_deadline = clock_type::now() + std::chrono::seconds(10);
+    while (clock_type::now() < settle_deadline) {
+        check_interrupt();
+        const auto stats = client.stats(std::chrono::seconds(5));
+        if (!stats) fail_with(*processes.device, "did not answer mmi.stats");
+        result.services_left = std::int64_t(json_number(*stats, "services_known").value_or(0));
+        result.expired = json_number(*stats, "expired").value_or(0);
+        result.rejected = json_number(*stats, "rejected").value_or(0);
+        if (result.services_left == 0) break;
+        std::this_thread::sleep_for(milliseconds(50));
+    }
+    names.settled_kib = sample(names);
+    if (names_peak_reset)
+        names.peak_kib = std::max(names.peak_kib, read_resident_memory(broker_pid).peak_kib);
+
+    if (!processes.device->stop(SIGTERM, milliseconds(5'000)))
+        fail_with(*processes.device, "did not stop on SIGTERM");
+    if (processes.device->describe_status() != "exited with status 0")
+        fail_with(*processes.device, "did not exit cleanly on SIGTERM");
     return result;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "bench_plan.hpp"
+#include "broker_memory.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -21,15 +22,17 @@ struct measurement_spec_t {
     transport_t transport;
     std::size_t size;
     path_t path;
+    int workers = 1; // broker patterns: workers serving the one service
 };
 
 struct measurement_t {
-    double rate = 0;                          // messages or round trips per second
-    double p50_us = 0;                        // latency pattern: round-trip percentiles
-    double p99_us = 0;                        //
-    std::optional<double> cpu_us_per_message; // the device's CPU per counted message
-    std::uint64_t messages = 0;               // counted in the window
-    double seconds = 0;                       // the window's length
+    double rate = 0;                           // messages or round trips per second
+    double p50_us = 0;                         // latency pattern: round-trip percentiles
+    double p99_us = 0;                         //
+    std::optional<double> cpu_us_per_message;  // the device's CPU per counted message
+    std::optional<double> wakeups_per_message; // the device's threads scheduled per message
+    std::uint64_t messages = 0;                // counted in the window
+    double seconds = 0;                        // the window's length
 };
 
 // The user pressed Ctrl-C (or sent SIGTERM) while a measurement ran.
@@ -46,5 +49,18 @@ void install_interrupt_handler();
 // device that did not start, no message within 10 s, a peer that died, ...), or
 // interrupted_error.
 measurement_t measure(const measurement_spec_t& spec, const run_settings_t& settings);
+
+// The zd-broker options the broker-memory measurement adds: requests expire and idle
+// services are forgotten within a fraction of a second, and the service limit is out of
+// the way, so that only forgetting can keep the memory flat.
+inline constexpr std::string_view broker_memory_options =
+    "--request-timeout 200 --service-ttl 100 --max-services 1000000";
+
+// The broker-memory measurement, on one zd-broker: settings.memory_requests requests of
+// size bytes through four MDP workers (100 in flight), then settings.memory_names distinct
+// unknown service names (a request for each, and mmi.service for as many others), sampling
+// the broker's resident memory throughout. Throws like measure().
+broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
+                                      const run_settings_t& settings);
 
 } // namespace zd::bench

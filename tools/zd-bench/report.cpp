@@ -40,6 +40,17 @@ std::string format_micros(double micros) {
     return format(micros < 10 ? "%.1f" : "%.0f", micros);
 }
 
+// "1 M", "100 k", "2500".
+std::string format_count(std::uint64_t count) {
+    if (count >= 1'000'000 && count % 1'000'000 == 0)
+        return std::to_string(count / 1'000'000) + " M";
+    if (count >= 1'000 && count % 1'000 == 0) return std::to_string(count / 1'000) + " k";
+    return std::to_string(count);
+}
+
+// Growth over a memory phase's second half that still counts as flat.
+constexpr std::int64_t flat_limit_kib = 1024;
+
 std::string format_ratio(std::optional<double> ratio) {
     return ratio ? format("%.2fx", *ratio) : "–";
 }
@@ -67,12 +78,22 @@ std::optional<double> pick(const measurement_t& run, figure_t figure) {
 std::string unit_of(pattern_t pattern, figure_t figure) {
     if (figure == figure_t::p50) return "p50 µs";
     if (figure == figure_t::p99) return "p99 µs";
+    if (pattern == pattern_t::broker) return "req/s";
     return pattern == pattern_t::queue ? "rt/s" : "msg/s";
 }
 
 std::vector<figure_t> figures_of(pattern_t pattern) {
-    if (pattern == pattern_t::latency) return {figure_t::p50, figure_t::p99};
+    if (pattern == pattern_t::latency || pattern == pattern_t::broker_latency)
+        return {figure_t::p50, figure_t::p99};
     return {figure_t::rate};
+}
+
+// "broker, 4 workers" for the pipelined broker rows; the pattern's name otherwise.
+std::string pattern_label(pattern_t pattern, int workers) {
+    std::string label(name_of(pattern));
+    if (pattern == pattern_t::broker)
+        label += ", " + std::to_string(workers) + (workers == 1 ? " worker" : " workers");
+    return label;
 }
 
 using runs_t = std::map<path_t, std::vector<measurement_t>>;
@@ -95,9 +116,10 @@ std::optional<double> median_cpu(const runs_t& runs, path_t path) {
 
 report_t::row_t& report_t::row_for(const measurement_spec_t& spec) {
     for (auto& row : rows_)
-        if (row.pattern == spec.pattern && row.transport == spec.transport && row.size == spec.size)
+        if (row.pattern == spec.pattern && row.transport == spec.transport &&
+            row.size == spec.size && row.workers == spec.workers)
             return row;
-    rows_.push_back(row_t{spec.pattern, spec.transport, spec.size, {}, {}});
+    rows_.push_back(row_t{spec.pattern, spec.transport, spec.size, spec.workers, {}, {}});
     return rows_.back();
 }
 
@@ -127,11 +149,11 @@ std::string report_t::table() const {
             const auto direct = figure_of(path_t::direct, figure);
             const auto proxy = figure_of(path_t::zmq_proxy, figure);
             const auto zd = figure_of(path_t::zd, figure);
-            out << "| " << name_of(row.pattern) << " | " << name_of(row.transport) << " | "
-                << size_label(row.size) << " | " << unit_of(row.pattern, figure) << " | "
-                << cell(path_t::direct, figure, direct) << " | "
-                << cell(path_t::zmq_proxy, figure, proxy) << " | " << cell(path_t::zd, figure, zd)
-                << " | " << format_ratio(ratio(zd, proxy)) << " | "
+            out << "| " << pattern_label(row.pattern, row.workers) << " | "
+                << name_of(row.transport) << " | " << size_label(row.size) << " | "
+                << unit_of(row.pattern, figure) << " | " << cell(path_t::direct, figure, direct)
+                << " | " << cell(path_t::zmq_proxy, figure, proxy) << " | "
+                << cell(path_t::zd, figure, zd) << " | " << format_ratio(ratio(zd, proxy)) << " | "
                 << format_ratio(ratio(zd, direct)) << " | ";
             if (figure == figure_t::p99) {
                 out << " |  |  |\n"; // CPU is a property of the row, shown once
@@ -207,30 +229,94 @@ std::string report_t::goals() const {
     goal_tally_t latency_versus_proxy("zd-queue round trip p50 <= 1.0x zmq_proxy's", 1.0, false);
     goal_tally_t versus_direct("zd-streamer >= 0.5x direct at 16 B", 0.5, true);
     goal_tally_t cpu("zd device CPU per message below zmq_proxy's", 1.0, false, true);
+    goal_tally_t broker_cpu("zd-broker CPU per request <= 2x zmq_proxy's (pipelined)", 2.0, false);
+    goal_tally_t broker_rate("zd-broker pipelined with 4 workers >= 0.5x zmq_proxy's rate", 0.5,
+                             true);
+    goal_tally_t broker_latency("zd-broker one request outstanding: p50 <= 1.2x zmq_proxy's", 1.2,
+                                false);
+    bool devices = false, brokers = false;
     for (const auto& row : rows_) {
         auto figure_of = [&](path_t path, figure_t figure) {
             return median_figure(row.runs, path, figure);
         };
-        const std::string label = std::string(name_of(row.pattern)) + " " +
+        const std::string label = pattern_label(row.pattern, row.workers) + " " +
                                   std::string(name_of(row.transport)) + " " + size_label(row.size);
+        const auto rate_ratio = ratio(figure_of(path_t::zd, figure_t::rate),
+                                      figure_of(path_t::zmq_proxy, figure_t::rate));
+        const auto p50_ratio = ratio(figure_of(path_t::zd, figure_t::p50),
+                                     figure_of(path_t::zmq_proxy, figure_t::p50));
+        const auto cpu_ratio =
+            ratio(median_cpu(row.runs, path_t::zd), median_cpu(row.runs, path_t::zmq_proxy));
+        if (row.pattern == pattern_t::broker) {
+            brokers = true;
+            if (cpu_ratio) broker_cpu.add(label, *cpu_ratio);
+            if (rate_ratio && row.workers >= 4) broker_rate.add(label, *rate_ratio);
+            continue;
+        }
+        if (row.pattern == pattern_t::broker_latency) {
+            brokers = true;
+            if (p50_ratio) broker_latency.add(label, *p50_ratio);
+            continue;
+        }
+        devices = true;
         if (row.pattern == pattern_t::latency) {
-            if (auto r = ratio(figure_of(path_t::zd, figure_t::p50),
-                               figure_of(path_t::zmq_proxy, figure_t::p50)))
-                latency_versus_proxy.add(label, *r);
-        } else if (auto r = ratio(figure_of(path_t::zd, figure_t::rate),
-                                  figure_of(path_t::zmq_proxy, figure_t::rate))) {
-            versus_proxy.add(label, *r);
+            if (p50_ratio) latency_versus_proxy.add(label, *p50_ratio);
+        } else if (rate_ratio) {
+            versus_proxy.add(label, *rate_ratio);
         }
         if (row.pattern == pattern_t::streamer && row.size == 16)
             if (auto r = ratio(figure_of(path_t::zd, figure_t::rate),
                                figure_of(path_t::direct, figure_t::rate)))
                 versus_direct.add(label, *r);
-        if (auto r =
-                ratio(median_cpu(row.runs, path_t::zd), median_cpu(row.runs, path_t::zmq_proxy)))
-            cpu.add(label, *r);
+        if (cpu_ratio) cpu.add(label, *cpu_ratio);
     }
-    return versus_proxy.verdict() + latency_versus_proxy.verdict() + versus_direct.verdict() +
-           cpu.verdict();
+    std::string text;
+    if (devices)
+        text += versus_proxy.verdict() + latency_versus_proxy.verdict() + versus_direct.verdict() +
+                cpu.verdict();
+    if (brokers) text += broker_cpu.verdict() + broker_rate.verdict() + broker_latency.verdict();
+    if (memory_) {
+        const auto growth = [](const memory_phase_t& phase) {
+            return std::int64_t(phase.end_kib) - std::int64_t(phase.half_kib);
+        };
+        const std::int64_t requests = growth(memory_->requests), names = growth(memory_->names);
+        const bool flat = requests <= flat_limit_kib && names <= flat_limit_kib;
+        text += "- zd-broker resident memory flat (at most " + std::to_string(flat_limit_kib) +
+                " KiB of growth over the second half of each phase): " +
+                (flat ? std::string("met") : std::string("**missed**")) + " (" +
+                std::to_string(requests) + " KiB over the last " +
+                format_count(memory_->requests.amount - memory_->requests.amount / 2) +
+                " requests, " + std::to_string(names) + " KiB over the last " +
+                format_count(memory_->names.amount - memory_->names.amount / 2) + " names)\n";
+    }
+    return text;
+}
+
+std::string report_t::memory_table() const {
+    if (!memory_) return {};
+    const broker_memory_t& memory = *memory_;
+    auto mib = [](std::uint64_t kib) { return format("%.1f", double(kib) / 1024.0); };
+    auto signed_mib = [](std::int64_t kib) { return format("%+.2f", double(kib) / 1024.0); };
+    std::ostringstream out;
+    out << "| phase | amount | seconds | RSS start MiB | half way | end | settled | peak | "
+           "growth start→end MiB | growth over the second half MiB |\n"
+        << "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+    auto line = [&](const char* what, const memory_phase_t& phase) {
+        out << "| " << what << " | " << format_count(phase.amount) << " | "
+            << format("%.1f", phase.seconds) << " | " << mib(phase.start_kib) << " | "
+            << mib(phase.half_kib) << " | " << mib(phase.end_kib) << " | " << mib(phase.settled_kib)
+            << " | " << mib(phase.peak_kib) << " | "
+            << signed_mib(std::int64_t(phase.end_kib) - std::int64_t(phase.start_kib)) << " | "
+            << signed_mib(std::int64_t(phase.end_kib) - std::int64_t(phase.half_kib)) << " |\n";
+    };
+    line("requests through 4 workers, 100 in flight (after warm-up)", memory.requests);
+    line("distinct unknown service names", memory.names);
+    out << "\nzd-broker ran with `" << memory.broker_options
+        << "`. Names phase: " << format_count(memory.not_found)
+        << " mmi.service answers \"404\" (one per name "
+        << "expected), " << memory.expired << " requests expired, " << memory.rejected
+        << " rejected; services known once settled: " << memory.services_left << ".\n";
+    return out.str();
 }
 
 } // namespace zd::bench

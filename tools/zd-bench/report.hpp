@@ -7,6 +7,7 @@
 #include "measurement.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,15 +19,29 @@ public:
     void add(const measurement_spec_t& spec, const measurement_t& result);
     // Records a measurement that failed: its cell reads "failed".
     void add_failure(const measurement_spec_t& spec);
+    // Records the broker-memory measurement (one per run).
+    void set_broker_memory(const broker_memory_t& memory) { memory_ = memory; }
+
+    bool has_rows() const { return !rows_.empty(); }
 
     // The table, one line per row (two for latency: p50 and p99), Markdown.
     std::string table() const;
 
+    // The broker-memory measurement as a Markdown table; empty if there was none.
+    std::string memory_table() const;
+
     // The goals, each as a Markdown list item counting the rows that meet it and naming
-    // those that fall short, within the ±10% noise of these machines or beyond it:
+    // those that fall short, within the ±10% noise of these machines or beyond it. For the
+    // device rows (when measured):
     //  - every zd device at least as fast as zmq_proxy (latency: p50 no higher),
     //  - zd-streamer at least half as fast as direct at 16 B,
     //  - the zd device's CPU per message below zmq_proxy's.
+    // For the broker rows (when measured):
+    //  - zd-broker's CPU per request at most 2x zmq_proxy's (pipelined rows),
+    //  - pipelined with 4 workers (or more), at least 0.5x zmq_proxy's rate,
+    //  - one request outstanding, p50 at most 1.2x zmq_proxy's,
+    //  - resident memory flat: at most 1 MiB of growth over the second half of each
+    //    broker-memory phase (a leak of 2 bytes per request, or 21 per name, shows).
     std::string goals() const;
 
 private:
@@ -34,12 +49,14 @@ private:
         pattern_t pattern;
         transport_t transport;
         std::size_t size;
+        int workers;
         std::map<path_t, std::vector<measurement_t>> runs;
         std::map<path_t, int> failures;
     };
     row_t& row_for(const measurement_spec_t& spec);
 
     std::vector<row_t> rows_; // in the order measured
+    std::optional<broker_memory_t> memory_;
 };
 
 } // namespace zd::bench

@@ -27,7 +27,8 @@ void attach_and_announce(zmq::socket_t& socket, const std::string& endpoint) {
     socket.set(zmq::sockopt::linger, 0); // the parent stops us only after its window
     socket.set(zmq::sockopt::rcvtimeo, poll_ms);
     socket.set(zmq::sockopt::sndtimeo, poll_ms);
-    const auto attached = attach(socket, {parse_endpoint(endpoint, attach_mode::connect)});
+    // A list when a client connects to several workers (the broker pattern's direct path).
+    const auto attached = attach(socket, parse_endpoints(endpoint, attach_mode::connect));
     std::cout << "ready " << attached.front().to_string() << std::endl;
 }
 
@@ -178,6 +179,160 @@ void run_worker(const role_options_t& options, shared_header_t& header) {
     }
 }
 
+// The broker patterns' frames on the zd path: MDP/0.2 (18/MDP, docs/BROKER.md).
+constexpr std::string_view mdp_client_header = "MDPC02";
+constexpr std::string_view mdp_worker_header = "MDPW02";
+constexpr std::uint8_t mdp_client_request = 0x01;
+constexpr std::uint8_t mdp_client_final = 0x03;
+constexpr std::uint8_t mdp_worker_ready = 0x01;
+constexpr std::uint8_t mdp_worker_request = 0x02;
+constexpr std::uint8_t mdp_worker_final = 0x04;
+constexpr std::uint8_t mdp_worker_heartbeat = 0x05;
+constexpr std::uint8_t mdp_worker_disconnect = 0x06;
+// The one service the benchmark's workers offer.
+constexpr std::string_view bench_service = "echo";
+// A worker that has sent nothing for this long heartbeats: well inside the broker's
+// default 2.5 s interval times 3, even under valgrind.
+constexpr auto worker_heartbeat = std::chrono::milliseconds(1000);
+
+// Sends one frame, waiting (in poll_ms steps) while the socket is at its high-water mark.
+// Returns false if the parent raised stop meanwhile.
+bool send_frame(zmq::socket_t& socket, shared_header_t& header, const void* data, std::size_t size,
+                int flags) {
+    while (zmq_send(socket.handle(), data, size, flags) < 0) {
+        if (!would_block()) throw zmq::error_t();
+        if (stopped(header)) return false;
+    }
+    return true;
+}
+
+// The broker patterns' client, the same code on every path: a DEALER keeping in_flight
+// requests outstanding, a new one for each reply. direct and zmq_proxy send the body alone;
+// zd wraps it in MDP/0.2 (MDPC02 0x01 "echo" body) and expects MDPC02 0x03 "echo" body.
+// With one request outstanding each round trip is timed into the sample ring.
+void run_broker_client(const role_options_t& options, shared_block_t& block) {
+    shared_header_t& header = block.header();
+    zmq::context_t context(1);
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    attach_and_announce(socket, options.endpoint);
+    const bool mdp = options.path == path_t::zd;
+    const std::size_t reply_frames = mdp ? 4 : 1;
+    std::vector<char> payload(options.size, 'b');
+    const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
+    std::uint32_t* samples = block.samples();
+    const std::uint32_t capacity = header.sample_capacity;
+    const bool timed = options.in_flight == 1 && capacity > 0;
+    std::uint64_t sent = 0, replies = 0;
+    std::chrono::steady_clock::time_point started;
+    auto send_request = [&] {
+        if (sent == limit) return;
+        if (timed) started = std::chrono::steady_clock::now();
+        if (mdp) {
+            if (!send_frame(socket, header, mdp_client_header.data(), mdp_client_header.size(),
+                            ZMQ_SNDMORE))
+                return;
+            // The rest of a message never waits: libzmq queues a message whole.
+            send_frame(socket, header, &mdp_client_request, 1, ZMQ_SNDMORE);
+            send_frame(socket, header, bench_service.data(), bench_service.size(), ZMQ_SNDMORE);
+        }
+        if (send_frame(socket, header, payload.data(), payload.size(), 0)) ++sent;
+    };
+    for (int i = 0; i < options.in_flight; ++i)
+        send_request();
+    zmq::message_t frame;
+    std::size_t index = 0;   // frames of the reply so far
+    bool well_formed = true; // the reply's envelope is what the path promises
+    while (!stopped(header)) {
+        if (zmq_msg_recv(frame.handle(), socket.handle(), 0) < 0) {
+            if (would_block()) continue;
+            throw zmq::error_t();
+        }
+        if (mdp) {
+            if (index == 0) well_formed = frame.to_string_view() == mdp_client_header;
+            if (index == 1)
+                well_formed &= frame.size() == 1 && *frame.data<std::uint8_t>() == mdp_client_final;
+            if (index == 2) well_formed &= frame.to_string_view() == bench_service;
+        }
+        ++index;
+        if (frame.more()) continue;
+        if (!well_formed || index != reply_frames || frame.size() != options.size)
+            header.bad.fetch_add(1, std::memory_order_relaxed);
+        index = 0;
+        if (timed) {
+            const auto nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now() - started)
+                                         .count();
+            samples[replies % capacity] =
+                std::uint32_t(std::min<long long>(nanoseconds, UINT32_MAX));
+        }
+        // release: the parent that sees the count also sees the sample written before it
+        header.completed.store(++replies, std::memory_order_release);
+        send_request();
+    }
+}
+
+// The broker patterns' worker, the same code on every path: echoes each request whole,
+// envelope included. direct: a ROUTER the client connects to ([client id][body]);
+// zmq_proxy: a DEALER behind the proxy ([client id][body]); zd: a DEALER speaking
+// MDP/0.2: READY first, then REQUEST (MDPW02 0x02 client "" body) goes back as FINAL
+// (MDPW02 0x04 client "" body), and a HEARTBEAT when it has sent nothing for a second.
+void run_broker_worker(const role_options_t& options, shared_header_t& header) {
+    zmq::context_t context(1);
+    const bool mdp = options.path == path_t::zd;
+    zmq::socket_t socket(context, options.path == path_t::direct ? zmq::socket_type::router
+                                                                 : zmq::socket_type::dealer);
+    attach_and_announce(socket, options.endpoint);
+    auto last_sent = std::chrono::steady_clock::now();
+    auto send_command = [&](std::uint8_t command, std::string_view service) {
+        const int more = service.empty() ? 0 : ZMQ_SNDMORE;
+        if (!send_frame(socket, header, mdp_worker_header.data(), mdp_worker_header.size(),
+                        ZMQ_SNDMORE))
+            return;
+        send_frame(socket, header, &command, 1, more);
+        if (more) send_frame(socket, header, service.data(), service.size(), 0);
+        last_sent = std::chrono::steady_clock::now();
+    };
+    if (mdp) send_command(mdp_worker_ready, bench_service);
+    std::vector<zmq::message_t> frames(8);
+    bool serving = false;
+    while (!stopped(header)) {
+        if (zmq_msg_recv(frames[0].handle(), socket.handle(), 0) < 0) {
+            if (!would_block()) throw zmq::error_t();
+            if (mdp && std::chrono::steady_clock::now() - last_sent >= worker_heartbeat)
+                send_command(mdp_worker_heartbeat, {});
+            continue;
+        }
+        std::size_t count = 1;
+        for (; frames[count - 1].more(); ++count) { // the rest of a message is already here
+            if (count == frames.size()) frames.emplace_back();
+            if (zmq_msg_recv(frames[count].handle(), socket.handle(), 0) < 0) throw zmq::error_t();
+        }
+        if (mdp) {
+            if (count < 2 || frames[0].to_string_view() != mdp_worker_header ||
+                frames[1].size() != 1)
+                throw std::runtime_error("the broker sent something that is not MDP/0.2");
+            const std::uint8_t command = *frames[1].data<std::uint8_t>();
+            if (command == mdp_worker_heartbeat) continue;
+            if (command == mdp_worker_disconnect)
+                throw std::runtime_error("the broker disconnected this worker");
+            if (command != mdp_worker_request || count < 5)
+                throw std::runtime_error("unexpected MDP/0.2 command from the broker");
+            *frames[1].data<std::uint8_t>() = mdp_worker_final; // REQUEST becomes FINAL
+        }
+        if (!serving) { // the parent opens its window once every worker is in service
+            serving = true;
+            header.serving.fetch_add(1, std::memory_order_relaxed);
+        }
+        for (std::size_t i = 0; i < count; ++i)
+            while (zmq_msg_send(frames[i].handle(), socket.handle(),
+                                i + 1 < count ? ZMQ_SNDMORE : 0) < 0) {
+                if (!would_block()) throw zmq::error_t();
+                if (stopped(header)) return;
+            }
+        if (mdp) last_sent = std::chrono::steady_clock::now();
+    }
+}
+
 // libzmq's own device, the reference every zd device is compared with. Runs until the
 // parent's SIGTERM ends the process.
 void run_zmq_proxy(const role_options_t& options) {
@@ -207,11 +362,15 @@ int run_role_main(int argc, char** argv) {
     CLI::App app{"zd-bench role (internal: started by zd-bench itself)", "zd-bench"};
     role_options_t options;
     std::string pattern = "streamer";
+    std::string path = "direct";
     app.add_option("--role", options.role)
         ->required()
-        ->check(CLI::IsMember({"sender", "receiver", "client", "worker", "zmq-proxy"}));
+        ->check(CLI::IsMember({"sender", "receiver", "client", "worker", "broker-client",
+                               "broker-worker", "zmq-proxy"}));
     app.add_option("--pattern", pattern)
-        ->check(CLI::IsMember({"streamer", "forwarder", "queue", "latency"}));
+        ->check(CLI::IsMember({"streamer", "forwarder", "queue", "latency", "broker",
+                               "broker-latency", "broker-memory"}));
+    app.add_option("--path", path)->check(CLI::IsMember({"direct", "zmq_proxy", "zd"}));
     app.add_option("--endpoint", options.endpoint);
     app.add_option("--frontend", options.frontend);
     app.add_option("--backend", options.backend);
@@ -225,6 +384,7 @@ int run_role_main(int argc, char** argv) {
         return app.exit(error) == 0 ? 0 : 2;
     }
     options.pattern = parse_pattern(pattern);
+    options.path = parse_path(path);
     try {
         if (options.role == "zmq-proxy") {
             run_zmq_proxy(options);
@@ -238,6 +398,10 @@ int run_role_main(int argc, char** argv) {
             run_receiver(options, header);
         else if (options.role == "worker")
             run_worker(options, header);
+        else if (options.role == "broker-worker")
+            run_broker_worker(options, header);
+        else if (options.role == "broker-client")
+            run_broker_client(options, block);
         else if (options.pattern == pattern_t::latency)
             run_req_client(options, block);
         else

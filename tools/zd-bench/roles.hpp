@@ -8,6 +8,13 @@
 //   client    DEALER with --in-flight requests outstanding (queue) or REQ with one
 //             (latency): counts round trips, and times each one for latency
 //   worker    REP: echoes every request
+//   broker-client, broker-worker: the broker patterns' peers, ONE code for every path so
+//             that only the path differs. The client is a DEALER keeping --in-flight
+//             requests outstanding (timing each when only one is); the worker echoes.
+//             direct: the client connects to every worker's ROUTER; zmq_proxy: workers are
+//             DEALERs behind the proxy's DEALER backend; zd: both speak MDP/0.2 to
+//             zd-broker (client REQUEST, FINAL back; worker READY, REQUEST -> FINAL). The
+//             body is the same on every path; the MDP envelope is the broker's own price.
 //   zmq-proxy zmq_proxy() between the pattern's two device sockets; prints the same
 //             ready line as the zd devices
 #pragma once
@@ -20,9 +27,11 @@
 namespace zd::bench {
 
 struct role_options_t {
-    std::string role;        // sender, receiver, client, worker, zmq-proxy
+    std::string role;        // sender, receiver, client, worker, broker-client, broker-worker,
+                             // zmq-proxy
     pattern_t pattern{};     // picks the socket types
-    std::string endpoint;    // peers: one endpoint, '@' binds, '>' or bare connects
+    path_t path{};           // broker roles: direct, zmq_proxy or zd (MDP/0.2)
+    std::string endpoint;    // peers: endpoints, '@' binds, '>' or bare connects
     std::string frontend;    // zmq-proxy: endpoint lists to bind
     std::string backend;     //
     std::size_t size = 16;   // message body in bytes

@@ -20,6 +20,7 @@ namespace zd::bench {
 struct shared_header_t {
     alignas(64) std::atomic<std::uint64_t> completed; // messages received / round trips done
     alignas(64) std::atomic<std::uint64_t> bad;       // messages of the wrong size (stays 0)
+    alignas(64) std::atomic<std::uint32_t> serving;   // broker workers that got a request
     alignas(64) std::atomic<std::uint32_t> stop;      // set by the parent: peers exit
     std::uint32_t sample_capacity;                    // entries in the sample ring
     char padding[64 - 2 * sizeof(std::uint32_t)];     // the samples start on a fresh line
