@@ -1,0 +1,187 @@
+// Fuzz target: the journal's wire protocol decoders (lib/journal/protocol.hpp), which see
+// every message producers, consumers and replay readers send to zd-journal, and the decimal
+// parser under them. The input is split into frames like fuzz_mdp_codec: first byte the frame
+// count (0-79), then per frame a length byte (255 means 255 plus the next byte, so names past
+// the 255-byte limit are reachable) and that many bytes. Every decoder must stay inside the
+// frames it is given, and what it calls valid must hold up against the frame tables.
+#include "journal/protocol.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace zd::journal::protocol;
+
+void require(bool condition) {
+    if (!condition) std::abort();
+}
+
+bool all_digits(std::string_view text) {
+    if (text.empty() || text.size() > 20) return false;
+    for (char c : text)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
+// parse_decimal agrees with a slow reference, and format_decimal round-trips what it took.
+void check_decimal(std::string_view text) {
+    const auto value = parse_decimal(text);
+    if (!all_digits(text)) {
+        require(!value);
+        return;
+    }
+    // Reference: strip leading zeros, compare against 2^64-1 as text.
+    std::string_view digits = text;
+    while (digits.size() > 1 && digits[0] == '0')
+        digits.remove_prefix(1);
+    const std::string_view max = "18446744073709551615";
+    const bool fits = digits.size() < max.size() || (digits.size() == max.size() && digits <= max);
+    require(value.has_value() == fits);
+    if (value) {
+        char buffer[24];
+        require(format_decimal(*value, buffer) == digits);
+    }
+}
+
+// Frame 0 is the routing id; an empty frame 1 is the optional delimiter.
+void check_envelope(const std::vector<std::string_view>& frames, const decoded_t& decoded) {
+    require(decoded.command == (decoded.leading_empty ? 2u : 1u));
+    require(!decoded.leading_empty || frames[1].empty());
+    require(decoded.command < frames.size());
+}
+
+void check_position(std::string_view text, const position_t& position) {
+    using kind = position_t::kind;
+    switch (position.from) {
+    case kind::stored:
+        require(text.empty());
+        break;
+    case kind::earliest:
+        require(text == "earliest");
+        break;
+    case kind::latest:
+        require(text == "latest");
+        break;
+    case kind::offset:
+        require(parse_decimal(text) == position.value);
+        break;
+    case kind::time:
+        require(!text.empty() && text[0] == '@' && parse_decimal(text.substr(1)) == position.value);
+        break;
+    }
+}
+
+void check_producer(const std::vector<std::string_view>& frames) {
+    const decoded_t decoded = decode_producer(frames.data(), frames.size());
+    require(describe(decoded.error) != nullptr);
+    if (!decoded.ok()) return;
+    check_envelope(frames, decoded);
+    const std::string_view command = frames[decoded.command];
+    if (decoded.kind == kind_t::ping) {
+        require(command == cmd_ping && decoded.command + 1 == frames.size());
+        return;
+    }
+    require(decoded.kind == kind_t::publish && command == cmd_publish);
+    const publish_t& publish = decoded.publish;
+    require(publish.producer == decoded.command + 1);
+    require(frames[publish.producer].size() <= max_name);
+    require(publish.seq >= 1 && parse_decimal(frames[publish.producer + 1]) == publish.seq);
+    require(publish.base >= 1 && publish.base <= publish.seq);
+    require(parse_decimal(frames[publish.producer + 2]) == publish.base);
+    require(publish.first_frame == publish.producer + 3);
+    require(publish.first_frame < frames.size()); // at least one message frame
+}
+
+void check_consumer(const std::vector<std::string_view>& frames) {
+    const decoded_t decoded = decode_consumer(frames.data(), frames.size());
+    require(describe(decoded.error) != nullptr);
+    if (!decoded.ok()) return;
+    check_envelope(frames, decoded);
+    const std::size_t at = decoded.command;
+    switch (decoded.kind) {
+    case kind_t::ping:
+        require(frames[at] == cmd_ping && at + 1 == frames.size());
+        break;
+    case kind_t::consumer_ack:
+        require(frames[at] == cmd_ack && at + 2 == frames.size());
+        require(parse_decimal(frames[at + 1]) == decoded.ack.offset);
+        break;
+    case kind_t::subscribe: {
+        require(frames[at] == cmd_subscribe && at + 2 <= frames.size() && frames.size() <= at + 4);
+        const subscribe_t& subscribe = decoded.subscribe;
+        require(subscribe.name == at + 1);
+        require(!frames[subscribe.name].empty() && frames[subscribe.name].size() <= max_name);
+        check_position(at + 2 < frames.size() ? frames[at + 2] : std::string_view(),
+                       subscribe.position);
+        require(subscribe.window >= 1 && subscribe.window <= max_window);
+        if (at + 3 < frames.size())
+            require(parse_decimal(frames[at + 3]) == subscribe.window);
+        else
+            require(subscribe.window == default_window);
+        break;
+    }
+    default:
+        require(false); // not a consumer command
+    }
+}
+
+void check_reader(const std::vector<std::string_view>& frames) {
+    const decoded_t decoded = decode_reader(frames.data(), frames.size());
+    require(describe(decoded.error) != nullptr);
+    if (!decoded.ok()) return;
+    check_envelope(frames, decoded);
+    const std::size_t at = decoded.command;
+    if (decoded.kind == kind_t::ping) {
+        require(frames[at] == cmd_ping && at + 1 == frames.size());
+        return;
+    }
+    require(decoded.kind == kind_t::read && frames[at] == cmd_read && at + 3 == frames.size());
+    require(decoded.read.position.from != position_t::kind::stored);
+    check_position(frames[at + 1], decoded.read.position);
+    require(decoded.read.count >= 1 && decoded.read.count <= max_read_count);
+    require(parse_decimal(frames[at + 2]) == decoded.read.count);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    const std::size_t count = data[0] % 80;
+    std::vector<std::string_view> frames;
+    std::size_t at = 1;
+    for (std::size_t i = 0; i < count && at < size; ++i) {
+        std::size_t declared = data[at++];
+        if (declared == 255 && at < size) declared += data[at++];
+        const std::size_t length = std::min<std::size_t>(declared, size - at);
+        frames.emplace_back(reinterpret_cast<const char*>(data + at), length);
+        at += length;
+    }
+
+    // Exact-size copies, so that a read one byte past a frame is caught by ASan.
+    std::vector<std::vector<char>> storage;
+    std::vector<std::string_view> exact;
+    storage.reserve(frames.size());
+    for (auto frame : frames) {
+        storage.emplace_back(frame.begin(), frame.end());
+        exact.emplace_back(storage.back().data(), storage.back().size());
+    }
+
+    for (auto frame : exact)
+        check_decimal(frame);
+    check_producer(exact);
+    check_consumer(exact);
+    check_reader(exact);
+    if (exact.empty()) {
+        require(decode_producer(exact.data(), 0).error ==
+                zd::journal::protocol::error_t::too_few_frames);
+        require(decode_consumer(exact.data(), 0).error ==
+                zd::journal::protocol::error_t::too_few_frames);
+        require(decode_reader(exact.data(), 0).error ==
+                zd::journal::protocol::error_t::too_few_frames);
+    }
+    return 0;
+}
