@@ -4,17 +4,25 @@
 # three) and its reading of the ratios against the project's goals.
 #
 # Builds (or reuses) the Release tree that scripts/test.sh uses. Every pattern, size and
-# transport runs three times; a full run takes about 7 minutes on 2 cores. Run it on an
-# otherwise idle machine: every process shares the cores with whatever else is running.
+# transport runs three times; then the Majordomo broker (zd-broker) runs beside the same
+# work done directly and through zmq_proxy, and its memory is watched across a million
+# requests and 100 k unknown service names. A full run takes about 10 minutes on 2 cores.
+# Run it on an otherwise idle machine: every process shares the cores with whatever else
+# is running.
 #
 # Usage: scripts/bench.sh [zd-bench options...]     e.g. scripts/bench.sh -p streamer
+#        (the options apply to the devices' run, not to the broker's)
 # Environment:
 #   ZD_RELEASE_DIR   Release tree                   (default: build-release in the repository)
 #   ZD_BENCH_OUT     where the report goes          (default: docs/BENCHMARKS.md)
 #   ZD_BENCH_REPEAT  runs per cell, median taken    (default: 3)
 #   ZD_JOBS          parallel compile jobs          (default: number of cores)
+#   ZD_BENCH_BROKER=0      skip the broker section
+#   ZD_BENCH_BROKER_REQUESTS  broker memory: requests (default: 1000000)
+#   ZD_BENCH_BROKER_NAMES     broker memory: distinct unknown service names (default: 100000)
+#   ZD_BENCH_BROKER_ARGS   more zd-bench options for the broker's run, e.g. '--broker-workers 1,2,4'
 #   ZD_BENCH_CALLGRIND=1  also count each device's instructions per message under
-#                    callgrind (16 B over tcp; adds about 5 minutes)
+#                    callgrind (16 B over tcp; adds about 6 minutes)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,7 +55,9 @@ cmake --build "$release_dir" -j "$jobs" --target zd-bench >/dev/null
 
 bench=$release_dir/tools/zd-bench/zd-bench
 table=$(mktemp)
-trap 'rm -f "$table"' EXIT
+broker_table=$(mktemp)
+temporary=("$table" "$broker_table")
+trap 'rm -rf "${temporary[@]}"' EXIT
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 command=(zd-bench --repeat "$repeat" --markdown "$table" "$@")
@@ -61,15 +71,39 @@ if [[ ! -s $table ]]; then
     exit 1
 fi
 
+# The broker: its own run, since it has its own sizes (16 B and 256 B over tcp), worker
+# counts and goals.
+broker_requests=${ZD_BENCH_BROKER_REQUESTS:-1000000}
+broker_names=${ZD_BENCH_BROKER_NAMES:-100000}
+broker_elapsed=0
+broker_command=()
+if [[ ${ZD_BENCH_BROKER:-1} != 0 ]]; then
+    # shellcheck disable=SC2206,SC2054 # ZD_BENCH_BROKER_ARGS split into words; commas are zd-bench's
+    broker_command=(--repeat "$repeat" -p broker,broker-latency,broker-memory -s 16,256 -t tcp
+        --memory-requests "$broker_requests" --memory-names "$broker_names"
+        ${ZD_BENCH_BROKER_ARGS:-})
+    step "Running zd-bench ${broker_command[*]}"
+    started=$SECONDS
+    broker_status=0
+    "$bench" --markdown "$broker_table" "${broker_command[@]}" >/dev/null || broker_status=$?
+    broker_elapsed=$((SECONDS - started))
+    [[ $broker_status == 0 ]] || status=$broker_status
+    if [[ ! -s $broker_table ]]; then
+        echo "bench.sh: zd-bench wrote no broker table (exit status $broker_status)" >&2
+        status=1
+    fi
+fi
+
 # Instructions per message under callgrind: repeatable to about 1% where the rates swing
 # ±30%. Each device runs for two message counts; the difference in instructions over the
 # difference in messages cancels start-up and shutdown.
-# callgrind_row PATTERN N1 N2 DIR: prints one Markdown table row.
+# callgrind_row PATTERN N1 N2 DIR [ZD-BENCH OPTIONS...]: prints one Markdown table row.
 callgrind_row() {
     local pattern=$1 n1=$2 n2=$3 dir=$4 n device file
+    shift 4
     for n in "$n1" "$n2"; do
         "$bench" -q -p "$pattern" -s 16 -t tcp --paths zmq_proxy,zd --count "$n" --warmup 0 \
-            --duration 600 --device-wrapper \
+            --duration 600 "$@" --device-wrapper \
             "valgrind --tool=callgrind --callgrind-out-file=$dir/$pattern.$n.%p" >/dev/null ||
             return 1
     done
@@ -85,6 +119,7 @@ callgrind_row() {
     local proxy=${per_message["role zmq-proxy"]} zd=${per_message["devices/zd-"]}
     local unit=message
     [[ $pattern == queue ]] && unit="round trip"
+    [[ $pattern == broker ]] && unit="request (1 worker)"
     printf '| %s | %s | %s | %s | %s |\n' "$pattern" "$unit" "$proxy" "$zd" \
         "$(awk -v a="$zd" -v b="$proxy" 'BEGIN { printf "%.3fx", a / b }')"
 }
@@ -92,12 +127,14 @@ callgrind_table=
 if [[ ${ZD_BENCH_CALLGRIND:-0} == 1 ]]; then
     step "Counting instructions per message under callgrind"
     callgrind_dir=$(mktemp -d)
-    trap 'rm -f "$table"; rm -rf "$callgrind_dir"' EXIT
+    temporary+=("$callgrind_dir")
     callgrind_table="| pattern (tcp, 16 B) | per | zmq_proxy instructions | zd instructions | zd/zmq_proxy |
 |---|---|--:|--:|--:|"
-    for spec in "streamer 100000 300000" "forwarder 100000 300000" "queue 20000 60000"; do
+    specs=("streamer 100000 300000" "forwarder 100000 300000" "queue 20000 60000")
+    [[ ${ZD_BENCH_BROKER:-1} != 0 ]] && specs+=("broker 5000 15000")
+    for spec in "${specs[@]}"; do
         # shellcheck disable=SC2086 # three words
-        if row=$(callgrind_row $spec "$callgrind_dir"); then
+        if row=$(callgrind_row $spec "$callgrind_dir" --broker-workers 1); then
             callgrind_table+=$'\n'"$row"
         else
             callgrind_table+=$'\n'"| ${spec%% *} | failed | | | |"
@@ -130,7 +167,7 @@ run. Generated by \`scripts/bench.sh\`; do not edit by hand — rerun the script
 - libzmq: $libzmq_version
 - Commit: $commit
 - Load average before the run: $load_before (after: $(cut -d' ' -f1-3 /proc/loadavg))
-- Duration: ${elapsed} s; zd-bench exit status $status
+- Duration: ${elapsed} s for the devices, ${broker_elapsed} s for the broker; exit status $status
 
 Command (from \`$release_dir\`):
 
@@ -181,6 +218,42 @@ the saturated regime. Repeatable to about 1%, where the rates above swing ±30%.
 
 $callgrind_table
 EOF
+    fi
+    if [[ -s $broker_table ]]; then
+        cat <<EOF
+
+## Broker
+
+The Majordomo broker (\`zd-broker\`, docs/BROKER.md) beside the same request/reply work done
+directly and through \`zmq_proxy\`, measured in one run. Command (from \`$release_dir\`):
+
+    tools/zd-bench/zd-bench --markdown FILE ${broker_command[*]}
+
+- **One client and one worker code for every path** (tools/zd-bench/roles.cpp): the client
+  is a DEALER keeping 100 requests in flight (broker) or one (broker-latency); the worker
+  echoes each request. **direct**: the client connects to every worker's ROUTER (DEALER
+  round-robin). **zmq_proxy**: ROUTER frontend, DEALER backend, workers are DEALERs; the
+  proxy hands each worker as many requests as its pipe holds. **zd**: \`zd-broker\` as
+  shipped; client and workers speak MDP/0.2 (REQUEST → FINAL; READY, then REQUEST → FINAL).
+- **The same body on every path** (16 B or 256 B). The MDP envelope is the broker's own
+  price: a request is 1 frame from the client on the plain paths, 4 through the broker
+  (\`MDPC02 0x01 echo body\`), 5 to the worker (\`MDPW02 0x02 client "" body\`), and the
+  same back.
+- **MDP gives a worker one request at a time** (7/MDP, 18/MDP; a broker test holds it): each
+  request therefore costs the broker a round trip to a worker and a wake-up of its
+  threads, where zmq_proxy streams 100 requests into the worker's pipe and moves them in
+  batches. That, not the per-message code, is most of the difference in CPU per request and
+  in rate: zd-bench's progress lines show the device's wake-ups per request.
+- **CPU µs/msg** is per request (round trip), the device process's user + system time.
+- **Memory**: one zd-broker, four MDP workers: RSS after a warm-up, half way and at the end
+  of the requests; then distinct service names nobody serves (a request to each, which
+  expires, and \`mmi.service\` for as many others), half way, at the end, and once the
+  broker reports \`services_known\` 0 again ("settled"). Flat means at most 1 MiB of growth
+  over the second half of each phase: a leak of 2 bytes per request or 21 bytes per name
+  would exceed it.
+
+EOF
+        cat "$broker_table"
     fi
     cat <<'EOF'
 
