@@ -1,0 +1,258 @@
+// Recovery at start: a torn tail (cut at every byte of the last records, or followed by
+// garbage or zeros) is cut back to exactly the complete records; damage anywhere else is
+// refused with the file and byte named and nothing changed, or, with repair, quarantined
+// with a report while the log continues from the last sound record.
+#include "journal/log.hpp"
+
+#include "journal/recovery.hpp"
+#include "journal/segment.hpp"
+#include "journal_test_util.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+using namespace zd::journal;
+using namespace zd::journal::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Writes count records of varied sizes into a fresh log at dir and returns each record's end
+// position in the (single) segment file.
+std::vector<std::uint64_t> write_records(const std::string& dir, std::uint64_t count,
+                                         std::uint64_t segment_bytes = 64 << 20) {
+    auto options = options_for(dir);
+    options.segment_bytes = segment_bytes;
+    log_t log(options);
+    std::vector<std::uint64_t> ends;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        append_one(log, payload(i, 20 + (i * 37) % 150), "producer", i + 1);
+        ends.push_back(log.size_bytes());
+    }
+    return ends;
+}
+
+std::string first_segment(const std::string& dir) {
+    return (fs::path(dir) / segment_file_name(0)).string();
+}
+
+// Every file under dir with its bytes, to prove that nothing changed.
+std::map<std::string, std::string> snapshot(const std::string& dir) {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : fs::recursive_directory_iterator(dir))
+        if (entry.is_regular_file() && entry.path().filename() != "LOCK")
+            files[entry.path().string()] = read_file(entry.path());
+    return files;
+}
+
+} // namespace
+
+TEST_CASE("recovery: a torn tail at every byte of the last records is cut to the complete "
+          "records",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t source;
+    const auto ends = write_records(source.path(), 8);
+    const std::string whole = read_file(first_segment(source.path()));
+    REQUIRE(whole.size() == ends.back());
+    zd::test::temp_dir_t dir;
+    const auto segment = first_segment(dir.path());
+    // From the end of record 5 (offset 4) to one byte short of the whole file.
+    for (std::uint64_t size = ends[4]; size < whole.size(); ++size) {
+        write_file(segment, whole.substr(0, size));
+        const auto complete =
+            std::uint64_t(std::upper_bound(ends.begin(), ends.end(), size) - ends.begin());
+        INFO("file cut at " << size << " bytes, " << complete << " complete records");
+        log_t log(options_for(dir.path()));
+        REQUIRE(log.next_offset() == complete);
+        REQUIRE(log.recovery().records == complete);
+        REQUIRE(log.recovery().torn_bytes_cut == size - ends[complete - 1]);
+        REQUIRE(fs::file_size(segment) == ends[complete - 1]);
+        REQUIRE(read_all(log).size() == complete);
+        REQUIRE(log.producer("producer")->last_seq == complete);
+    }
+}
+
+TEST_CASE("recovery: garbage or zeros after the last record (and after a torn one) are cut",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t source;
+    const auto ends = write_records(source.path(), 6);
+    const std::string whole = read_file(first_segment(source.path()));
+    std::mt19937 random(7);
+    std::string garbage(700, '\0');
+    for (auto& byte : garbage)
+        byte = char(random());
+    const std::string zeros(4096, '\0');
+    zd::test::temp_dir_t dir;
+    const auto segment = first_segment(dir.path());
+    for (const std::string* tail : {static_cast<const std::string*>(&garbage), &zeros}) {
+        for (std::uint64_t size = ends[4]; size <= whole.size(); ++size) {
+            write_file(segment, whole.substr(0, size) + *tail);
+            const auto complete =
+                std::uint64_t(std::upper_bound(ends.begin(), ends.end(), size) - ends.begin());
+            INFO("cut at " << size << " then " << (tail == &zeros ? "zeros" : "garbage"));
+            log_t log(options_for(dir.path()));
+            REQUIRE(log.next_offset() == complete);
+            REQUIRE(fs::file_size(segment) == ends[complete - 1]);
+        }
+    }
+}
+
+TEST_CASE("recovery: the log appends after a cut tail and the records stay dense",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    const auto ends = write_records(dir.path(), 5);
+    const auto segment = first_segment(dir.path());
+    write_file(segment, read_file(segment).substr(0, ends[4] - 3));
+    {
+        log_t log(options_for(dir.path()));
+        CHECK(log.next_offset() == 4);
+        CHECK(append_one(log, "new") == 4);
+    }
+    log_t log(options_for(dir.path()));
+    CHECK(log.recovery().torn_bytes_cut == 0);
+    CHECK(read_all(log).back() == "4:new");
+}
+
+TEST_CASE("recovery: damage before the last record is refused, naming file and byte, and "
+          "nothing is changed",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    const auto ends = write_records(dir.path(), 6);
+    const auto segment = first_segment(dir.path());
+    std::string bytes = read_file(segment);
+    SECTION("a flipped bit in the middle record") {
+        bytes[ends[2] + 50] ^= 0x10; // inside record 3
+    }
+    SECTION("a zeroed page in the middle") {
+        std::fill(bytes.begin() + std::ptrdiff_t(ends[1]), bytes.begin() + std::ptrdiff_t(ends[3]),
+                  '\0');
+    }
+    SECTION("a bad length in the middle record") {
+        bytes[ends[2] + 9] = char(0x7F);
+    }
+    write_file(segment, bytes);
+    const auto before = snapshot(dir.path());
+    try {
+        log_t log(options_for(dir.path()));
+        FAIL("damaged journal opened");
+    } catch (const corruption_error& error) {
+        const std::string what = error.what();
+        CHECK(what.find(segment) != std::string::npos);
+        CHECK(what.find("byte ") != std::string::npos);
+    }
+    CHECK(snapshot(dir.path()) == before);
+}
+
+TEST_CASE("recovery: a record with the wrong offset is corruption", "[journal][recovery]") {
+    zd::test::temp_dir_t one, two;
+    write_records(one.path(), 3);
+    write_records(two.path(), 3);
+    // Segment 0 of one, followed by segment 0 of two renamed to start at 3: offsets 0,1,2 again.
+    fs::copy_file(first_segment(two.path()), fs::path(one.path()) / segment_file_name(3));
+    CHECK_THROWS_AS(log_t(options_for(one.path())), corruption_error);
+}
+
+TEST_CASE("recovery: a missing segment (gap) or a damaged older segment is corruption",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    write_records(dir.path(), 200, 4096);
+    const auto files = list_segment_files(dir.path());
+    REQUIRE(files.size() >= 4);
+    SECTION("gap") {
+        fs::remove(files[1].path);
+        try {
+            log_t log(options_for(dir.path()));
+            FAIL("opened with a gap");
+        } catch (const corruption_error& error) {
+            CHECK(std::string(error.what()).find(files[2].path.string()) != std::string::npos);
+            CHECK(std::string(error.what()).find("missing") != std::string::npos);
+        }
+    }
+    SECTION("torn tail in a segment that is not the last") {
+        fs::resize_file(files[1].path, fs::file_size(files[1].path) - 5);
+        try {
+            log_t log(options_for(dir.path()));
+            FAIL("opened with a damaged older segment");
+        } catch (const corruption_error& error) {
+            CHECK(std::string(error.what()).find(files[1].path.string()) != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("recovery with repair: the damaged segment and every later one are quarantined, the "
+          "log continues from the last sound record",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    write_records(dir.path(), 200, 4096);
+    const auto files = list_segment_files(dir.path());
+    REQUIRE(files.size() >= 4);
+    // Damage the middle of segment 1.
+    std::string bytes = read_file(files[1].path);
+    bytes[bytes.size() / 2] ^= 0x01;
+    write_file(files[1].path, bytes);
+    auto options = options_for(dir.path());
+    options.repair = true;
+    std::uint64_t resumed = 0;
+    {
+        log_t log(options);
+        const auto& report = log.recovery();
+        CHECK(report.quarantined.size() == files.size() - 1);
+        CHECK(report.summary().find("QUARANTINED") != std::string::npos);
+        resumed = log.next_offset();
+        CHECK(resumed > files[1].first_offset);
+        CHECK(resumed < files[2].first_offset);
+        const auto records = read_all(log);
+        REQUIRE(records.size() == resumed);
+        CHECK(records.back() == std::to_string(resumed - 1) + ":" +
+                                    payload(resumed - 1, 20 + ((resumed - 1) * 37) % 150));
+        CHECK(append_one(log, "after repair") == resumed);
+    }
+    // The quarantine holds the originals and a report.
+    std::vector<fs::path> moved;
+    fs::path report;
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(dir.path()) / "quarantine"))
+        if (entry.path().filename() == "report.txt")
+            report = entry.path();
+        else if (entry.is_regular_file())
+            moved.push_back(entry.path());
+    CHECK(moved.size() == files.size() - 1);
+    REQUIRE_FALSE(report.empty());
+    CHECK(read_file(report).find(files[1].path.string()) != std::string::npos);
+    CHECK(list_segment_files(dir.path()).size() == 2);
+    // Reopened without repair: sound.
+    log_t log(options_for(dir.path()));
+    CHECK(log.next_offset() == resumed + 1);
+    CHECK(read_all(log).back() == std::to_string(resumed) + ":after repair");
+}
+
+TEST_CASE("recovery with repair: damage at the start of the first segment leaves an empty log "
+          "at that offset",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    write_records(dir.path(), 10);
+    const auto segment = first_segment(dir.path());
+    std::string bytes = read_file(segment);
+    bytes[0] = 'X';
+    write_file(segment, bytes);
+    auto options = options_for(dir.path());
+    options.repair = true;
+    log_t log(options);
+    CHECK(log.recovery().quarantined.size() == 1);
+    CHECK(log.next_offset() == 0);
+    CHECK(append_one(log, "fresh") == 0);
+}
+
+TEST_CASE("recovery: scan_directory reports what verify prints", "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    const auto ends = write_records(dir.path(), 4);
+    auto scan = scan_directory(dir.path(), max_record_body);
+    CHECK(scan.problem.kind == problem_kind::none);
+    CHECK(scan.records == 4);
+    const auto segment = first_segment(dir.path());
+    write_file(segment, read_file(segment) + "torn");
+    scan = scan_directory(dir.path(), max_record_body);
+    CHECK(scan.problem.kind == problem_kind::torn_tail);
+    CHECK(scan.problem.position == ends.back());
+    CHECK(fs::file_size(segment) == ends.back() + 4); // scanning changes nothing
+}
