@@ -1,0 +1,190 @@
+// zd-titanic — durable request/reply (9/TSP, "Titanic") for a Majordomo broker.
+//
+// Registers with a zd-broker as the worker for titanic.request, titanic.reply and
+// titanic.close. A request is stored in a journal log in DIR, made durable (group commit:
+// requests that arrive together share one fdatasync), and only then answered 200 + UUID.
+// Each stored request is dispatched to its service through the broker; its reply is stored
+// as one record, so a client asking titanic.reply never sees half of it. After kill -9 the
+// device restarts on the same DIR, finds every acknowledged request and dispatches what has
+// no reply yet. Protocol and guarantees: docs/TITANIC.md.
+#include "core/device_cli.hpp"
+#include "core/log.hpp"
+#include "core/stop_signal.hpp"
+#include "titanic/titanic_server.hpp"
+
+#include <charconv>
+#include <map>
+
+namespace {
+
+// --fsync always | batch | interval=MS | never (as zd-journal)
+void parse_fsync(const std::string& text, zd::journal::log_options_t& log) {
+    using zd::journal::fsync_policy;
+    static const std::map<std::string, fsync_policy> plain = {{"always", fsync_policy::always},
+                                                              {"batch", fsync_policy::batch},
+                                                              {"never", fsync_policy::never}};
+    if (const auto found = plain.find(text); found != plain.end()) {
+        log.policy = found->second;
+        return;
+    }
+    constexpr std::string_view prefix = "interval=";
+    long long ms = 0;
+    if (text.starts_with(prefix)) {
+        const char* first = text.data() + prefix.size();
+        const char* last = text.data() + text.size();
+        const auto [end, error] = std::from_chars(first, last, ms);
+        if (error == std::errc() && end == last && first != last && ms > 0 && ms <= 3600000) {
+            log.policy = fsync_policy::interval;
+            log.sync_interval = std::chrono::milliseconds(ms);
+            return;
+        }
+    }
+    throw CLI::ValidationError("--fsync", "bad value '" + text +
+                                              "': expected always, batch, interval=MS "
+                                              "(1..3600000) or never");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"zd-titanic: durable request/reply (9/TSP) for a Majordomo broker. Requests "
+                 "are stored on disk before they are acknowledged, dispatched to their "
+                 "service, and their replies kept until the client closes them.",
+                 "zd-titanic"};
+    app.footer("Example:\n"
+               "  zd-broker -e @tcp://127.0.0.1:5555 &\n"
+               "  zd-worker -b tcp://127.0.0.1:5555 --echo echo &\n"
+               "  zd-titanic --dir /var/lib/zd/titanic --broker tcp://127.0.0.1:5555 &\n"
+               "  zd-call -b tcp://127.0.0.1:5555 titanic.request echo hello   # 200 UUID\n"
+               "  zd-call -b tcp://127.0.0.1:5555 titanic.reply UUID           # 200 hello\n"
+               "  zd-call -b tcp://127.0.0.1:5555 titanic.close UUID           # 200\n"
+               "Endpoints: '@' binds, '>' connects, comma-separated; --broker connects by\n"
+               "default, --control binds.\n"
+               "--fsync: batch (default) answers 200 after one fdatasync per group of requests;\n"
+               "  always syncs every record; interval=MS answers after write() and syncs every\n"
+               "  MS (an OS crash may lose up to MS of acknowledged requests); never leaves it\n"
+               "  to the OS. A process crash (kill -9) loses nothing acknowledged in any mode.\n"
+               "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.");
+
+    std::string dir, broker, control, fsync_text = "batch";
+    zd::titanic::titanic_config_t config;
+    zd::common_options_t common;
+    long long heartbeat_ms = config.heartbeat_interval.count();
+    long long reconnect_ms = config.reconnect_delay.count();
+    long long dispatch_timeout_ms = config.dispatch_timeout.count();
+    long long retry_delay_ms = config.retry_delay.count();
+
+    app.add_option("-d,--dir", dir, "Titanic's journal directory (created if missing)")->required();
+    app.add_option("-b,--broker", broker, "The broker's endpoints, e.g. tcp://127.0.0.1:5555")
+        ->required()
+        ->check(zd::endpoint_list_validator());
+    app.add_option("--control", control, "Control endpoints (see zd-ctl)")
+        ->check(zd::endpoint_list_validator());
+
+    const char* titanic = "Titanic";
+    app.add_option("--request-workers", config.request_workers,
+                   "Worker connections for titanic.request; what they bring in together shares "
+                   "one commit")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str()
+        ->group(titanic);
+    app.add_option("--dispatch-workers", config.dispatch_workers,
+                   "Client sockets dispatching stored requests (one request in flight each)")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str()
+        ->group(titanic);
+    app.add_option("--max-pending", config.max_pending,
+                   "Stored requests without a reply; beyond, titanic.request answers 500")
+        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->capture_default_str()
+        ->group(titanic);
+    app.add_option("--dispatch-timeout", dispatch_timeout_ms,
+                   "Milliseconds to wait for a service's reply before retrying on a new socket")
+        ->check(CLI::Range(1LL, 86400000LL))
+        ->capture_default_str()
+        ->group(titanic);
+    app.add_option("--retry-delay", retry_delay_ms,
+                   "Milliseconds before a timed-out service is tried again (doubles per timeout, "
+                   "up to 30 s)")
+        ->check(CLI::Range(1LL, 3600000LL))
+        ->capture_default_str()
+        ->group(titanic);
+    app.add_option("--heartbeat-interval", heartbeat_ms,
+                   "Milliseconds between heartbeats to the broker (match the broker's)")
+        ->check(CLI::Range(1LL, 3600000LL))
+        ->capture_default_str()
+        ->group(titanic);
+    app.add_option("--heartbeat-liveness", config.heartbeat_liveness,
+                   "Heartbeat intervals of broker silence after which Titanic reconnects")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str()
+        ->group(titanic);
+    app.add_option("--reconnect-delay", reconnect_ms,
+                   "Milliseconds to wait after a DISCONNECT from the broker")
+        ->check(CLI::Range(0LL, 3600000LL))
+        ->capture_default_str()
+        ->group(titanic);
+    app.add_option("--batch-max", config.batch_max,
+                   "Messages read per connection per round (bounds a commit's size)")
+        ->check(CLI::Range(std::size_t(1), std::size_t(1000000)))
+        ->capture_default_str()
+        ->group(titanic);
+
+    const char* durability = "Durability";
+    app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
+        ->capture_default_str()
+        ->group(durability);
+    app.add_option("--segment-bytes", config.log.segment_bytes,
+                   "Roll to a new segment file past this; whole segments that only hold closed "
+                   "requests are deleted")
+        ->check(CLI::Range(std::uint64_t(4096), std::uint64_t(1) << 40))
+        ->capture_default_str()
+        ->group(durability);
+    app.add_option("--max-record", config.log.max_record_body,
+                   "Largest stored request or reply in bytes (bigger requests get 400)")
+        ->check(CLI::Range(std::uint32_t(1), zd::journal::max_record_body))
+        ->capture_default_str()
+        ->group(durability);
+    app.add_flag("--repair", config.log.repair,
+                 "At start, move damaged segments to DIR/quarantine/ instead of refusing")
+        ->group(durability);
+    zd::add_common_options(app, common);
+
+    return zd::run_main(app, argc, argv, [&] {
+        zd::log::configure("zd-titanic", common.quiet         ? zd::log::level::error
+                                         : common.verbose > 0 ? zd::log::level::debug
+                                                              : zd::log::level::info);
+        config.log.dir = dir;
+        parse_fsync(fsync_text, config.log);
+        config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
+        config.reconnect_delay = std::chrono::milliseconds(reconnect_ms);
+        config.dispatch_timeout = std::chrono::milliseconds(dispatch_timeout_ms);
+        config.retry_delay = std::chrono::milliseconds(retry_delay_ms);
+        zd::titanic::titanic_endpoints_t endpoints{
+            zd::parse_endpoints(broker, zd::attach_mode::connect),
+            control.empty() ? zd::endpoint_list_t{}
+                            : zd::parse_endpoints(control, zd::attach_mode::bind)};
+
+        zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
+        zmq::context_t context(common.io_threads);
+        zd::titanic::titanic_server_t server(context, endpoints, common.socket, config);
+        const auto& attached = server.endpoints();
+        zd::log::info(
+            "ready broker=" + zd::to_string(attached.broker) +
+            (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));
+        // After the ready line, which tests and scripts wait for as the first line.
+        zd::log::info("recovered " + server.recovery_summary());
+        switch (server.run(stop)) {
+        case zd::titanic::titanic_server_t::exit_reason::signal:
+            zd::log::info("stopping on signal");
+            return int(zd::exit_ok);
+        case zd::titanic::titanic_server_t::exit_reason::terminate:
+            zd::log::info("stopping on TERMINATE");
+            return int(zd::exit_ok);
+        case zd::titanic::titanic_server_t::exit_reason::io_failure:
+            break;
+        }
+        zd::log::error("stopped after a write or fsync failure; restart to recover");
+        return int(zd::exit_failure);
+    });
+}
