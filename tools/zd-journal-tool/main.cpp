@@ -1,0 +1,121 @@
+// zd-journal-tool: look into a journal directory without the device (dump, verify, tail),
+// and measure the disk (bench-raw) beside the log (bench-log) in the same run.
+//   zd-journal-tool dump DIR [--format text|hex|json] [--from N] [--count N]
+//   zd-journal-tool verify DIR
+//   zd-journal-tool tail DIR [--from N|end] [--count N] [--format ...]
+//   zd-journal-tool bench-raw DIR --records N --size 256 --group G
+//   zd-journal-tool bench-log DIR --records N --size 256 --group G [--fsync POLICY]
+// Exit codes: 0 ok, 1 damage found or runtime failure, 2 usage.
+#include "tool.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <map>
+
+using namespace zd::journal_tool;
+
+namespace {
+
+void add_inspect_options(CLI::App& command, inspect_options_t& options, std::string& from,
+                         bool with_format) {
+    command.add_option("dir", options.dir, "Journal directory")->required();
+    if (with_format) {
+        const std::map<std::string, format_t> formats{
+            {"text", format_t::text}, {"hex", format_t::hex}, {"json", format_t::json}};
+        command.add_option("--format", options.format, "text (default), hex or json")
+            ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
+        command.add_option("--from", from, "First offset to print (tail: 'end' = new only)")
+            ->check(CLI::Validator(
+                [](std::string& value) -> std::string {
+                    const bool digits = !value.empty() && value.size() <= 19 &&
+                                        value.find_first_not_of("0123456789") == std::string::npos;
+                    if (digits || value == "end") return {};
+                    return "bad offset '" + value + "': a number or 'end'";
+                },
+                "OFFSET|end"));
+        command.add_option("--count", options.count, "Stop after this many records");
+    }
+}
+
+void parse_from(const std::string& from, inspect_options_t& options) {
+    if (from.empty()) return;
+    if (from == "end") {
+        options.from_end = true;
+        return;
+    }
+    options.from = std::stoull(from); // checked by the option's validator
+}
+
+void add_bench_options(CLI::App& command, bench_options_t& options) {
+    command.add_option("dir", options.dir, "Directory for the benchmark files")->required();
+    command.add_option("--records", options.records, "Records to write")->capture_default_str();
+    command.add_option("--size", options.size, "Payload bytes per record")->capture_default_str();
+    command.add_option("--group", options.group, "Records per fdatasync/commit (0 = no sync)")
+        ->capture_default_str();
+    command.add_flag("--keep", options.keep, "Keep the files written");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"zd-journal-tool: dump, verify or tail a zd-journal directory offline; "
+                 "benchmark the disk and the log"};
+    app.require_subcommand(1);
+    inspect_options_t dump_options, verify_options, tail_options;
+    std::string dump_from, tail_from, unused;
+    auto* dump_command = app.add_subcommand("dump", "Print every record (text, hex or JSON)");
+    add_inspect_options(*dump_command, dump_options, dump_from, true);
+    auto* verify_command =
+        app.add_subcommand("verify", "Check every record and the consumer offsets; exit 1 on "
+                                     "damage (a torn tail, which recovery cuts, is reported "
+                                     "but not damage)");
+    add_inspect_options(*verify_command, verify_options, unused, false);
+    auto* tail_command = app.add_subcommand("tail", "Print records as they are committed");
+    add_inspect_options(*tail_command, tail_options, tail_from, true);
+
+    bench_options_t raw_options, log_options;
+    auto* raw_command = app.add_subcommand(
+        "bench-raw", "Baseline: write() each record, fdatasync every --group records");
+    add_bench_options(*raw_command, raw_options);
+    auto* log_command = app.add_subcommand(
+        "bench-log", "The same through the journal log: append --group records, commit");
+    add_bench_options(*log_command, log_options);
+    const std::map<std::string, zd::journal::fsync_policy> policies{
+        {"always", zd::journal::fsync_policy::always},
+        {"batch", zd::journal::fsync_policy::batch},
+        {"interval", zd::journal::fsync_policy::interval},
+        {"never", zd::journal::fsync_policy::never}};
+    log_command
+        ->add_option("--fsync", log_options.policy, "batch (default), always, interval, never")
+        ->transform(CLI::CheckedTransformer(policies, CLI::ignore_case));
+    log_command->add_option("--segment-bytes", log_options.segment_bytes, "Segment size")
+        ->capture_default_str();
+    log_command
+        ->add_option("--retry-ms", log_options.retry_ms,
+                     "How long to wait for space when the disk is full")
+        ->capture_default_str();
+
+    app.set_version_flag("--version", std::string(ZD_VERSION));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return app.exit(error) == 0 ? 0 : 2; // help and version are not errors
+    }
+    try {
+        if (*dump_command) {
+            parse_from(dump_from, dump_options);
+            return dump(dump_options);
+        }
+        if (*verify_command) return verify(verify_options);
+        if (*tail_command) {
+            parse_from(tail_from, tail_options);
+            return tail(tail_options);
+        }
+        if (*raw_command) return bench_raw(raw_options);
+        return bench_log(log_options);
+    } catch (const std::exception& error) {
+        std::cerr << "zd-journal-tool: error: " << error.what() << "\n";
+        return 1;
+    }
+}
