@@ -16,7 +16,7 @@ that hash tables, malloc's free lists and libzmq's pipes reach their working siz
 reads VmRSS from /proc/PID/status, then runs
   A  --requests echo round trips (each client reconnects every 5000 requests, so connection
      tracking is exercised too). Clients keep no more requests in flight than there are
-     workers, so none waits in a queue long enough to expire;
+     workers, so every request finds an idle worker: none queues, none can expire;
   B1 --names requests for distinct unknown service names, in waves of --wave: each creates a
      service and expires (`expired`), or is refused at --max-services (`rejected`); the
      services are then forgotten;
@@ -28,7 +28,7 @@ peak (VmHWM) by more than --bound-mib.
 Why the warm-up's peak, not its VmRSS: at rest the broker's RSS is in one of two states,
 about 2 MiB apart, depending on whether glibc could give the top of its heap back after the
 last wave of names (4900 services and a STATS reply listing them are the largest working
-set). Measured against the warm-up's VmRSS a healthy broker "grew" -0.4 to +2.1 MiB; against
+set). Measured against the warm-up's VmRSS a healthy broker "grew" -0.8 to +2.1 MiB; against
 its peak, which every phase's working set has already reached, at most +0.5 MiB, and no more
 after 1 M requests or 400 k names than after 100 k. A leak is memory on top of the resting
 state, so it shows once it exceeds the bound plus those 2 MiB: the default 3 MiB catches
