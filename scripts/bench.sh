@@ -243,7 +243,9 @@ directly and through \`zmq_proxy\`, measured in one run. Command (from \`$releas
   request therefore costs the broker a round trip to a worker and a wake-up of its
   threads, where zmq_proxy streams 100 requests into the worker's pipe and moves them in
   batches. That, not the per-message code, is most of the difference in CPU per request and
-  in rate: zd-bench's progress lines show the device's wake-ups per request.
+  in rate: the wake-ups table below counts the device's threads scheduled per request.
+  With one request outstanding neither device can batch, and their CPU per request is
+  close.
 - **CPU µs/msg** is per request (round trip), the device process's user + system time.
 - **Memory**: one zd-broker, four MDP workers: RSS after a warm-up, half way and at the end
   of the requests; then distinct service names nobody serves (a request to each, which

@@ -56,6 +56,10 @@ struct run_settings_t {
     std::filesystem::path temp_dir;              // ipc sockets go here
     std::uint64_t memory_requests = 1'000'000;   // broker-memory: requests through one worker
     std::uint64_t memory_names = 100'000;        // broker-memory: distinct unknown services
+    // broker-memory: zd-broker's --request-timeout. Long enough that no request of the
+    // first phase expires behind the others when a worker is descheduled on a busy
+    // machine (200 ms lost some), short enough to forget the unknown names quickly.
+    std::chrono::milliseconds memory_request_timeout{1000};
     bool verbose = false;
 };
 

@@ -76,7 +76,7 @@ std::optional<std::string> names_client_t::receive_reply(std::string_view servic
     return std::nullopt;
 }
 
-std::uint64_t names_client_t::flood(std::uint64_t count, std::size_t size,
+std::uint64_t names_client_t::flood(std::uint64_t first, std::uint64_t count, std::size_t size,
                                     const std::function<void(std::uint64_t)>& progress) {
     const std::string body(size, 'u');
     std::uint64_t outstanding = 0, not_found = 0;
@@ -94,7 +94,7 @@ std::uint64_t names_client_t::flood(std::uint64_t count, std::size_t size,
         if (*reply == "404") ++not_found;
         --outstanding;
     };
-    for (std::uint64_t i = 0; i < count; ++i) {
+    for (std::uint64_t i = first; i < first + count; ++i) {
         const std::string number = std::to_string(i);
         send("unknown." + number, body);
         send(mmi_service, "absent." + number);

@@ -28,16 +28,21 @@ resident_memory_t read_resident_memory(pid_t pid);
 // refuses, and the caller then relies on its own samples.
 bool reset_peak_memory(pid_t pid);
 
-// One phase of the measurement: RSS when it started (after warm-up), half way, at its end,
-// after the broker should have forgotten everything (the names phase), and the peak.
+// One phase of the measurement. Requests: RSS after warm-up (start), half way, at the end
+// (settled = end). Names, in two rounds of half the names each: RSS before the first
+// (start), once the broker has forgotten the first round (half), at the end of the second
+// (end), once it has forgotten that too (settled). Comparing the two forgotten states
+// cancels the live services a round holds at its peak and the allocator's retained pages.
 struct memory_phase_t {
     std::uint64_t amount = 0; // requests, or distinct names
     double seconds = 0;
     std::uint64_t start_kib = 0;
     std::uint64_t half_kib = 0;
     std::uint64_t end_kib = 0;
-    std::uint64_t settled_kib = 0; // names phase: once services_known is back to 0
+    std::uint64_t settled_kib = 0;
     std::uint64_t peak_kib = 0;
+    // The growth the flatness goal judges: end - half (requests), settled - half (names).
+    std::int64_t second_half_growth_kib = 0;
 };
 
 struct broker_memory_t {
@@ -56,12 +61,12 @@ public:
     // Connects a DEALER to endpoint (">tcp://..."). Throws zmq::error_t on failure.
     explicit names_client_t(const std::string& endpoint);
 
-    // For each i below count: a REQUEST of size bytes to "unknown.<i>" (never answered; it
-    // expires) and mmi.service for "absent.<i>", keeping at most 100 mmi.service queries
-    // unanswered so that the broker sets the pace. progress(i) runs after each name and
-    // may throw to abort. Returns the number of "404" answers. Throws std::runtime_error
+    // For each i from first to first + count: a REQUEST of size bytes to "unknown.<i>"
+    // (never answered; it expires) and mmi.service for "absent.<i>", keeping at most 100
+    // mmi.service queries unanswered so that the broker sets the pace. progress(i) runs after each
+    // name and may throw to abort. Returns the number of "404" answers. Throws std::runtime_error
     // when the broker stops answering for 10 s.
-    std::uint64_t flood(std::uint64_t count, std::size_t size,
+    std::uint64_t flood(std::uint64_t first, std::uint64_t count, std::size_t size,
                         const std::function<void(std::uint64_t)>& progress);
 
     // The broker's statistics (mmi.stats), or nullopt after timeout.

@@ -37,6 +37,7 @@ struct command_line_t {
     std::vector<int> broker_workers{1, 4};
     std::uint64_t memory_requests = 1'000'000;
     std::uint64_t memory_names = 100'000;
+    int memory_request_timeout_ms = 1000;
     bool quick = false;
     std::string devices_dir;
     std::string device_wrapper;
@@ -187,6 +188,7 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
     settings.in_flight = options.in_flight;
     settings.memory_requests = options.memory_requests;
     settings.memory_names = options.memory_names;
+    settings.memory_request_timeout = std::chrono::milliseconds(options.memory_request_timeout_ms);
     int repeat = options.repeat;
     if (options.quick) {
         // A smoke run: every pattern and path once, briefly, at the smallest size over tcp.
@@ -285,6 +287,10 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
 
     std::string text = settings_line(settings, repeat) + "\n\n";
     if (report.has_rows()) text += report.table();
+    if (const std::string wakeups = report.wakeups_table(); !wakeups.empty())
+        text += "\nDevice wake-ups per request (its threads scheduled onto a CPU, from "
+                "/proc/PID/task/*/schedstat; each costs tens of µs of CPU on these VMs):\n\n" +
+                wakeups;
     if (const std::string memory = report.memory_table(); !memory.empty())
         text += std::string(report.has_rows() ? "\n" : "") +
                 "Broker memory (zd-broker's VmRSS from /proc/PID/status):\n\n" + memory;
@@ -390,6 +396,11 @@ int main(int argc, char** argv) {
     app.add_option("--memory-names", options.memory_names,
                    "broker-memory: distinct unknown service names")
         ->check(CLI::Range(std::uint64_t(2), std::uint64_t(1) << 40))
+        ->capture_default_str();
+    app.add_option("--memory-request-timeout", options.memory_request_timeout_ms,
+                   "broker-memory: zd-broker's --request-timeout in ms (unknown names are "
+                   "forgotten about 1.5 times this after their request)")
+        ->check(CLI::Range(50, 60000))
         ->capture_default_str();
     app.add_flag("--quick", options.quick,
                  "Smoke run: 0.2 s windows, once, 16 B over tcp unless --sizes/--transports say "

@@ -8,7 +8,6 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <thread>
 
 namespace zd::bench {
@@ -355,10 +354,10 @@ broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
                                       const run_settings_t& settings) {
     const measurement_spec_t spec{pattern_t::broker_memory, transport, size, path_t::zd, 1};
     run_settings_t tuned = settings;
-    std::istringstream words{std::string(broker_memory_options)};
-    std::vector<std::string> options;
-    for (std::string word; words >> word;)
-        options.push_back(word);
+    const std::vector<std::string> options = {
+        "--request-timeout", std::to_string(settings.memory_request_timeout.count()),
+        "--service-ttl",     "100",
+        "--max-services",    "1000000"};
     tuned.zd_arguments.insert(tuned.zd_arguments.begin(), options.begin(), options.end());
     tuned.count = std::max<std::uint64_t>(1, settings.memory_requests);
     broker_memory_t result;
@@ -419,6 +418,7 @@ broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
     phase.seconds = std::chrono::duration<double>(clock_type::now() - started).count();
     phase.end_kib = sample(phase);
     phase.settled_kib = phase.end_kib;
+    phase.second_half_growth_kib = std::int64_t(phase.end_kib) - std::int64_t(phase.half_kib);
     if (peak_reset)
         phase.peak_kib = std::max(phase.peak_kib, read_resident_memory(broker_pid).peak_kib);
     header.stop.store(1, std::memory_order_relaxed);
@@ -426,7 +426,7 @@ broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
     processes.upstream.reset();
     processes.downstream.clear();
 
-    // Phase 2: distinct unknown names, from a client inside zd-bench.
+    // Phase 2: distinct unknown names, from a client inside zd-bench, in two rounds.
     memory_phase_t& names = result.names;
     names.amount = settings.memory_names;
     names_client_t client(device.frontend);
@@ -437,30 +437,46 @@ broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
     names.peak_kib = names.start_kib;
     const bool names_peak_reset = reset_peak_memory(broker_pid);
     const auto names_started = clock_type::now();
-    result.not_found = client.flood(names.amount, size, [&](std::uint64_t i) {
-        if (i % 256 == 0) {
-            check_interrupt();
-            if (!processes.device->running())
-                fail_with(*processes.device, "exited during the measurement");
-            sample(names);
+    auto round = [&](std::uint64_t first, std::uint64_t count) {
+        result.not_found += client.flood(first, count, size, [&](std::uint64_t i) {
+            if (i % 256 == 0) {
+                check_interrupt();
+                if (!processes.device->running())
+                    fail_with(*processes.device, "exited during the measurement");
+                sample(names);
+            }
+        });
+    };
+    // Until the broker knows no service again: every unknown request expired (the request
+    // timeout), every service forgotten (0.1 s idle), on timer ticks a quarter of the
+    // timeout apart. mmi.stats is asked only after that, since its answer lists every
+    // service known (megabytes while tens of thousands are).
+    const auto retention = settings.memory_request_timeout * 3 / 2 + milliseconds(100);
+    auto settle = [&] {
+        const auto deadline = clock_type::now() + std::chrono::seconds(15);
+        for (auto wait = retention; clock_type::now() < deadline; wait = milliseconds(250)) {
+            for (auto until = clock_type::now() + wait; clock_type::now() < until;) {
+                check_interrupt();
+                std::this_thread::sleep_for(milliseconds(20));
+                sample(names);
+            }
+            const auto stats = client.stats(std::chrono::seconds(5));
+            if (!stats) fail_with(*processes.device, "did not answer mmi.stats");
+            result.services_left = std::int64_t(json_number(*stats, "services_known").value_or(0));
+            result.expired = json_number(*stats, "expired").value_or(0);
+            result.rejected = json_number(*stats, "rejected").value_or(0);
+            if (result.services_left == 0) break;
         }
-        if (i == names.amount / 2) names.half_kib = sample(names);
-    });
-    names.seconds = std::chrono::duration<double>(clock_type::now() - names_started).count();
+        return sample(names);
+    };
+    const std::uint64_t first_round = names.amount / 2;
+    round(0, first_round);
+    names.half_kib = settle();
+    round(first_round, names.amount - first_round);
     names.end_kib = sample(names);
-    // Settled: every unknown request expired and every service forgotten.
-    const auto settle_deadline = clock_type::now() + std::chrono::seconds(10);
-    while (clock_type::now() < settle_deadline) {
-        check_interrupt();
-        const auto stats = client.stats(std::chrono::seconds(5));
-        if (!stats) fail_with(*processes.device, "did not answer mmi.stats");
-        result.services_left = std::int64_t(json_number(*stats, "services_known").value_or(0));
-        result.expired = json_number(*stats, "expired").value_or(0);
-        result.rejected = json_number(*stats, "rejected").value_or(0);
-        if (result.services_left == 0) break;
-        std::this_thread::sleep_for(milliseconds(50));
-    }
-    names.settled_kib = sample(names);
+    names.seconds = std::chrono::duration<double>(clock_type::now() - names_started).count();
+    names.settled_kib = settle();
+    names.second_half_growth_kib = std::int64_t(names.settled_kib) - std::int64_t(names.half_kib);
     if (names_peak_reset)
         names.peak_kib = std::max(names.peak_kib, read_resident_memory(broker_pid).peak_kib);
 

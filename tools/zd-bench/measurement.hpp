@@ -50,16 +50,14 @@ void install_interrupt_handler();
 // interrupted_error.
 measurement_t measure(const measurement_spec_t& spec, const run_settings_t& settings);
 
-// The zd-broker options the broker-memory measurement adds: requests expire and idle
-// services are forgotten within a fraction of a second, and the service limit is out of
-// the way, so that only forgetting can keep the memory flat.
-inline constexpr std::string_view broker_memory_options =
-    "--request-timeout 200 --service-ttl 100 --max-services 1000000";
-
 // The broker-memory measurement, on one zd-broker: settings.memory_requests requests of
 // size bytes through four MDP workers (100 in flight), then settings.memory_names distinct
 // unknown service names (a request for each, and mmi.service for as many others), sampling
-// the broker's resident memory throughout. Throws like measure().
+// the broker's resident memory throughout. zd-broker runs with --request-timeout
+// settings.memory_request_timeout --service-ttl 100 --max-services 1000000 (plus
+// --zd-args): unknown requests expire and their services are forgotten soon, and the
+// service limit is out of the way, so that only forgetting can keep the memory flat.
+// Throws like measure().
 broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
                                       const run_settings_t& settings);
 

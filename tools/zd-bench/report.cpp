@@ -276,13 +276,12 @@ std::string report_t::goals() const {
                 cpu.verdict();
     if (brokers) text += broker_cpu.verdict() + broker_rate.verdict() + broker_latency.verdict();
     if (memory_) {
-        const auto growth = [](const memory_phase_t& phase) {
-            return std::int64_t(phase.end_kib) - std::int64_t(phase.half_kib);
-        };
-        const std::int64_t requests = growth(memory_->requests), names = growth(memory_->names);
+        const std::int64_t requests = memory_->requests.second_half_growth_kib;
+        const std::int64_t names = memory_->names.second_half_growth_kib;
         const bool flat = requests <= flat_limit_kib && names <= flat_limit_kib;
         text += "- zd-broker resident memory flat (at most " + std::to_string(flat_limit_kib) +
-                " KiB of growth over the second half of each phase): " +
+                " KiB of growth over the second half of each phase; names: between the "
+                "broker having forgotten the first half and the second): " +
                 (flat ? std::string("met") : std::string("**missed**")) + " (" +
                 std::to_string(requests) + " KiB over the last " +
                 format_count(memory_->requests.amount - memory_->requests.amount / 2) +
@@ -292,6 +291,28 @@ std::string report_t::goals() const {
     return text;
 }
 
+std::string report_t::wakeups_table() const {
+    std::ostringstream out;
+    for (const auto& row : rows_) {
+        if (row.pattern != pattern_t::broker && row.pattern != pattern_t::broker_latency) continue;
+        auto wakeups = [&](path_t path) -> std::optional<double> {
+            auto found = row.runs.find(path);
+            if (found == row.runs.end()) return std::nullopt;
+            return median(found->second,
+                          [](const measurement_t& run) { return run.wakeups_per_message; });
+        };
+        const auto proxy = wakeups(path_t::zmq_proxy), zd = wakeups(path_t::zd);
+        if (out.tellp() == 0)
+            out << "| pattern | transport | size | zmq_proxy | zd | zd/zmq_proxy |\n"
+                << "|---|---|---|--:|--:|--:|\n";
+        out << "| " << pattern_label(row.pattern, row.workers) << " | " << name_of(row.transport)
+            << " | " << size_label(row.size) << " | " << (proxy ? format("%.2f", *proxy) : "–")
+            << " | " << (zd ? format("%.2f", *zd) : "–") << " | " << format_ratio(ratio(zd, proxy))
+            << " |\n";
+    }
+    return out.str();
+}
+
 std::string report_t::memory_table() const {
     if (!memory_) return {};
     const broker_memory_t& memory = *memory_;
@@ -299,18 +320,19 @@ std::string report_t::memory_table() const {
     auto signed_mib = [](std::int64_t kib) { return format("%+.2f", double(kib) / 1024.0); };
     std::ostringstream out;
     out << "| phase | amount | seconds | RSS start MiB | half way | end | settled | peak | "
-           "growth start→end MiB | growth over the second half MiB |\n"
+           "growth start→settled MiB | growth over the second half MiB |\n"
         << "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
     auto line = [&](const char* what, const memory_phase_t& phase) {
         out << "| " << what << " | " << format_count(phase.amount) << " | "
             << format("%.1f", phase.seconds) << " | " << mib(phase.start_kib) << " | "
             << mib(phase.half_kib) << " | " << mib(phase.end_kib) << " | " << mib(phase.settled_kib)
             << " | " << mib(phase.peak_kib) << " | "
-            << signed_mib(std::int64_t(phase.end_kib) - std::int64_t(phase.start_kib)) << " | "
-            << signed_mib(std::int64_t(phase.end_kib) - std::int64_t(phase.half_kib)) << " |\n";
+            << signed_mib(std::int64_t(phase.settled_kib) - std::int64_t(phase.start_kib)) << " | "
+            << signed_mib(phase.second_half_growth_kib) << " |\n";
     };
     line("requests through 4 workers, 100 in flight (after warm-up)", memory.requests);
-    line("distinct unknown service names", memory.names);
+    line("distinct unknown service names, two rounds (half way: first round forgotten)",
+         memory.names);
     out << "\nzd-broker ran with `" << memory.broker_options
         << "`. Names phase: " << format_count(memory.not_found)
         << " mmi.service answers \"404\" (one per name "

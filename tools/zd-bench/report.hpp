@@ -27,6 +27,10 @@ public:
     // The table, one line per row (two for latency: p50 and p99), Markdown.
     std::string table() const;
 
+    // For the broker rows: the device's threads scheduled onto a CPU per request, zmq_proxy
+    // beside zd-broker (what most of the CPU per request goes to); empty without them.
+    std::string wakeups_table() const;
+
     // The broker-memory measurement as a Markdown table; empty if there was none.
     std::string memory_table() const;
 
