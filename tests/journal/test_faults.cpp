@@ -1,0 +1,139 @@
+// Faults the journal must survive without acknowledging what it did not store:
+// - fdatasync failing with EIO (strace fault injection): the commit fails, the log stops,
+//   only what an earlier sync covered is reported durable, recovery finds a sound log;
+// - write failing with ENOSPC (injection): the commit reports disk_full, the batch stays
+//   pending and goes out whole when writes work again;
+// - a real full disk (a 1 MiB tmpfs): the partial batch is cut, nothing is lost, and commits
+//   resume once space is freed.
+// The strace cases skip (with a warning) when strace is missing; the tmpfs case when mount
+// is not permitted.
+#include "journal/log.hpp"
+
+#include "child_process.hpp"
+#include "journal/segment.hpp"
+#include "journal_test_util.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <sys/mount.h>
+#include <unistd.h>
+
+using namespace zd::journal;
+using namespace zd::journal::test;
+using zd::test::run_to_completion;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string tool = ZD_JOURNAL_TOOL;
+
+bool have_strace() {
+    return ::access("/usr/bin/strace", X_OK) == 0;
+}
+
+} // namespace
+
+TEST_CASE("faults: fdatasync EIO stops the log; nothing unsynced is called durable",
+          "[journal][faults]") {
+    if (!have_strace()) {
+        WARN("strace not installed: skipped");
+        return;
+    }
+    zd::test::temp_dir_t dir;
+    const auto result =
+        run_to_completion("/usr/bin/strace",
+                          {"-f", "-o", "/dev/null", "-e", "trace=fdatasync", "-e",
+                           "inject=fdatasync:error=EIO:when=3", tool, "bench-log", dir.path(),
+                           "--records", "100", "--group", "10", "--keep"},
+                          20s);
+    INFO(result.err);
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("commit failed (Input/output error): 20 records are durable") !=
+          std::string::npos);
+    // Recovery decides what survived: at least the 20 synced records, in order, sound.
+    log_t log(options_for(dir.path()));
+    CHECK(log.next_offset() >= 20);
+    CHECK(log.next_offset() <= 30);
+    CHECK(read_all(log).size() == log.next_offset());
+}
+
+TEST_CASE("faults: write ENOSPC keeps the batch pending, the retry stores it whole",
+          "[journal][faults]") {
+    if (!have_strace()) {
+        WARN("strace not installed: skipped");
+        return;
+    }
+    zd::test::temp_dir_t dir;
+    const auto segment = dir.file(segment_file_name(0));
+    const auto result =
+        run_to_completion("/usr/bin/strace",
+                          {"-f", "-o", "/dev/null", "-P", segment, "-e", "trace=write", "-e",
+                           "inject=write:error=ENOSPC:when=3", tool, "bench-log", dir.path(),
+                           "--records", "100", "--group", "10", "--keep"},
+                          20s);
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(result.err.find("disk full (No space left on device)") != std::string::npos);
+    CHECK(result.out.find("durable=100") != std::string::npos);
+    log_t log(options_for(dir.path()));
+    CHECK(log.recovery().torn_bytes_cut == 0);
+    CHECK(log.next_offset() == 100);
+    CHECK(read_all(log).size() == 100);
+}
+
+namespace {
+
+// A small tmpfs mounted for one test, unmounted (lazily, whatever holds it) at the end.
+struct tmpfs_mount_t {
+    std::string path;
+    bool mounted = false;
+    explicit tmpfs_mount_t(std::string where) : path(std::move(where)) {
+        fs::create_directories(path);
+        mounted = ::mount("tmpfs", path.c_str(), "tmpfs", 0, "size=1m") == 0;
+    }
+    ~tmpfs_mount_t() {
+        if (mounted) ::umount2(path.c_str(), MNT_DETACH);
+    }
+};
+
+} // namespace
+
+TEST_CASE("faults: a really full disk cuts the partial batch and resumes when space is freed",
+          "[journal][faults]") {
+    zd::test::temp_dir_t dir;
+    tmpfs_mount_t disk(dir.file("small"));
+    if (!disk.mounted) {
+        WARN("cannot mount a tmpfs here (not root?): skipped");
+        return;
+    }
+    const std::string journal = disk.path + "/journal";
+    // Something to free later.
+    write_file(disk.path + "/filler", std::string(256 * 1024, 'f'));
+    log_t log(options_for(journal));
+    const std::string body(16 * 1024, 'x');
+    const std::string_view frame = body;
+    std::uint64_t committed = 0;
+    commit_result_t result;
+    for (int batch = 0; batch < 200; ++batch) {
+        for (int i = 0; i < 4; ++i)
+            REQUIRE(log.append({}, 0, std::span<const std::string_view>(&frame, 1)));
+        result = log.commit();
+        if (result.status != io_status::ok) break;
+        committed = log.durable_next();
+    }
+    REQUIRE(result.status == io_status::disk_full);
+    CHECK(result.error == ENOSPC);
+    CHECK(log.durable_next() == committed);
+    CHECK(log.pending_records() == 4);
+    // The partial write was cut: the file holds exactly the committed records.
+    CHECK(fs::file_size(fs::path(journal) / segment_file_name(0)) == log.size_bytes());
+    // Still full: the same answer, nothing lost.
+    CHECK(log.commit().status == io_status::disk_full);
+    fs::remove(disk.path + "/filler");
+    result = log.commit();
+    REQUIRE(result.status == io_status::ok);
+    CHECK(result.durable_next == committed + 4);
+    CHECK(read_all(log).size() == committed + 4);
+}
