@@ -20,6 +20,7 @@ packages=(
     clang-format        # the committed .clang-format
     clang               # libFuzzer builds of the fuzz targets
     libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang 14
+    strace              # fault injection (fdatasync EIO, write ENOSPC) in the journal tests
 )
 
 # One dpkg-query for all of them; unknown packages are simply absent from its output.
