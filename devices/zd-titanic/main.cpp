@@ -39,9 +39,9 @@ void parse_fsync(const std::string& text, zd::journal::log_options_t& log) {
             return;
         }
     }
-    throw CLI::ValidationError("--fsync", "bad value '" + text +
-                                              "': expected always, batch, interval=MS "
-                                              "(1..3600000) or never");
+    throw std::invalid_argument("bad value '" + text +
+                                "': expected always, batch, interval=MS "
+                                "(1..3600000) or never");
 }
 
 } // namespace
@@ -132,6 +132,17 @@ int main(int argc, char** argv) {
 
     const char* durability = "Durability";
     app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
+        ->check(
+            [](const std::string& text) {
+                try { // a usage error (exit 2), found while parsing the command line
+                    zd::journal::log_options_t scratch;
+                    parse_fsync(text, scratch);
+                    return std::string();
+                } catch (const std::invalid_argument& error) {
+                    return std::string(error.what());
+                }
+            },
+            "FSYNC")
         ->capture_default_str()
         ->group(durability);
     app.add_option("--segment-bytes", config.log.segment_bytes,
@@ -173,7 +184,7 @@ int main(int argc, char** argv) {
             "ready broker=" + zd::to_string(attached.broker) +
             (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));
         // After the ready line, which tests and scripts wait for as the first line.
-        zd::log::info("recovered " + server.recovery_summary());
+        zd::log::info(server.recovery_summary());
         switch (server.run(stop)) {
         case zd::titanic::titanic_server_t::exit_reason::signal:
             zd::log::info("stopping on signal");

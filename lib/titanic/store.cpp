@@ -25,8 +25,21 @@ journal::log_options_t with_titanic_retention(journal::log_options_t options) {
 } // namespace
 
 store_t::store_t(journal::log_options_t options)
-    : log_(with_titanic_retention(std::move(options))) {
+    : log_(with_titanic_retention(options)), segment_bytes_(options.segment_bytes) {
     recover();
+}
+
+void store_t::point(entry_t& entry, const std::string& uuid, std::uint64_t offset,
+                    std::uint64_t size) {
+    entry.offset = offset;
+    entry.size = size;
+    needed_.emplace(offset, uuid);
+    live_bytes_ += size;
+}
+
+void store_t::unpoint(const entry_t& entry) {
+    needed_.erase(entry.offset);
+    live_bytes_ -= entry.size;
 }
 
 void store_t::recover() {
@@ -40,7 +53,9 @@ void store_t::recover() {
 }
 
 // One record read at recovery. Segments are deleted oldest first, so a REP may come without
-// its REQ (deleted once superseded), but a CLOSE never outlives what it closes.
+// its REQ (deleted once superseded), but a CLOSE never outlives what it closes. A REQ or REP
+// seen again for the same UUID is a copy made by apply_retention (same content): the later
+// copy is the one to point at.
 void store_t::apply(const journal::record_view_t& record) {
     const auto& frames = record.frames;
     const auto uuid = frames.size() >= 2 ? normalize_uuid(frames[1]) : std::nullopt;
@@ -50,32 +65,32 @@ void store_t::apply(const journal::record_view_t& record) {
     }
     const std::string_view type = frames[0];
     const std::uint64_t offset = record.meta.offset;
+    const std::uint64_t size = record.encoded_size;
     if (type == record_request && frames.size() >= 4) {
         auto [it, inserted] = entries_.try_emplace(*uuid);
-        if (!inserted) { // a UUID reused: keep the first (cannot happen with random UUIDs)
-            ++recovery_.ignored;
-            return;
+        entry_t& entry = it->second;
+        if (!inserted) {
+            if (entry.replied) return; // a copy of a request already answered
+            unpoint(entry);
+        } else {
+            entry.request.assign(frames.begin() + 2, frames.end());
+            ++pending_count_;
         }
-        it->second.offset = offset;
-        it->second.request.assign(frames.begin() + 2, frames.end());
-        needed_.insert(offset);
-        ++pending_count_;
+        point(entry, *uuid, offset, size);
     } else if (type == record_reply && frames.size() >= 3) {
         auto [it, inserted] = entries_.try_emplace(*uuid);
         entry_t& entry = it->second;
         if (!inserted) {
-            if (entry.replied) return; // the first reply stands
-            needed_.erase(entry.offset);
-            --pending_count_;
+            unpoint(entry);
+            if (!entry.replied) --pending_count_;
         }
-        entry.offset = offset;
         entry.replied = true;
         entry.request = {};
-        needed_.insert(offset);
+        point(entry, *uuid, offset, size);
     } else if (type == record_close && frames.size() == 2) {
         const auto it = entries_.find(*uuid);
         if (it == entries_.end()) return;
-        needed_.erase(it->second.offset);
+        unpoint(it->second);
         if (!it->second.replied) --pending_count_;
         entries_.erase(it);
     } else {
@@ -99,10 +114,9 @@ std::optional<std::string> store_t::add_request(std::span<const std::string_view
         uuid = uuids_.next();
     const auto offset = append(record_request, uuid, frames);
     if (!offset) return std::nullopt;
-    entry_t& entry = entries_[uuid];
-    entry.offset = *offset;
-    entry.request.assign(frames.begin(), frames.end());
-    needed_.insert(*offset);
+    const auto it = entries_.try_emplace(uuid).first;
+    it->second.request.assign(frames.begin(), frames.end());
+    point(it->second, it->first, *offset, journal::encoded_record_size({}, scratch_));
     ++pending_count_;
     return uuid;
 }
@@ -116,12 +130,11 @@ bool store_t::add_reply(std::string_view uuid, std::span<const std::string_view>
         close(uuid);
         return false;
     }
-    needed_.erase(it->second.offset);
+    unpoint(it->second);
     --pending_count_;
-    it->second.offset = *offset;
     it->second.replied = true;
     it->second.request = {};
-    needed_.insert(*offset);
+    point(it->second, it->first, *offset, journal::encoded_record_size({}, scratch_));
     return true;
 }
 
@@ -129,7 +142,7 @@ bool store_t::close(std::string_view uuid) {
     const auto it = entries_.find(uuid);
     if (it == entries_.end()) return false;
     append(record_close, uuid, {});
-    needed_.erase(it->second.offset);
+    unpoint(it->second);
     if (!it->second.replied) --pending_count_;
     entries_.erase(it);
     return true;
@@ -159,23 +172,45 @@ const std::vector<std::string>* store_t::pending_request(std::string_view uuid) 
 }
 
 std::vector<std::string> store_t::pending_uuids() const {
-    std::vector<std::pair<std::uint64_t, std::string>> pending;
-    for (const auto& [uuid, entry] : entries_)
-        if (!entry.replied) pending.emplace_back(entry.offset, uuid);
-    std::sort(pending.begin(), pending.end());
     std::vector<std::string> uuids;
-    uuids.reserve(pending.size());
-    for (auto& [offset, uuid] : pending)
-        uuids.push_back(std::move(uuid));
+    uuids.reserve(pending_count_);
+    for (const auto& [offset, uuid] : needed_) // offset order: oldest first
+        if (!entries_.find(uuid)->second.replied) uuids.push_back(uuid);
     return uuids;
 }
 
 std::uint64_t store_t::keep_from() const {
-    return needed_.empty() ? log_.next_offset() : *needed_.begin();
+    return needed_.empty() ? log_.next_offset() : needed_.begin()->first;
 }
 
-std::size_t store_t::apply_retention(std::chrono::system_clock::time_point now) {
-    return log_.apply_retention(keep_from(), now);
+std::size_t store_t::apply_retention(std::chrono::system_clock::time_point now,
+                                     std::size_t budget) {
+    if (log_.pending_records() > 0) return 0; // copies not durable yet: delete nothing
+    const std::size_t deleted = log_.apply_retention(keep_from(), now);
+    // Copy forward only when the log is several segments long and mostly garbage, so the
+    // extra writes stay a fraction of what is freed.
+    const std::uint64_t size = log_.size_bytes();
+    if (size <= 4 * segment_bytes_ || live_bytes_ * 2 >= size) return deleted;
+    const std::uint64_t cutoff =
+        log_.first_offset() + (log_.next_offset() - log_.first_offset()) / 2;
+    std::vector<std::string> reply_frames;
+    std::vector<std::string_view> views;
+    while (budget-- > 0 && !needed_.empty() && needed_.begin()->first < cutoff) {
+        const std::string uuid = needed_.begin()->second;
+        entry_t& entry = entries_.find(uuid)->second;
+        if (entry.replied) {
+            if (read_reply(uuid, reply_frames) != reply_status::replied) break; // cannot happen
+            views.assign(reply_frames.begin(), reply_frames.end());
+        } else {
+            views.assign(entry.request.begin(), entry.request.end());
+        }
+        const auto offset = append(entry.replied ? record_reply : record_request, uuid, views);
+        if (!offset) break; // it fitted before, so it fits now; never loop on it
+        unpoint(entry);
+        point(entry, uuid, *offset, journal::encoded_record_size({}, scratch_));
+        ++copied_;
+    }
+    return deleted;
 }
 
 } // namespace zd::titanic

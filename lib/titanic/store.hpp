@@ -20,8 +20,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,14 +88,25 @@ public:
     // The lowest offset a future recovery still needs.
     std::uint64_t keep_from() const;
 
-    // Deletes the segments that hold only closed or superseded records. Returns how many.
-    std::size_t apply_retention(std::chrono::system_clock::time_point now);
+    // Deletes the segments that hold only closed or superseded records, then, when most of
+    // the log is garbage kept only because a few old entries pin it (one unclosed reply in
+    // the oldest segment keeps every segment after it), copies up to budget of the oldest
+    // live records forward (appends them again; the copies become durable with the next
+    // commit, and the segments they leave are deleted by a later call). Does nothing while
+    // uncommitted records exist, so a segment is never deleted before its copies are
+    // durable. Returns the number of segments deleted.
+    std::size_t apply_retention(std::chrono::system_clock::time_point now,
+                                std::size_t budget = 10000);
+
+    std::uint64_t live_bytes() const { return live_bytes_; } // encoded size of needed records
+    std::uint64_t copied_forward() const { return copied_; }
 
     const journal::log_t& log() const { return log_; }
 
 private:
     struct entry_t {
         std::uint64_t offset = 0; // REQ's offset while pending, then REP's
+        std::uint64_t size = 0;   // that record's encoded size
         bool replied = false;
         std::vector<std::string> request; // service, body+ while pending; empty after
     };
@@ -115,7 +126,13 @@ private:
         }
     };
     std::unordered_map<std::string, entry_t, uuid_hash_t, std::equal_to<>> entries_;
-    std::set<std::uint64_t> needed_; // offsets of the records entries_ point at
+    // Points entry at the record (offset, size) and keeps the index below in step.
+    void point(entry_t& entry, const std::string& uuid, std::uint64_t offset, std::uint64_t size);
+    void unpoint(const entry_t& entry);
+    std::uint64_t segment_bytes_;
+    std::map<std::uint64_t, std::string> needed_; // offset -> UUID of every record pointed at
+    std::uint64_t live_bytes_ = 0;
+    std::uint64_t copied_ = 0;
     std::size_t pending_count_ = 0;
     std::uint64_t oversized_replies_ = 0;
     std::vector<std::string_view> scratch_; // frame views for append, reused

@@ -531,6 +531,10 @@ struct titanic_server_t::impl_t {
             .value(store.keep_from())
             .key("size_bytes")
             .value(log.size_bytes())
+            .key("live_bytes")
+            .value(store.live_bytes())
+            .key("copied_forward")
+            .value(store.copied_forward())
             .end_object();
         const auto& c = counters;
         json.key("titanic")
