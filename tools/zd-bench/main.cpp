@@ -381,7 +381,8 @@ int main(int argc, char** argv) {
                    "before --duration")
         ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 62))
         ->capture_default_str();
-    app.add_option("--in-flight", options.in_flight, "Queue pattern: requests outstanding")
+    app.add_option("--in-flight", options.in_flight,
+                   "Queue and broker patterns: requests outstanding")
         ->check(CLI::Range(1, 900))
         ->capture_default_str();
     app.add_option("--broker-workers", options.broker_workers,
@@ -406,8 +407,8 @@ int main(int argc, char** argv) {
                  "Smoke run: 0.2 s windows, once, 16 B over tcp unless --sizes/--transports say "
                  "otherwise; broker-memory with 20 k requests and 2 k names unless told");
     app.add_option("--devices-dir", options.devices_dir,
-                   "Folder with zd-queue, zd-forwarder, zd-streamer (default: beside zd-bench, "
-                   "its build tree, PATH)");
+                   "Folder with zd-queue, zd-forwarder, zd-streamer, zd-broker (default: beside "
+                   "zd-bench, its build tree, PATH)");
     app.add_option("--device-wrapper", options.device_wrapper,
                    "Run each device under this command, e.g. 'valgrind --tool=callgrind'. It must "
                    "run the device in its own process and end with it on SIGTERM, as valgrind "
