@@ -17,6 +17,7 @@
 // destruction. No thread of its own; not thread-safe.
 #pragma once
 
+#include "core/endpoints.hpp"
 #include "core/socket_options.hpp"
 #include "journal/client_common.hpp"
 #include "journal/protocol.hpp"

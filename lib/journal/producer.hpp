@@ -19,6 +19,7 @@
 // them regularly. Not thread-safe: one thread uses a producer.
 #pragma once
 
+#include "core/endpoints.hpp"
 #include "core/socket_options.hpp"
 #include "journal/client_common.hpp"
 
