@@ -38,9 +38,8 @@ void parse_fsync(const std::string& text, zd::journal::log_options_t& log) {
             return;
         }
     }
-    throw CLI::ValidationError("--fsync", "bad value '" + text +
-                                              "': expected always, batch, interval=MS "
-                                              "(1..3600000) or never");
+    throw CLI::ValidationError("bad value '" + text +
+                               "': expected always, batch, interval=MS (1..3600000) or never");
 }
 
 zd::endpoint_list_t parse_optional(const std::string& text) {
@@ -102,6 +101,17 @@ int main(int argc, char** argv) {
 
     const char* durability = "Durability";
     app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                zd::journal::log_options_t scratch;
+                try {
+                    parse_fsync(text, scratch);
+                } catch (const CLI::ValidationError& error) {
+                    return std::string(error.what());
+                }
+                return std::string();
+            },
+            "POLICY"))
         ->capture_default_str()
         ->group(durability);
     app.add_option("--batch-max", config.batch_max, "Messages per group commit")
@@ -184,7 +194,7 @@ int main(int argc, char** argv) {
             (replay.empty() ? std::string() : " replay=" + zd::to_string(attached.replay)) +
             (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));
         // After the ready line, which tests and scripts wait for as the first line.
-        zd::log::info("recovered " + server.recovery().summary());
+        zd::log::info(server.recovery().summary());
         switch (server.run(stop)) {
         case journal_server_t::exit_reason::signal:
             zd::log::info("stopping on signal");

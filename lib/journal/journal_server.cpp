@@ -53,12 +53,6 @@ bool receive_message(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
     return true;
 }
 
-std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // A routing id and whether the peer put an empty frame after it (REQ style): the envelope
 // every reply to that peer starts with.
 struct envelope_t {
