@@ -70,6 +70,7 @@ def test(context, journal_path, messages="100000", kills="20", seed="1"):
                     restarts += 1
                     producer.resend_unacked()
                     consumer.subscribe()  # from its stored offset
+                    resubscribes += 1
                     consumer.last_ack = -1
 
                 progressed = False
