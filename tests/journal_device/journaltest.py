@@ -28,17 +28,19 @@ class Journal(Device):
     """zd-journal on wildcard tcp ports with replay and control endpoints.
 
     Pass ports= (a dict side -> "tcp://127.0.0.1:PORT") to restart on the same addresses,
-    so connected peers reconnect by themselves, as they would in production."""
+    so connected peers reconnect by themselves, as they would in production; wrapper= a
+    command to run it under (e.g. strace)."""
 
-    def __init__(self, path, directory, *args, ports=None):
+    def __init__(self, path, directory, *args, ports=None, wrapper=()):
         ports = ports or {}
 
         def endpoint(side):
             return "@" + ports.get(side, "tcp://127.0.0.1:*")
 
-        super().__init__(path, "--dir", directory, "-f", endpoint("frontend"), "-b",
+        super().__init__(*wrapper, path, "--dir", directory, "-f", endpoint("frontend"), "-b",
                          endpoint("backend"), "--replay", endpoint("replay"), "--control",
                          endpoint("control"), *args)
+        self.name = os.path.basename(path)  # the ready line names the journal
 
     def ports(self):
         return {side: self.address(side) for side in ("frontend", "backend", "replay", "control")}
@@ -73,7 +75,9 @@ class Producer:
     producer-id expected (resend from there). base is the oldest unacknowledged seq."""
 
     def __init__(self, context, endpoint, producer_id, first_seq=1):
-        self.socket = new_socket(context, zmq.DEALER, endpoint)
+        # No send limit: a test publishes its whole window up front, and a journal that
+        # died must not leave the test blocked in send.
+        self.socket = new_socket(context, zmq.DEALER, endpoint, sndhwm=0)
         self.producer_id = b(producer_id)
         self.next_seq = first_seq
         self.acked = first_seq - 1
