@@ -396,7 +396,9 @@ struct log_t::impl_t {
 
     commit_result_t roll() {
         segment_t& old = *segments.back();
-        if (unsynced && options.policy != fsync_policy::never) {
+        // Even under `never`: a sealed segment is synced before a later one exists, so an OS
+        // crash can only tear the last segment (a tail recovery cuts), never an earlier one.
+        if (unsynced) {
             if (::fdatasync(old.fd.get()) != 0) return write_failed(old, errno);
             unsynced = false;
         }

@@ -1,6 +1,7 @@
 // Faults the journal must survive without acknowledging what it did not store:
 // - fdatasync failing with EIO (strace fault injection): the commit fails, the log stops,
 //   only what an earlier sync covered is reported durable, recovery finds a sound log;
+// - write failing with EIO (injection): the same, the batch is never acknowledged;
 // - write failing with ENOSPC (injection): the commit reports disk_full, the batch stays
 //   pending and goes out whole when writes work again;
 // - a real full disk (a 1 MiB tmpfs): the partial batch is cut, nothing is lost, and commits
@@ -81,6 +82,28 @@ TEST_CASE("faults: write ENOSPC keeps the batch pending, the retry stores it who
     CHECK(log.recovery().torn_bytes_cut == 0);
     CHECK(log.next_offset() == 100);
     CHECK(read_all(log).size() == 100);
+}
+
+TEST_CASE("faults: write EIO stops the log without acknowledging the batch", "[journal][faults]") {
+    if (!have_strace()) {
+        WARN("strace not installed: skipped");
+        return;
+    }
+    zd::test::temp_dir_t dir;
+    const auto segment = dir.file(segment_file_name(0));
+    const auto result =
+        run_to_completion("/usr/bin/strace",
+                          {"-f", "-o", "/dev/null", "-P", segment, "-e", "trace=write", "-e",
+                           "inject=write:error=EIO:when=4", tool, "bench-log", dir.path(),
+                           "--records", "100", "--group", "10", "--keep"},
+                          20s);
+    INFO(result.err);
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("commit failed (Input/output error): 30 records are durable") !=
+          std::string::npos);
+    log_t log(options_for(dir.path()));
+    CHECK(log.next_offset() == 30);
+    CHECK(read_all(log).size() == 30);
 }
 
 namespace {
