@@ -8,13 +8,13 @@
 //             a consumer acknowledging), in messages per second.
 // Prints a Markdown table and the goals as ratios. Not a test: a benchmark.
 #include "../zd-bench/child_process.hpp"
-#include "core/device_cli.hpp"
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -211,7 +211,7 @@ double journal_rate(const options_t& options, const std::string& fsync, bool con
     std::filesystem::remove_all(dir);
     device_t journal =
         start_device("zd-journal", {options.journal, "--dir", dir, "-f", "@tcp://127.0.0.1:*", "-b",
-                                    "@tcp://127.0.0.1:*", "--fsync", fsync, "-q"});
+                                    "@tcp://127.0.0.1:*", "--fsync", fsync});
     const std::string frontend = endpoint_of(journal.ready_line, "frontend");
     const std::string backend = endpoint_of(journal.ready_line, "backend");
     void* context = zmq_ctx_new();
@@ -249,8 +249,8 @@ double journal_rate(const options_t& options, const std::string& fsync, bool con
 
 // Messages per second PUSH -> zd-streamer -> PULL, the same sizes and count.
 double streamer_rate(const options_t& options) {
-    device_t streamer = start_device("zd-streamer", {options.streamer, "-f", "@tcp://127.0.0.1:*",
-                                                     "-b", "@tcp://127.0.0.1:*", "-q"});
+    device_t streamer = start_device(
+        "zd-streamer", {options.streamer, "-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*"});
     const std::string frontend = endpoint_of(streamer.ready_line, "frontend");
     const std::string backend = endpoint_of(streamer.ready_line, "backend");
     void* context = zmq_ctx_new();
@@ -374,5 +374,15 @@ int main(int argc, char** argv) {
     app.add_option("--runs", options.runs, "Runs per figure (the median is reported)")
         ->check(CLI::Range(1, 99))
         ->capture_default_str();
-    return zd::run_main(app, argc, argv, [&] { return run(options); });
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return app.exit(error) == 0 ? 0 : 2;
+    }
+    try {
+        return run(options);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "zd-journal-bench: error: %s\n", error.what());
+        return 1;
+    }
 }
