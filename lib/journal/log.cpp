@@ -340,31 +340,65 @@ struct log_t::impl_t {
     }
 
     // --- commit -----------------------------------------------------------------------
+    // Normally one write() and one fdatasync. A batch that would run far past the active
+    // segment's size continues in a new segment: each part is written and synced before the
+    // next segment is created, so segments stay near --segment-bytes whatever the batch size.
     commit_result_t commit() {
         if (failed_error) return {io_status::failed, failed_error, durable_next};
         if (pending.empty()) return {io_status::ok, 0, durable_next};
-        segment_t* active = segments.back().get();
-        if (active->size >= options.segment_bytes && !active->empty()) {
-            if (const auto result = roll(); result.status != io_status::ok) return result;
-            active = segments.back().get();
+        std::size_t done_records = 0, done_bytes = 0;
+        while (done_records < pending.size()) {
+            segment_t* active = segments.back().get();
+            if (active->size >= options.segment_bytes && !active->empty()) {
+                if (const auto result = roll(); result.status != io_status::ok)
+                    return keep_pending(done_records, done_bytes, result);
+                active = segments.back().get();
+            }
+            // Records go in while the segment has not passed its size where they start.
+            std::size_t end_record = done_records + 1;
+            while (end_record < pending.size() &&
+                   active->size + (pending[end_record].position - done_bytes) <
+                       options.segment_bytes)
+                ++end_record;
+            const std::size_t end_bytes =
+                end_record < pending.size() ? pending[end_record].position : buffer.size();
+            const std::size_t bytes = end_bytes - done_bytes;
+            if (const int error = write_all(active->fd.get(), buffer.data() + done_bytes, bytes))
+                return keep_pending(done_records, done_bytes, write_failed(*active, error));
+            unsynced = true;
+            if (sync_due()) {
+                if (::fdatasync(active->fd.get()) != 0)
+                    return keep_pending(done_records, done_bytes, write_failed(*active, errno));
+                unsynced = false;
+                last_sync = clock_type::now();
+            }
+            for (std::size_t i = done_records; i < end_record; ++i)
+                active->note(pending[i].offset, active->size + pending[i].position - done_bytes,
+                             pending[i].timestamp_ns);
+            active->size += bytes;
+            active->next_offset = pending[end_record - 1].offset + 1;
+            total_bytes += bytes;
+            durable_next = active->next_offset;
+            done_records = end_record;
+            done_bytes = end_bytes;
         }
-        if (const int error = write_all(active->fd.get(), buffer.data(), buffer.size()))
-            return write_failed(*active, error);
-        unsynced = true;
-        if (sync_due()) {
-            if (::fdatasync(active->fd.get()) != 0) return write_failed(*active, errno);
-            unsynced = false;
-            last_sync = clock_type::now();
-        }
-        for (const auto& record : pending)
-            active->note(record.offset, active->size + record.position, record.timestamp_ns);
-        active->size += buffer.size();
-        active->next_offset = next_offset;
-        total_bytes += buffer.size();
-        durable_next = next_offset;
         buffer.clear();
         pending.clear();
         return {io_status::ok, 0, durable_next};
+    }
+
+    // After a failure part way through a batch: what was committed leaves the pending batch,
+    // the rest stays for the next commit.
+    commit_result_t keep_pending(std::size_t done_records, std::size_t done_bytes,
+                                 commit_result_t result) {
+        if (done_records > 0) {
+            buffer.erase(buffer.begin(), buffer.begin() + std::ptrdiff_t(done_bytes));
+            pending.erase(pending.begin(), pending.begin() + std::ptrdiff_t(done_records));
+            for (auto& record : pending)
+                record.position -= done_bytes;
+        }
+        result.durable_next = durable_next;
+        return result;
     }
 
     bool sync_due() const {

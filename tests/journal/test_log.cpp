@@ -102,21 +102,31 @@ TEST_CASE("log: records survive reopen, segments roll and cursors cross them", "
     }
 }
 
-TEST_CASE("log: a batch is one record sequence in one segment", "[journal][log]") {
+TEST_CASE("log: a batch larger than a segment continues in new segments", "[journal][log]") {
     zd::test::temp_dir_t dir;
     auto options = options_for(dir.path());
     options.segment_bytes = 4096;
     log_t log(options);
     const std::string body(1000, 'b');
     const std::string_view frame = body;
+    const auto record_size = encoded_record_size({}, std::span<const std::string_view>(&frame, 1));
     for (int i = 0; i < 20; ++i)
         REQUIRE(log.append({}, 0, std::span<const std::string_view>(&frame, 1)));
-    REQUIRE(log.commit().status == io_status::ok);
+    const auto result = log.commit();
+    REQUIRE(result.status == io_status::ok);
+    CHECK(result.durable_next == 20);
+    // A segment takes records while it has not passed 4096 bytes: 4 of 1045 bytes each.
+    auto files = list_segment_files(dir.path());
+    REQUIRE(files.size() == 5);
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        CHECK(files[i].first_offset == 4 * i);
+        CHECK(std::filesystem::file_size(files[i].path) == 4 * record_size);
+    }
     REQUIRE(log.append({}, 0, std::span<const std::string_view>(&frame, 1)));
     REQUIRE(log.commit().status == io_status::ok);
-    const auto files = list_segment_files(dir.path());
-    REQUIRE(files.size() == 2);
-    CHECK(files[1].first_offset == 20);
+    files = list_segment_files(dir.path());
+    REQUIRE(files.size() == 6);
+    CHECK(files[5].first_offset == 20);
     CHECK(read_all(log).size() == 21);
 }
 
