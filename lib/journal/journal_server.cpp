@@ -55,9 +55,14 @@ bool receive_message(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
 
 // A routing id and whether the peer put an empty frame after it (REQ style): the envelope
 // every reply to that peer starts with.
-struct envelope_t {
+struct envelope_view_t {
+    std::string_view routing_id;
+    bool leading_empty = false;
+};
+struct envelope_t { // the same, kept: for consumers and readers that stay
     std::string routing_id;
     bool leading_empty = false;
+    envelope_view_t view() const { return {routing_id, leading_empty}; }
 };
 
 // A consumer that subscribed by name on the backend ROUTER.
@@ -75,21 +80,36 @@ struct read_request_t {
     std::uint32_t remaining = 0;
 };
 
-// The producers a batch must acknowledge: (routing id, producer id) -> highest seq seen.
-struct ack_key_t {
-    std::string routing_id, producer_id;
-    bool operator==(const ack_key_t&) const = default;
-};
-struct ack_key_hash_t {
-    std::size_t operator()(const ack_key_t& key) const {
-        return std::hash<std::string>()(key.routing_id) * 31 +
-               std::hash<std::string>()(key.producer_id);
-    }
-};
+// The producers a batch must answer, keyed by routing id and producer id packed in one
+// string (see ack_key): looked up by string_view, so a message of a producer already in the
+// batch costs no allocation.
 struct pending_ack_t {
     bool leading_empty = false;
-    std::uint64_t max_seq = 0;
+    std::uint64_t seq = 0; // ACK: the highest seq seen; NACK: the seq expected
 };
+struct string_hash_t {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+        return std::hash<std::string_view>()(text);
+    }
+};
+using pending_map_t =
+    std::unordered_map<std::string, pending_ack_t, string_hash_t, std::equal_to<>>;
+
+// Routing ids are at most 255 bytes, so a length byte keeps the two parts apart.
+std::string_view ack_key(std::string& buffer, std::string_view routing_id,
+                         std::string_view producer) {
+    buffer.clear();
+    buffer.push_back(char(routing_id.size()));
+    buffer.append(routing_id).append(producer);
+    return buffer;
+}
+std::string_view key_routing_id(std::string_view key) {
+    return key.substr(1, std::uint8_t(key[0]));
+}
+std::string_view key_producer(std::string_view key) {
+    return key.substr(1 + std::uint8_t(key[0]));
+}
 
 zmq::socket_type frontend_type(frontend_kind kind) {
     return kind == frontend_kind::pull ? zmq::socket_type::pull : zmq::socket_type::router;
@@ -124,12 +144,15 @@ struct journal_server_t::impl_t {
 
     std::vector<zmq::message_t> frames;
     std::vector<std::string_view> views;
-    std::unordered_map<ack_key_t, pending_ack_t, ack_key_hash_t> pending_acks;
-    std::unordered_map<ack_key_t, pending_ack_t, ack_key_hash_t> pending_nacks; // max_seq: expected
+    pending_map_t pending_acks;
+    pending_map_t pending_nacks;
+    std::string key_buffer; // ack_key's
+    std::string line_;      // the header line being sent
 
-    std::unordered_map<std::string, consumer_t> consumers;         // by name
-    std::unordered_map<std::string, std::string> consumer_of_peer; // routing id -> name
-    std::unique_ptr<log_t::cursor_t> plain_cursor;                 // PUSH/PUB backend
+    std::unordered_map<std::string, consumer_t> consumers; // by name
+    std::unordered_map<std::string, std::string, string_hash_t, std::equal_to<>>
+        consumer_of_peer;                          // routing id -> name
+    std::unique_ptr<log_t::cursor_t> plain_cursor; // PUSH/PUB backend
     std::deque<read_request_t> reads;
 
     bool paused = false;
@@ -142,7 +165,7 @@ struct journal_server_t::impl_t {
     steady::time_point next_retry = steady::time_point::max(); // disk full or stalled peers
 
     // --- sending ------------------------------------------------------------------------
-    send_status send_envelope(zmq::socket_t& socket, const envelope_t& peer) {
+    send_status send_envelope(zmq::socket_t& socket, const envelope_view_t& peer) {
         const auto status = send_frame(socket, peer.routing_id, true);
         if (status != send_status::ok) return status;
         if (peer.leading_empty) send_frame(socket, {}, true);
@@ -150,7 +173,7 @@ struct journal_server_t::impl_t {
     }
 
     // Sends envelope + the given frames. Returns how it went; counts bytes out.
-    send_status send_message(zmq::socket_t& socket, const envelope_t* peer,
+    send_status send_message(zmq::socket_t& socket, const envelope_view_t* peer,
                              std::initializer_list<std::string_view> head,
                              const std::vector<std::string_view>* tail = nullptr) {
         if (peer) {
@@ -177,9 +200,25 @@ struct journal_server_t::impl_t {
         return send_status::ok;
     }
 
-    void send_error(zmq::socket_t& socket, const envelope_t& peer, std::string_view code,
+    // Joins tokens with single spaces: a header line (valid until the next call).
+    std::string_view line(std::initializer_list<std::string_view> tokens) {
+        line_.clear();
+        for (std::string_view token : tokens) {
+            if (!line_.empty()) line_.push_back(' ');
+            line_.append(token);
+        }
+        return line_;
+    }
+
+    // A header line alone, to a peer.
+    send_status send_line(zmq::socket_t& socket, const envelope_view_t& peer,
+                          std::initializer_list<std::string_view> tokens) {
+        return send_message(socket, &peer, {line(tokens)});
+    }
+
+    void send_error(zmq::socket_t& socket, const envelope_view_t& peer, std::string_view code,
                     const std::string& text) {
-        send_message(socket, &peer, {proto::cmd_error, code, text});
+        send_line(socket, peer, {proto::cmd_error, code, text});
     }
 
     // --- producers ----------------------------------------------------------------------
@@ -218,79 +257,81 @@ struct journal_server_t::impl_t {
 
     std::size_t ingest_publish() {
         const auto decoded = proto::decode_producer(views.data(), views.size());
-        envelope_t peer{std::string(views[0]), decoded.leading_empty};
+        const envelope_view_t peer{views[0], decoded.leading_empty};
         if (!decoded.ok()) {
             ++counters.malformed;
             send_error(frontend, peer, proto::status_bad_request, proto::describe(decoded.error));
             return 0;
         }
         if (decoded.kind == proto::kind_t::ping) {
-            send_message(frontend, &peer, {proto::cmd_pong});
+            send_line(frontend, peer, {proto::cmd_pong});
             return 0;
         }
         const auto& publish = decoded.publish;
-        const std::string_view producer = views[publish.producer];
+        const std::string_view producer = publish.producer;
         const std::span<const std::string_view> message(views.data() + publish.first_frame,
                                                         views.size() - publish.first_frame);
-        if (!producer.empty()) {
-            // In sequence only: see protocol.hpp (publish_t) for why a gap is refused.
-            const producer_state_t* state = log.producer(producer);
-            const std::uint64_t expected =
-                state ? std::max(state->last_seq + 1, publish.base) : publish.base;
-            if (state && publish.seq <= state->last_seq) {
-                ++counters.duplicates;
-                note_ack(peer, producer, publish.seq);
-                return 1;
-            }
-            if (publish.seq != expected) {
-                ++counters.gaps;
-                pending_nacks[ack_key_t{peer.routing_id, std::string(producer)}] = {
-                    peer.leading_empty, expected};
-                return 0;
-            }
+        // In sequence only: see protocol.hpp (publish_t) for why a gap is refused.
+        const producer_state_t* state = log.producer(producer);
+        if (state && publish.seq <= state->last_seq) {
+            ++counters.duplicates;
+            note(pending_acks, peer, producer, publish.seq);
+            return 1;
+        }
+        const std::uint64_t expected =
+            state ? std::max(state->last_seq + 1, publish.base) : publish.base;
+        if (publish.seq != expected) {
+            ++counters.gaps;
+            note(pending_nacks, peer, producer, expected);
+            return 0;
         }
         if (!log.append(producer, publish.seq, message)) {
             ++counters.refused;
             char digits[24];
             send_error(frontend, peer, proto::status_too_large,
                        "message " + std::string(proto::format_decimal(publish.seq, digits)) +
-                           " from '" + std::string(producer) + "' is larger than --max-record");
+                           " from " + std::string(producer) + " is larger than --max-record");
             return 0;
         }
         ++counters.published;
         for (auto frame : message)
             counters.published_bytes += frame.size();
-        note_ack(peer, producer, publish.seq);
+        note(pending_acks, peer, producer, publish.seq);
         return 1;
     }
 
-    void note_ack(const envelope_t& peer, std::string_view producer, std::uint64_t seq) {
-        auto& ack = pending_acks[ack_key_t{peer.routing_id, std::string(producer)}];
-        ack.leading_empty = peer.leading_empty;
-        ack.max_seq = std::max(ack.max_seq, seq);
+    // Remembers what to answer a producer after the commit: the highest seq for an ACK, the
+    // latest expected seq for a NACK.
+    void note(pending_map_t& pending, const envelope_view_t& peer, std::string_view producer,
+              std::uint64_t seq) {
+        const std::string_view key = ack_key(key_buffer, peer.routing_id, producer);
+        auto found = pending.find(key);
+        if (found == pending.end()) {
+            pending.emplace(std::string(key), pending_ack_t{peer.leading_empty, seq});
+            return;
+        }
+        found->second.seq = &pending == &pending_acks ? std::max(found->second.seq, seq) : seq;
     }
 
-    // After a successful commit: every producer of the batch learns how far it is durable.
+    // After a successful commit: every producer of the batch learns how far it is durable,
+    // or where to resend from.
     void send_acks() {
         char digits[24];
         for (const auto& [key, ack] : pending_acks) {
-            std::uint64_t seq = ack.max_seq;
-            if (!key.producer_id.empty())
-                if (const producer_state_t* state = log.producer(key.producer_id))
-                    seq = std::max(seq, state->last_seq);
-            const envelope_t peer{key.routing_id, ack.leading_empty};
-            if (send_message(frontend, &peer,
-                             {proto::cmd_ack, key.producer_id,
-                              proto::format_decimal(seq, digits)}) == send_status::ok)
+            const std::string_view producer = key_producer(key);
+            std::uint64_t seq = ack.seq;
+            if (const producer_state_t* state = log.producer(producer))
+                seq = std::max(seq, state->last_seq);
+            if (send_line(frontend, {key_routing_id(key), ack.leading_empty},
+                          {proto::cmd_ack, producer, proto::format_decimal(seq, digits)}) ==
+                send_status::ok)
                 ++counters.acks_sent;
         }
         pending_acks.clear();
-        for (const auto& [key, nack] : pending_nacks) {
-            const envelope_t peer{key.routing_id, nack.leading_empty};
-            send_message(
-                frontend, &peer,
-                {proto::cmd_nack, key.producer_id, proto::format_decimal(nack.max_seq, digits)});
-        }
+        for (const auto& [key, nack] : pending_nacks)
+            send_line(
+                frontend, {key_routing_id(key), nack.leading_empty},
+                {proto::cmd_nack, key_producer(key), proto::format_decimal(nack.seq, digits)});
         pending_nacks.clear();
     }
 
@@ -333,7 +374,7 @@ struct journal_server_t::impl_t {
             ++counters.messages_in;
             if (config.backend != backend_kind::router) continue; // PUSH/PUB never receive
             const auto decoded = proto::decode_consumer(views.data(), views.size());
-            envelope_t peer{std::string(views[0]), decoded.leading_empty};
+            const envelope_view_t peer{views[0], decoded.leading_empty};
             if (!decoded.ok()) {
                 ++counters.malformed;
                 send_error(backend, peer, proto::status_bad_request,
@@ -342,14 +383,13 @@ struct journal_server_t::impl_t {
             }
             switch (decoded.kind) {
             case proto::kind_t::subscribe:
-                subscribe(std::move(peer), std::string(views[decoded.subscribe.name]),
-                          decoded.subscribe);
+                subscribe(peer, decoded.subscribe);
                 break;
             case proto::kind_t::consumer_ack:
                 consumer_ack(peer, decoded.ack.offset);
                 break;
             case proto::kind_t::ping:
-                send_message(backend, &peer, {proto::cmd_pong});
+                send_line(backend, peer, {proto::cmd_pong});
                 break;
             default:
                 ++counters.malformed;
@@ -359,7 +399,7 @@ struct journal_server_t::impl_t {
     }
 
     // Where a position points now, or nullopt (with the ERR sent) if it cannot be served.
-    std::optional<std::uint64_t> resolve(zmq::socket_t& socket, const envelope_t& peer,
+    std::optional<std::uint64_t> resolve(zmq::socket_t& socket, const envelope_view_t& peer,
                                          const proto::position_t& position, std::string_view name) {
         using kind = proto::position_t::kind;
         switch (position.from) {
@@ -395,7 +435,8 @@ struct journal_server_t::impl_t {
         return position.value;
     }
 
-    void subscribe(envelope_t peer, std::string name, const proto::subscribe_t& request) {
+    void subscribe(const envelope_view_t& peer, const proto::subscribe_t& request) {
+        const std::string name(request.name);
         const auto start = resolve(backend, peer, request.position, name);
         if (!start) return;
         // A new SUB for a name takes it over from any earlier connection.
@@ -407,7 +448,7 @@ struct journal_server_t::impl_t {
             previous != consumer_of_peer.end() && previous->second != name)
             consumers.erase(previous->second);
         consumer_t& consumer = consumers[name];
-        consumer.peer = std::move(peer);
+        consumer.peer = {std::string(peer.routing_id), peer.leading_empty};
         consumer.window = request.window;
         consumer.acked_next = *start;
         consumer.cursor = log.open_cursor(*start);
@@ -423,7 +464,7 @@ struct journal_server_t::impl_t {
         offsets_dirty = true;
     }
 
-    void consumer_ack(const envelope_t& peer, std::uint64_t offset) {
+    void consumer_ack(const envelope_view_t& peer, std::uint64_t offset) {
         const auto name = consumer_of_peer.find(peer.routing_id);
         if (name == consumer_of_peer.end()) {
             ++counters.malformed;
@@ -459,10 +500,12 @@ struct journal_server_t::impl_t {
             const std::uint64_t at = consumer.cursor->position();
             const auto record = consumer.cursor->next();
             if (!record) return true;
+            const envelope_view_t peer = consumer.peer.view();
             const auto status = send_message(
-                backend, &consumer.peer,
-                {proto::cmd_record, proto::format_decimal(record->meta.offset, offset_digits),
-                 proto::format_decimal(std::uint64_t(record->meta.timestamp_ns), time_digits)},
+                backend, &peer,
+                {line({proto::cmd_record, proto::format_decimal(record->meta.offset, offset_digits),
+                       proto::format_decimal(std::uint64_t(record->meta.timestamp_ns),
+                                             time_digits)})},
                 &record->frames);
             if (status == send_status::gone) return false;
             if (status == send_status::full) {
@@ -525,7 +568,7 @@ struct journal_server_t::impl_t {
             if (!receive_message(*replay, frames, views, counters.bytes_in)) return;
             ++counters.messages_in;
             const auto decoded = proto::decode_reader(views.data(), views.size());
-            envelope_t peer{std::string(views[0]), decoded.leading_empty};
+            const envelope_view_t peer{views[0], decoded.leading_empty};
             if (!decoded.ok()) {
                 ++counters.malformed;
                 send_error(*replay, peer, proto::status_bad_request,
@@ -533,62 +576,70 @@ struct journal_server_t::impl_t {
                 continue;
             }
             if (decoded.kind == proto::kind_t::ping) {
-                send_message(*replay, &peer, {proto::cmd_pong});
+                send_line(*replay, peer, {proto::cmd_pong});
                 continue;
             }
             const auto start = resolve(*replay, peer, decoded.read.position, {});
             if (!start) continue;
-            reads.push_back({std::move(peer), log.open_cursor(*start), decoded.read.count});
+            reads.push_back({envelope_t{std::string(peer.routing_id), peer.leading_empty},
+                             log.open_cursor(*start), decoded.read.count});
         }
     }
 
-    // Answers READs in turns of a bounded number of records, so one long read cannot
-    // starve producers.
-    void answer_reads() {
+    enum class read_progress { finished, gone, full, out_of_budget };
+
+    // Sends what the budget allows of one READ, then its END once it is complete.
+    read_progress continue_read(read_request_t& read, std::size_t& budget) {
         char offset_digits[24], time_digits[24];
+        const envelope_view_t peer = read.peer.view();
+        while (read.remaining > 0) {
+            if (budget == 0) return read_progress::out_of_budget;
+            const std::uint64_t at = read.cursor->position();
+            const auto record = read.cursor->next();
+            if (!record) break; // the committed end: END says where to go on
+            const auto status = send_message(
+                *replay, &peer,
+                {line({proto::cmd_record, proto::format_decimal(record->meta.offset, offset_digits),
+                       proto::format_decimal(std::uint64_t(record->meta.timestamp_ns),
+                                             time_digits)})},
+                &record->frames);
+            if (status == send_status::gone) return read_progress::gone;
+            if (status == send_status::full) {
+                read.cursor = log.open_cursor(at); // this record again, later
+                return read_progress::full;
+            }
+            ++counters.replayed;
+            --read.remaining;
+            --budget;
+        }
+        const auto status = send_line(
+            *replay, peer,
+            {proto::cmd_end, proto::format_decimal(read.cursor->position(), offset_digits)});
+        if (status == send_status::full) {
+            read.remaining = 0; // only the END is left to send
+            return read_progress::full;
+        }
+        return status == send_status::gone ? read_progress::gone : read_progress::finished;
+    }
+
+    // Answers READs in turns of a bounded number of records, so one long read cannot
+    // starve producers or other readers.
+    void answer_reads() {
         std::size_t budget = 10000;
         while (!reads.empty() && budget > 0) {
-            read_request_t& read = reads.front();
-            bool done = false;
-            while (read.remaining > 0 && budget > 0) {
-                const std::uint64_t at = read.cursor->position();
-                const auto record = read.cursor->next();
-                if (!record) {
-                    done = true;
-                    break;
-                }
-                const auto status = send_message(
-                    *replay, &read.peer,
-                    {proto::cmd_record, proto::format_decimal(record->meta.offset, offset_digits),
-                     proto::format_decimal(std::uint64_t(record->meta.timestamp_ns), time_digits)},
-                    &record->frames);
-                if (status == send_status::gone) {
-                    reads.pop_front();
-                    goto next_read;
-                }
-                if (status == send_status::full) {
-                    read.cursor = log.open_cursor(at);
-                    next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(5));
-                    return;
-                }
-                ++counters.replayed;
-                --read.remaining;
-                --budget;
-            }
-            if (read.remaining == 0 || done) {
-                if (send_message(*replay, &read.peer,
-                                 {proto::cmd_end,
-                                  proto::format_decimal(read.cursor->position(), offset_digits)}) ==
-                    send_status::full) {
-                    next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(5));
-                    return;
-                }
+            switch (continue_read(reads.front(), budget)) {
+            case read_progress::finished:
+            case read_progress::gone:
                 reads.pop_front();
-            } else if (budget == 0) { // take turns: this read goes to the back
+                break;
+            case read_progress::full:
+                next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(5));
+                return;
+            case read_progress::out_of_budget: // take turns: this read goes to the back
                 reads.push_back(std::move(reads.front()));
                 reads.pop_front();
+                break;
             }
-        next_read:;
         }
     }
 

@@ -1,6 +1,7 @@
 // The journal's wire protocols, decoded from frame views (frame tables: docs/JOURNAL.md,
-// "Wire protocol"). Strict on purpose: a number is plain decimal digits or nothing, so a
-// client bug shows up as ERR 400 at once instead of as a record at the wrong place.
+// "Wire protocol"). Strict on purpose: a header is tokens separated by single spaces and a
+// number is plain decimal digits, so a client bug shows up as ERR 400 at once instead of as
+// a record at the wrong place.
 #include "journal/protocol.hpp"
 
 namespace zd::journal::protocol {
@@ -11,32 +12,56 @@ decoded_t failure(error_t error, const decoded_t& so_far) {
     decoded_t decoded;
     decoded.error = error;
     decoded.leading_empty = so_far.leading_empty; // the ERR reply still needs the envelope
-    decoded.command = so_far.command;
+    decoded.header = so_far.header;
     return decoded;
 }
 
-// Skips the routing id and an optional REQ-style empty frame; sets decoded.command to the
-// index of the command frame. False if there is no command frame.
-bool find_command(const std::string_view* frames, std::size_t count, decoded_t& decoded) {
+// Skips the routing id and an optional REQ-style empty frame; sets decoded.header to the
+// index of the header frame. False if there is no header frame.
+bool find_header(const std::string_view* frames, std::size_t count, decoded_t& decoded) {
     std::size_t at = 1; // frames[0] is the routing id
     if (at < count && frames[at].empty()) {
         decoded.leading_empty = true;
         ++at;
     }
-    decoded.command = at;
+    decoded.header = at;
     return at < count;
 }
 
-bool valid_name(std::string_view name, bool empty_allowed) {
-    if (name.empty()) return empty_allowed;
-    return name.size() <= max_name;
+// A header split at single spaces. More tokens than any command takes make it bad.
+struct tokens_t {
+    static constexpr std::size_t max_tokens = 4;
+    std::string_view token[max_tokens];
+    std::size_t count = 0;
+    bool ok = true; // false: empty token, too many tokens, or too long
+};
+
+tokens_t split(std::string_view header) {
+    tokens_t tokens;
+    if (header.empty() || header.size() > max_header) {
+        tokens.ok = false;
+        return tokens;
+    }
+    std::size_t begin = 0;
+    while (true) {
+        const std::size_t space = header.find(' ', begin);
+        const std::string_view token =
+            header.substr(begin, space == std::string_view::npos ? space : space - begin);
+        if (token.empty() || tokens.count == tokens_t::max_tokens) {
+            tokens.ok = false;
+            return tokens;
+        }
+        tokens.token[tokens.count++] = token;
+        if (space == std::string_view::npos) return tokens;
+        begin = space + 1;
+    }
 }
 
-// A position frame. Text that starts like a number ("7", "@7") but is not one is a bad
+// A position token. Text that starts like a number ("7", "@7") but is not one is a bad
 // number; anything else that is none of the forms is a bad position.
 error_t parse_position(std::string_view text, bool stored_allowed, position_t& position) {
     using kind = position_t::kind;
-    if (text.empty()) {
+    if (text == "stored") {
         if (!stored_allowed) return error_t::bad_position;
         position = {kind::stored, 0};
         return error_t::none;
@@ -72,83 +97,101 @@ bool parse_bounded(std::string_view text, std::uint32_t limit, std::uint32_t& va
     return true;
 }
 
-// "PING" and nothing after it.
-decoded_t decode_ping(std::size_t count, decoded_t decoded) {
-    if (decoded.command + 1 != count) return failure(error_t::extra_frames, decoded);
+// Finds and splits the header frame. Returns error_t::none and the tokens, or the error.
+error_t header_tokens(const std::string_view* frames, std::size_t count, decoded_t& decoded,
+                      tokens_t& tokens) {
+    if (!find_header(frames, count, decoded)) return error_t::too_few_frames;
+    tokens = split(frames[decoded.header]);
+    if (!tokens.ok) return error_t::bad_header;
+    return error_t::none;
+}
+
+// "PING" alone, in one frame.
+decoded_t decode_ping(const tokens_t& tokens, std::size_t count, decoded_t decoded) {
+    if (tokens.count != 1) return failure(error_t::bad_header, decoded);
+    if (decoded.header + 1 != count) return failure(error_t::extra_frames, decoded);
     decoded.kind = kind_t::ping;
     return decoded;
 }
 
 } // namespace
 
-// PUB producer-id seq base frame+   |   PING
+bool valid_name(std::string_view name) {
+    if (name.empty() || name.size() > max_name) return false;
+    for (const char c : name)
+        if (c < '!' || c > '~') return false;
+    return true;
+}
+
+// "PUB producer-id seq base" frame+   |   "PING"
 decoded_t decode_producer(const std::string_view* frames, std::size_t count) {
     decoded_t decoded;
-    if (!find_command(frames, count, decoded)) return failure(error_t::too_few_frames, decoded);
-    const std::size_t at = decoded.command;
-    const std::string_view command = frames[at];
-    if (command == cmd_ping) return decode_ping(count, decoded);
-    if (command != cmd_publish) return failure(error_t::unknown_command, decoded);
-    if (at + 3 >= count) return failure(error_t::too_few_frames, decoded);
-    if (!valid_name(frames[at + 1], true)) return failure(error_t::bad_name, decoded);
-    const auto seq = parse_decimal(frames[at + 2]);
+    tokens_t tokens;
+    if (const auto error = header_tokens(frames, count, decoded, tokens); error != error_t::none)
+        return failure(error, decoded);
+    if (tokens.token[0] == cmd_ping) return decode_ping(tokens, count, decoded);
+    if (tokens.token[0] != cmd_publish) return failure(error_t::unknown_command, decoded);
+    if (tokens.count != 4) return failure(error_t::bad_header, decoded);
+    if (!valid_name(tokens.token[1])) return failure(error_t::bad_name, decoded);
+    const auto seq = parse_decimal(tokens.token[2]);
     if (!seq || *seq == 0) return failure(error_t::bad_number, decoded);
     // base: the oldest message the producer has not seen acknowledged, so at most seq.
-    const auto base = parse_decimal(frames[at + 3]);
+    const auto base = parse_decimal(tokens.token[3]);
     if (!base || *base == 0 || *base > *seq) return failure(error_t::bad_number, decoded);
-    if (at + 4 >= count) return failure(error_t::no_frames, decoded);
+    if (decoded.header + 1 >= count) return failure(error_t::no_frames, decoded);
     decoded.kind = kind_t::publish;
-    decoded.publish = {at + 1, *seq, at + 4, *base};
+    decoded.publish = {tokens.token[1], *seq, *base, decoded.header + 1};
     return decoded;
 }
 
-// SUB name [position [window]]   |   ACK offset   |   PING
+// "SUB name [position [window]]"   |   "ACK offset"   |   "PING"
 decoded_t decode_consumer(const std::string_view* frames, std::size_t count) {
     decoded_t decoded;
-    if (!find_command(frames, count, decoded)) return failure(error_t::too_few_frames, decoded);
-    const std::size_t at = decoded.command;
-    const std::string_view command = frames[at];
-    if (command == cmd_ping) return decode_ping(count, decoded);
+    tokens_t tokens;
+    if (const auto error = header_tokens(frames, count, decoded, tokens); error != error_t::none)
+        return failure(error, decoded);
+    const std::string_view command = tokens.token[0];
+    if (command == cmd_ping) return decode_ping(tokens, count, decoded);
+    if (command != cmd_ack && command != cmd_subscribe)
+        return failure(error_t::unknown_command, decoded);
+    if (decoded.header + 1 != count) return failure(error_t::extra_frames, decoded);
     if (command == cmd_ack) {
-        if (at + 1 >= count) return failure(error_t::too_few_frames, decoded);
-        if (at + 2 != count) return failure(error_t::extra_frames, decoded);
-        const auto offset = parse_decimal(frames[at + 1]);
+        if (tokens.count != 2) return failure(error_t::bad_header, decoded);
+        const auto offset = parse_decimal(tokens.token[1]);
         if (!offset) return failure(error_t::bad_number, decoded);
         decoded.kind = kind_t::consumer_ack;
         decoded.ack.offset = *offset;
         return decoded;
     }
-    if (command != cmd_subscribe) return failure(error_t::unknown_command, decoded);
-    if (at + 1 >= count) return failure(error_t::too_few_frames, decoded);
-    if (at + 4 < count) return failure(error_t::extra_frames, decoded);
+    if (tokens.count < 2) return failure(error_t::bad_header, decoded);
     subscribe_t subscribe;
-    if (!valid_name(frames[at + 1], false)) return failure(error_t::bad_name, decoded);
-    subscribe.name = at + 1;
-    if (at + 2 < count) {
-        const error_t error = parse_position(frames[at + 2], true, subscribe.position);
+    if (!valid_name(tokens.token[1])) return failure(error_t::bad_name, decoded);
+    subscribe.name = tokens.token[1];
+    if (tokens.count > 2) {
+        const error_t error = parse_position(tokens.token[2], true, subscribe.position);
         if (error != error_t::none) return failure(error, decoded);
     }
-    if (at + 3 < count && !parse_bounded(frames[at + 3], max_window, subscribe.window))
+    if (tokens.count > 3 && !parse_bounded(tokens.token[3], max_window, subscribe.window))
         return failure(error_t::bad_number, decoded);
     decoded.kind = kind_t::subscribe;
     decoded.subscribe = subscribe;
     return decoded;
 }
 
-// READ position count   |   PING
+// "READ position count"   |   "PING"
 decoded_t decode_reader(const std::string_view* frames, std::size_t count) {
     decoded_t decoded;
-    if (!find_command(frames, count, decoded)) return failure(error_t::too_few_frames, decoded);
-    const std::size_t at = decoded.command;
-    const std::string_view command = frames[at];
-    if (command == cmd_ping) return decode_ping(count, decoded);
-    if (command != cmd_read) return failure(error_t::unknown_command, decoded);
-    if (at + 2 >= count) return failure(error_t::too_few_frames, decoded);
-    if (at + 3 != count) return failure(error_t::extra_frames, decoded);
+    tokens_t tokens;
+    if (const auto error = header_tokens(frames, count, decoded, tokens); error != error_t::none)
+        return failure(error, decoded);
+    if (tokens.token[0] == cmd_ping) return decode_ping(tokens, count, decoded);
+    if (tokens.token[0] != cmd_read) return failure(error_t::unknown_command, decoded);
+    if (decoded.header + 1 != count) return failure(error_t::extra_frames, decoded);
+    if (tokens.count != 3) return failure(error_t::bad_header, decoded);
     read_t read;
-    const error_t error = parse_position(frames[at + 1], false, read.position);
+    const error_t error = parse_position(tokens.token[1], false, read.position);
     if (error != error_t::none) return failure(error, decoded);
-    if (!parse_bounded(frames[at + 2], max_read_count, read.count))
+    if (!parse_bounded(tokens.token[2], max_read_count, read.count))
         return failure(error_t::bad_number, decoded);
     decoded.kind = kind_t::read;
     decoded.read = read;
@@ -183,17 +226,19 @@ const char* describe(error_t error) {
     case error_t::none:
         return "valid";
     case error_t::too_few_frames:
-        return "too few frames";
+        return "no header frame";
     case error_t::extra_frames:
         return "unexpected extra frames";
     case error_t::unknown_command:
         return "unknown command";
+    case error_t::bad_header:
+        return "bad header (one line of tokens separated by single spaces: see the protocol)";
     case error_t::bad_name:
-        return "bad name (producer ids are 0-255 bytes, consumer names 1-255)";
+        return "bad name (1-255 printable ASCII characters, no spaces)";
     case error_t::bad_number:
         return "bad number (plain decimal digits, within range)";
     case error_t::bad_position:
-        return "bad position (\"\", earliest, latest, an offset or @milliseconds)";
+        return "bad position (stored, earliest, latest, an offset or @milliseconds)";
     case error_t::no_frames:
         return "PUB without a message frame";
     }

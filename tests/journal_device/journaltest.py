@@ -71,8 +71,8 @@ class Journal(Device):
 
 
 class Producer:
-    """PUB producer-id seq base frame... -> ACK producer-id seq (cumulative) or NACK
-    producer-id expected (resend from there). base is the oldest unacknowledged seq."""
+    """"PUB producer-id seq base" frame... -> "ACK producer-id seq" (cumulative) or
+    "NACK producer-id expected" (resend from there). base is the oldest unacknowledged seq."""
 
     def __init__(self, context, endpoint, producer_id, first_seq=1):
         # No send limit: a test publishes its whole window up front, and a journal that
@@ -87,7 +87,7 @@ class Producer:
 
     def _send(self, seq, frames):
         base = next(iter(self.unacked))
-        self.socket.send_multipart([b"PUB", self.producer_id, b(seq), b(base), *frames])
+        self.socket.send_multipart([b"PUB %s %d %d" % (self.producer_id, seq, base), *frames])
 
     def publish(self, *frames):
         seq = self.next_seq
@@ -104,14 +104,15 @@ class Producer:
 
     def handle(self, frames):
         """Applies one message from the journal; returns the newly acknowledged seqs."""
-        check(len(frames) >= 1, f"empty message to producer: {frames!r}")
-        if frames[0] == b"ERR":
+        check(len(frames) == 1, f"expected one header frame, got {frames!r}")
+        tokens = frames[0].split(b" ")
+        if tokens[0] == b"ERR":
             raise TestFailure(f"journal refused a PUB: {frames!r}")
-        check(frames[0] in (b"ACK", b"NACK") and len(frames) == 3 and
-              frames[1] == self.producer_id,
+        check(tokens[0] in (b"ACK", b"NACK") and len(tokens) == 3 and
+              tokens[1] == self.producer_id,
               f"expected ACK/NACK {self.producer_id!r} SEQ, got {frames!r}")
-        seq = int(frames[2])
-        if frames[0] == b"NACK":
+        seq = int(tokens[2])
+        if tokens[0] == b"NACK":
             self.nacks += 1
             expected, when = self._last_resend
             if expected != seq or time.monotonic() - when > 1.0:
@@ -136,7 +137,7 @@ class Producer:
 
 
 class Consumer:
-    """SUB name [position [window]] -> REC offset ts frame...; ACK offset."""
+    """"SUB name [position [window]]" -> "REC offset ts" frame...; "ACK offset"."""
 
     def __init__(self, context, endpoint, name, position=None, window=None):
         self.socket = new_socket(context, zmq.DEALER, endpoint)
@@ -144,41 +145,47 @@ class Consumer:
         self.subscribe(position, window)
 
     def subscribe(self, position=None, window=None):
-        frames = [b"SUB", self.name]
+        tokens = [b"SUB", self.name]
         if position is not None or window is not None:
-            frames.append(b(position if position is not None else ""))
+            tokens.append(b(position if position is not None else "stored"))
         if window is not None:
-            frames.append(b(window))
-        self.socket.send_multipart(frames)
+            tokens.append(b(window))
+        self.socket.send(b" ".join(tokens))
 
     def receive(self, timeout_ms=TIMEOUT_MS, what="a record"):
         """(offset, timestamp_ns, frames) of the next record."""
         frames = recv_multipart(self.socket, timeout_ms, what)
-        check(len(frames) >= 4 and frames[0] == b"REC",
-              f"expected REC offset ts frame..., got {frames[:6]!r}")
-        return int(frames[1]), int(frames[2]), frames[3:]
+        return parse_record(frames)
 
     def ack(self, offset):
-        self.socket.send_multipart([b"ACK", b(offset)])
+        self.socket.send(b"ACK %d" % offset)
 
     def close(self):
         self.socket.close(linger=0)
+
+
+def parse_record(frames):
+    """(offset, timestamp_ns, frames) of a "REC offset ts" message."""
+    tokens = frames[0].split(b" ")
+    check(len(frames) >= 2 and len(tokens) == 3 and tokens[0] == b"REC",
+          f"expected REC offset ts + frames, got {frames[:4]!r}")
+    return int(tokens[1]), int(tokens[2]), frames[1:]
 
 
 def read(context, endpoint, position, count, timeout_ms=TIMEOUT_MS):
     """READ position count on the replay socket: ([(offset, ts, frames)], next offset)."""
     socket = new_socket(context, zmq.DEALER, endpoint)
     try:
-        socket.send_multipart([b"READ", b(position), b(count)])
+        socket.send(b"READ %s %s" % (b(position), b(count)))
         records = []
         while True:
             frames = recv_multipart(socket, timeout_ms, f"REC or END for READ {position}")
-            if frames[0] == b"END":
-                check(len(frames) == 2, f"bad END: {frames!r}")
-                return records, int(frames[1])
-            if frames[0] == b"ERR":
+            tokens = frames[0].split(b" ")
+            if tokens[0] == b"END":
+                check(len(frames) == 1 and len(tokens) == 2, f"bad END: {frames!r}")
+                return records, int(tokens[1])
+            if tokens[0] == b"ERR":
                 return frames, None
-            check(frames[0] == b"REC" and len(frames) >= 4, f"bad REC: {frames!r}")
-            records.append((int(frames[1]), int(frames[2]), frames[3:]))
+            records.append(parse_record(frames))
     finally:
         socket.close(linger=0)

@@ -41,8 +41,7 @@ def test(context, journal_path):
             # The producer never learnt of the restart: it resends 401..500 as if their ACK
             # had been lost, then sends new ones.
             for seq in range(401, 501):
-                producer.socket.send_multipart(
-                    [b"PUB", b"p1", b"%d" % seq, b"401", b"m%d" % (seq - 1)])
+                producer.socket.send_multipart([b"PUB p1 %d 401" % seq, b"m%d" % (seq - 1)])
             producer.wait_acked(500)
             for i in range(500, 600):
                 producer.publish(b"m%d" % i)

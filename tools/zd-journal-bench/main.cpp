@@ -128,78 +128,66 @@ void send_part(void* socket, const void* data, std::size_t size, bool more) {
     check_zmq(zmq_send(socket, data, size, more ? ZMQ_SNDMORE : 0), "send");
 }
 
-// One producer: PUB id seq base payload, at most window unacknowledged; returns when every
-// message is acknowledged.
+// One producer: "PUB id seq base" + payload, at most window unacknowledged; returns when
+// every message is acknowledged.
 void produce(void* context, const std::string& endpoint, const std::string& id,
              const options_t& options, std::uint64_t count) {
     socket_t socket(context, ZMQ_DEALER, endpoint);
     const std::string payload(options.size, 'p');
     std::uint64_t sent = 0, acked = 0;
-    char seq_text[24], base_text[24];
-    char reply[64];
+    char header[320], reply[320];
     while (acked < count) {
         while (sent < count && sent - acked < options.window) {
             ++sent;
-            const int seq_size = std::snprintf(seq_text, sizeof seq_text, "%llu",
-                                               static_cast<unsigned long long>(sent));
-            const int base_size = std::snprintf(base_text, sizeof base_text, "%llu",
-                                                static_cast<unsigned long long>(acked + 1));
-            send_part(socket.handle, "PUB", 3, true);
-            send_part(socket.handle, id.data(), id.size(), true);
-            send_part(socket.handle, seq_text, std::size_t(seq_size), true);
-            send_part(socket.handle, base_text, std::size_t(base_size), true);
+            const int size = std::snprintf(header, sizeof header, "PUB %s %llu %llu", id.c_str(),
+                                           static_cast<unsigned long long>(sent),
+                                           static_cast<unsigned long long>(acked + 1));
+            send_part(socket.handle, header, std::size_t(size), true);
             send_part(socket.handle, payload.data(), payload.size(), false);
         }
-        // ACK id seq: read the whole message, keep the last frame.
+        // "ACK id seq"
         zmq_pollitem_t item{socket.handle, 0, ZMQ_POLLIN, 0};
         check_zmq(zmq_poll(&item, 1, 10000), "poll");
         if (!item.revents) throw std::runtime_error("no ACK for 10 s from the journal");
-        int more = 1, frame = 0, size = 0;
-        std::string command;
-        while (more) {
-            size = zmq_recv(socket.handle, reply, sizeof reply - 1, 0);
-            check_zmq(size, "recv");
-            if (frame++ == 0) command.assign(reply, std::size_t(std::min<int>(size, 63)));
-            std::size_t more_size = sizeof more;
-            zmq_getsockopt(socket.handle, ZMQ_RCVMORE, &more, &more_size);
-        }
-        if (command != "ACK")
-            throw std::runtime_error("journal answered " + command + " instead of ACK");
-        reply[std::min<int>(size, 63)] = '\0';
-        acked = std::max<std::uint64_t>(acked, std::strtoull(reply, nullptr, 10));
+        const int size = zmq_recv(socket.handle, reply, sizeof reply - 1, 0);
+        check_zmq(size, "recv");
+        reply[std::min<int>(size, int(sizeof reply) - 1)] = '\0';
+        if (std::strncmp(reply, "ACK ", 4) != 0)
+            throw std::runtime_error(std::string("journal answered '") + reply + "', not ACK");
+        const char* seq = std::strrchr(reply, ' ');
+        acked = std::max<std::uint64_t>(acked, std::strtoull(seq + 1, nullptr, 10));
     }
 }
 
-// A consumer: SUB name earliest window; acknowledges every 1000 records; returns once it has
-// seen count records.
+// A consumer: "SUB bench earliest 20000"; acknowledges every 1000 records; returns once it
+// has seen count records.
 void consume(void* context, const std::string& endpoint, std::uint64_t count) {
     socket_t socket(context, ZMQ_DEALER, endpoint);
-    send_part(socket.handle, "SUB", 3, true);
-    send_part(socket.handle, "bench", 5, true);
-    send_part(socket.handle, "earliest", 8, true);
-    send_part(socket.handle, "20000", 5, false);
+    const std::string subscribe = "SUB bench earliest 20000";
+    send_part(socket.handle, subscribe.data(), subscribe.size(), false);
     std::vector<char> buffer(1 << 20);
     std::uint64_t received = 0;
-    char offset[24];
-    std::size_t offset_size = 0;
+    char ack[40];
+    std::uint64_t offset = 0;
     while (received < count) {
         zmq_pollitem_t item{socket.handle, 0, ZMQ_POLLIN, 0};
         check_zmq(zmq_poll(&item, 1, 10000), "poll");
         if (!item.revents) throw std::runtime_error("no record for 10 s from the journal");
         int more = 1, frame = 0;
         while (more) {
-            const int size = zmq_recv(socket.handle, buffer.data(), buffer.size(), 0);
+            const int size = zmq_recv(socket.handle, buffer.data(), buffer.size() - 1, 0);
             check_zmq(size, "recv");
-            if (frame++ == 1) {
-                offset_size = std::min<std::size_t>(std::size_t(size), sizeof offset);
-                std::memcpy(offset, buffer.data(), offset_size);
+            if (frame++ == 0) { // "REC offset ts"
+                buffer[std::size_t(std::min<int>(size, int(buffer.size()) - 1))] = '\0';
+                offset = std::strtoull(buffer.data() + 4, nullptr, 10);
             }
             std::size_t more_size = sizeof more;
             zmq_getsockopt(socket.handle, ZMQ_RCVMORE, &more, &more_size);
         }
         if (++received % 1000 == 0 || received == count) {
-            send_part(socket.handle, "ACK", 3, true);
-            send_part(socket.handle, offset, offset_size, false);
+            const int size =
+                std::snprintf(ack, sizeof ack, "ACK %llu", static_cast<unsigned long long>(offset));
+            send_part(socket.handle, ack, std::size_t(size), false);
         }
     }
 }
