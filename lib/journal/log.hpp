@@ -128,7 +128,8 @@ public:
 
     // Sequential reads of committed records.
     class cursor_t;
-    // A cursor at offset (clamped to [first_offset, durable_next]).
+    // A cursor at offset (clamped to [first_offset, durable_next]). Cursors must not outlive
+    // the log; each keeps its own read buffer (pread, 256 KiB read-ahead).
     std::unique_ptr<cursor_t> open_cursor(std::uint64_t offset) const;
 
 private:
