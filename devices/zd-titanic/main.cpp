@@ -51,20 +51,21 @@ int main(int argc, char** argv) {
                  "are stored on disk before they are acknowledged, dispatched to their "
                  "service, and their replies kept until the client closes them.",
                  "zd-titanic"};
-    app.footer("Example:\n"
-               "  zd-broker -e @tcp://127.0.0.1:5555 &\n"
-               "  zd-worker -b tcp://127.0.0.1:5555 --echo echo &\n"
-               "  zd-titanic --dir /var/lib/zd/titanic --broker tcp://127.0.0.1:5555 &\n"
-               "  zd-call -b tcp://127.0.0.1:5555 titanic.request echo hello   # 200 UUID\n"
-               "  zd-call -b tcp://127.0.0.1:5555 titanic.reply UUID           # 200 hello\n"
-               "  zd-call -b tcp://127.0.0.1:5555 titanic.close UUID           # 200\n"
-               "Endpoints: '@' binds, '>' connects, comma-separated; --broker connects by\n"
-               "default, --control binds.\n"
-               "--fsync: batch (default) answers 200 after one fdatasync per group of requests;\n"
-               "  always syncs every record; interval=MS answers after write() and syncs every\n"
-               "  MS (an OS crash may lose up to MS of acknowledged requests); never leaves it\n"
-               "  to the OS. A process crash (kill -9) loses nothing acknowledged in any mode.\n"
-               "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.");
+    app.footer(
+        "Example:\n"
+        "  zd-broker -e @tcp://127.0.0.1:5555 &\n"
+        "  zd-worker -b tcp://127.0.0.1:5555 --echo echo &\n"
+        "  zd-titanic --dir /var/lib/zd/titanic --broker tcp://127.0.0.1:5555 &\n"
+        "  uuid=$(zd-call -b tcp://127.0.0.1:5555 titanic.request echo hello | tail -n1)\n"
+        "  zd-call -b tcp://127.0.0.1:5555 titanic.reply \"$uuid\"   # 200, hello (300: not yet)\n"
+        "  zd-call -b tcp://127.0.0.1:5555 titanic.close \"$uuid\"   # 200\n"
+        "Endpoints: '@' binds, '>' connects, comma-separated; --broker connects by\n"
+        "default, --control binds.\n"
+        "--fsync: batch (default) answers 200 after one fdatasync per group of requests;\n"
+        "  always syncs every record; interval=MS answers after write() and syncs every\n"
+        "  MS (an OS crash may lose up to MS of acknowledged requests); never leaves it\n"
+        "  to the OS. A process crash (kill -9) loses nothing acknowledged in any mode.\n"
+        "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.");
 
     std::string dir, broker, control, fsync_text = "batch";
     zd::titanic::titanic_config_t config;
