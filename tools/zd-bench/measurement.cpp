@@ -25,6 +25,9 @@ void on_interrupt(int) {
 
 constexpr std::uint32_t latency_sample_capacity = 1u << 20;
 
+// A window closes after this long without a message (see measure()).
+constexpr auto stall_limit = std::chrono::seconds(10);
+
 // broker-memory: workers serving the requests phase (four get through a million requests
 // about twice as fast as one).
 constexpr int memory_workers = 4;
@@ -311,9 +314,21 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     const std::uint64_t slices_before = processes.device ? processes.device->timeslices() : 0;
     const std::uint64_t most =
         capacity ? std::min<std::uint64_t>(settings.count, first + capacity) : settings.count;
+    // The window also closes when nothing has arrived for stall_limit: a long --count window
+    // (instructions under callgrind) whose last messages were lost on the way, say a
+    // forwarder's XPUB dropping at its high-water mark, would otherwise wait out --duration.
+    std::uint64_t seen = first;
+    auto progressed = opened;
     wait_until(processes,
-               opened + std::chrono::duration_cast<clock_type::duration>(settings.duration),
-               [&] { return completed() >= most; });
+               opened + std::chrono::duration_cast<clock_type::duration>(settings.duration), [&] {
+                   const std::uint64_t count = completed();
+                   const auto now = clock_type::now();
+                   if (count != seen) {
+                       seen = count;
+                       progressed = now;
+                   }
+                   return count >= most || now - progressed > stall_limit;
+               });
     const std::uint64_t last = completed();
     const auto closed = clock_type::now();
     const double cpu_after = processes.device ? processes.device->cpu_seconds() : 0;
