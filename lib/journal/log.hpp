@@ -35,9 +35,9 @@ enum class fsync_policy : std::uint8_t {
 };
 
 struct log_options_t {
-    std::filesystem::path dir;                        // created if missing
+    std::filesystem::path dir;                         // created if missing
     std::uint64_t segment_bytes = 64ull * 1024 * 1024; // roll to a new segment past this
-    std::uint32_t max_record_body = 16u * 1024 * 1024;  // bigger records are refused
+    std::uint32_t max_record_body = 16u * 1024 * 1024; // bigger records are refused
     fsync_policy policy = fsync_policy::batch;
     std::chrono::milliseconds sync_interval{1000}; // for fsync_policy::interval
     std::uint64_t retain_bytes = 0;                // 0 = no limit by size
@@ -52,7 +52,7 @@ struct recovery_report_t {
     std::uint64_t records = 0;
     std::uint64_t first_offset = 0;
     std::uint64_t next_offset = 0;
-    std::uint64_t torn_bytes_cut = 0; // bytes cut from the end of the last segment
+    std::uint64_t torn_bytes_cut = 0;     // bytes cut from the end of the last segment
     std::vector<std::string> quarantined; // files moved to DIR/quarantine/... (repair only)
     std::string summary() const;          // one line for the log
 };
@@ -108,10 +108,10 @@ public:
     std::size_t pending_records() const;
     std::uint64_t pending_bytes() const;
 
-    std::uint64_t first_offset() const;   // oldest retained record
-    std::uint64_t next_offset() const;    // what append will hand out next
-    std::uint64_t durable_next() const;   // every offset below this is committed
-    std::uint64_t size_bytes() const;     // bytes of all segments
+    std::uint64_t first_offset() const; // oldest retained record
+    std::uint64_t next_offset() const;  // what append will hand out next
+    std::uint64_t durable_next() const; // every offset below this is committed
+    std::uint64_t size_bytes() const;   // bytes of all segments
 
     // Dedup: the producer's state, or nullptr if unknown (never seen or evicted).
     const producer_state_t* producer(std::string_view producer_id) const;
@@ -123,8 +123,7 @@ public:
     // Deletes whole segments past retain_bytes/retain_age, oldest first, never the active
     // one and never one holding offsets >= keep_from (a durable consumer still needs them).
     // Returns the number of segments deleted.
-    std::size_t apply_retention(std::uint64_t keep_from,
-                                std::chrono::system_clock::time_point now);
+    std::size_t apply_retention(std::uint64_t keep_from, std::chrono::system_clock::time_point now);
 
     // Sequential reads of committed records.
     class cursor_t;
