@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <sstream>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -104,6 +105,53 @@ TEST_CASE("faults: write EIO stops the log without acknowledging the batch", "[j
     log_t log(options_for(dir.path()));
     CHECK(log.next_offset() == 30);
     CHECK(read_all(log).size() == 30);
+}
+
+TEST_CASE("durability order: a new segment and its directory entry are synced before the "
+          "first batch in it, every batch is synced before the next",
+          "[journal][faults]") {
+    if (!have_strace()) {
+        WARN("strace not installed: skipped");
+        return;
+    }
+    zd::test::temp_dir_t dir;
+    const auto journal = dir.file("journal");
+    const auto trace = dir.file("trace");
+    const auto result =
+        run_to_completion("/usr/bin/strace",
+                          {"-f", "-y", "-o", trace, "-e", "trace=openat,fsync,fdatasync,write",
+                           tool, "bench-log", journal, "--records", "12", "--group", "4", "--size",
+                           "1000", "--segment-bytes", "4096", "--keep"},
+                          20s);
+    REQUIRE(result.exit_code == 0);
+    // Reduce the trace to events: create SEG, sync-dir, write SEG, sync SEG.
+    std::vector<std::string> events;
+    std::istringstream lines(read_file(trace));
+    for (std::string line; std::getline(lines, line);) {
+        const auto seg = line.find(".seg");
+        const auto name = [&] {
+            return line.substr(line.rfind('/', seg) + 1, seg + 4 - line.rfind('/', seg) - 1);
+        };
+        if (line.find("openat(") != std::string::npos &&
+            line.find("O_CREAT") != std::string::npos && seg != std::string::npos &&
+            line.find("= -1") == std::string::npos)
+            events.push_back("create " + name());
+        else if (line.find(" fsync(") != std::string::npos &&
+                 line.find("<" + journal + ">") != std::string::npos)
+            events.push_back("sync-dir");
+        else if (line.find(" write(") != std::string::npos && seg != std::string::npos)
+            events.push_back("write " + name());
+        else if (line.find(" fdatasync(") != std::string::npos && seg != std::string::npos)
+            events.push_back("sync " + name());
+    }
+    const std::vector<std::string> expected{
+        "create 00000000000000000000.seg", "sync-dir",
+        "write 00000000000000000000.seg",  "sync 00000000000000000000.seg",
+        "create 00000000000000000004.seg", "sync-dir",
+        "write 00000000000000000004.seg",  "sync 00000000000000000004.seg",
+        "create 00000000000000000008.seg", "sync-dir",
+        "write 00000000000000000008.seg",  "sync 00000000000000000008.seg"};
+    CHECK(events == expected);
 }
 
 namespace {
