@@ -37,7 +37,7 @@ bool have_strace() {
 
 } // namespace
 
-TEST_CASE("faults: fdatasync EIO stops the log; nothing unsynced is called durable",
+TEST_CASE("faults: fdatasync EIO stops the log, nothing unsynced is called durable",
           "[journal][faults]") {
     if (!have_strace()) {
         WARN("strace not installed: skipped");
