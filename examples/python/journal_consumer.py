@@ -11,12 +11,13 @@ separated (bytes that are not UTF-8 escaped). Exit 0 after --count records (0: r
 interrupted), 1 when nothing arrived for --timeout seconds or the journal refused the
 subscription, 2 on usage errors.
 
-Frames (DEALER socket, so no empty delimiter):
-  SUB name [position [window]]   position: "" stored (default), earliest, latest, an offset,
-                                 or @ms-since-epoch; window: records in flight, 1..65536
-  REC offset timestamp-ns frame+ in offset order, at most window unacknowledged
-  ACK offset                     cumulative: every record <= offset is done
-  ERR code text                  404 position no longer retained, 400 bad request
+Frames (DEALER socket, so no empty delimiter). The first frame is a header line of tokens
+separated by single spaces; only REC carries more frames, the record itself:
+  "SUB name [position [window]]"   position: stored (default), earliest, latest, an offset,
+                                   or @ms-since-epoch; window: records in flight, 1..65536
+  "REC offset timestamp-ns" frame+ in offset order, at most window unacknowledged
+  "ACK offset"                     cumulative: every record <= offset is done
+  "ERR code text"                  404 position no longer retained, 400 bad request
 Delivery is at-least-once. After a journal restart the subscription is gone: SUB again from
 the record after the last one acknowledged (records already printed are skipped by offset).
 """
@@ -32,7 +33,8 @@ def main():
     parser.add_argument("--endpoint", default="tcp://127.0.0.1:5561", help="journal backend")
     parser.add_argument("--name", default="py-consumer", help="consumer name (1-255 bytes)")
     parser.add_argument("--count", type=int, default=0, help="records to take (0: no limit)")
-    parser.add_argument("--position", default="", help='"", earliest, latest, offset, @ms')
+    parser.add_argument("--position", default="stored",
+                        help="stored, earliest, latest, an offset or @ms")
     parser.add_argument("--window", type=int, default=100, help="records in flight unacked")
     parser.add_argument("--resubscribe-after", type=float, default=1.0,
                         help="seconds of silence before subscribing again")
@@ -41,8 +43,10 @@ def main():
                         "(0: wait for ever)")
     parser.add_argument("--quiet", action="store_true", help="do not print records")
     args = parser.parse_args()
-    if not 1 <= len(args.name.encode()) <= 255 or not 1 <= args.window <= 65536 or args.count < 0:
-        parser.error("need a --name of 1-255 bytes, --window in 1..65536 and --count >= 0")
+    if (not 1 <= len(args.name) <= 255 or not all("!" <= c <= "~" for c in args.name)
+            or not 1 <= args.window <= 65536 or args.count < 0):
+        parser.error("need a --name of 1-255 printable ASCII characters without spaces, "
+                     "--window in 1..65536 and --count >= 0")
 
     name = args.name.encode()
     socket = zmq.Context.instance().socket(zmq.DEALER)
@@ -58,11 +62,11 @@ def main():
 
     def subscribe():
         position = args.position.encode() if resume is None else b"%d" % resume
-        socket.send_multipart([b"SUB", name, position, b"%d" % args.window])
+        socket.send(b"SUB %s %s %d" % (name, position, args.window))
 
     def ack(offset):
         nonlocal acked, resume
-        socket.send_multipart([b"ACK", b"%d" % offset])
+        socket.send(b"ACK %d" % offset)
         acked = offset
         resume = offset + 1
 
@@ -84,11 +88,10 @@ def main():
             continue
         frames = socket.recv_multipart()
         heard = time.monotonic()
-        if frames and frames[0] == b"":
-            frames = frames[1:]
-        if len(frames) >= 4 and frames[0] == b"REC":
+        header = frames[0].split(b" ", 2)  # ERR's text keeps its spaces
+        if len(frames) >= 2 and len(header) == 3 and header[0] == b"REC":
             errors = 0
-            offset = int(frames[1])
+            offset = int(header[1])
             if last_received is not None and offset <= last_received:
                 continue  # redelivered after a new SUB: printed already
             last_received = offset
@@ -97,15 +100,15 @@ def main():
             record_at = heard
             taken += 1
             if not args.quiet:
-                text = "\t".join(f.decode(errors="backslashreplace") for f in frames[3:])
-                print("%d\t%s\t%s" % (offset, frames[2].decode(), text), flush=True)
+                text = "\t".join(f.decode(errors="backslashreplace") for f in frames[1:])
+                print("%d\t%s\t%s" % (offset, header[2].decode(), text), flush=True)
             if acked is None or offset - acked >= ack_every:
                 ack(offset)
-        elif len(frames) >= 2 and frames[0] == b"ERR":
-            text = frames[2].decode(errors="replace") if len(frames) > 2 else ""
+        elif len(frames) == 1 and len(header) >= 2 and header[0] == b"ERR":
+            text = header[2].decode(errors="replace") if len(header) > 2 else ""
             errors += 1
-            if frames[1] != b"400" or errors > 2:
-                print("journal refused: %s %s" % (frames[1].decode(), text), file=sys.stderr)
+            if header[1] != b"400" or errors > 2:
+                print("journal refused: %s %s" % (header[1].decode(), text), file=sys.stderr)
                 return 1
             subscribe()  # "ACK before SUB": a restarted journal no longer knows us
     if last_received is not None and (acked is None or acked < last_received):

@@ -9,11 +9,13 @@ journal did not acknowledge, so nothing is lost across a journal restart:
 Exit 0 once every message is acknowledged (durable), 1 when the journal refused a message or
 made no progress for --timeout seconds, 2 on usage errors. A summary goes to stderr.
 
-Frames (DEALER socket, so no empty delimiter; a REQ-style empty first frame is mirrored):
-  PUB  producer-id seq base frame+   seq: +1 per message; base: oldest seq not yet acked
-  ACK  producer-id seq               every message of ours with sequence <= seq is durable
-  NACK producer-id expected          the journal stores in sequence only: resend from expected
-  ERR  code text                     400 bad request, 413 too large, 503 unavailable (retry)
+Frames (DEALER socket, so no empty delimiter). The first frame is a header line of tokens
+separated by single spaces; only PUB carries more frames, the message itself:
+  "PUB producer-id seq base" frame+   seq: +1 per message; base: oldest seq not yet acked
+  "ACK producer-id seq"               every message of ours with sequence <= seq is durable
+  "NACK producer-id expected"         the journal stores in sequence only: resend from expected
+  "ERR code text"                     400 bad request, 413 too large, 503 unavailable (retry)
+Producer ids are 1-255 printable ASCII characters without spaces.
 Sequence numbers must grow across restarts of the producer: they start at the current time
 in microseconds (like the C++ producer_t), or at --first-seq.
 """
@@ -38,8 +40,10 @@ def main():
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="give up (exit 1) after this many seconds without ACK progress")
     args = parser.parse_args()
-    if args.count < 0 or args.window < 1 or len(args.name.encode()) > 255:
-        parser.error("need --count >= 0, --window >= 1 and a --name of at most 255 bytes")
+    if (args.count < 0 or args.window < 1 or not 1 <= len(args.name) <= 255
+            or not all("!" <= c <= "~" for c in args.name)):
+        parser.error("need --count >= 0, --window >= 1 and a --name of 1-255 printable "
+                     "ASCII characters without spaces")
 
     name = args.name.encode()
     first = args.first_seq or time.time_ns() // 1000
@@ -63,7 +67,7 @@ def main():
 
     def send(seq):
         base = next(iter(unacked))  # the oldest unacked seq
-        socket.send_multipart([b"PUB", name, b"%d" % seq, b"%d" % base] + unacked[seq])
+        socket.send_multipart([b"PUB %s %d %d" % (name, seq, base)] + unacked[seq])
 
     while acked < last:
         # New messages while the window has room.
@@ -85,8 +89,9 @@ def main():
         if socket.poll(int(wait * 1000) + 1, zmq.POLLIN):
             while socket.poll(0, zmq.POLLIN):
                 frames = socket.recv_multipart()
-                if frames and frames[0] == b"":
-                    frames = frames[1:]
+                if len(frames) != 1:
+                    continue  # every answer to a producer is one header line
+                frames = frames[0].split(b" ", 2)  # ERR's text keeps its spaces
                 if len(frames) == 3 and frames[0] == b"ACK" and frames[1] == name:
                     seq = min(int(frames[2]), next_seq - 1)
                     if seq > acked:

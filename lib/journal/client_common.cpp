@@ -57,6 +57,17 @@ std::vector<std::string_view> views_of(const std::vector<zmq::message_t>& frames
     return views;
 }
 
+std::size_t split_line(std::string_view line, std::string_view* tokens, std::size_t max) {
+    std::size_t count = 0;
+    while (count < max) {
+        const std::size_t space = count + 1 < max ? line.find(' ') : std::string_view::npos;
+        tokens[count++] = line.substr(0, space);
+        if (space == std::string_view::npos) break;
+        line.remove_prefix(space + 1);
+    }
+    return count;
+}
+
 bool try_send(zmq::socket_t& socket, const std::vector<zmq::const_buffer>& frames) {
     if (frames.empty()) return true;
     const bool single = frames.size() == 1;

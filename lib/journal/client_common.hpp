@@ -70,6 +70,10 @@ bool receive(zmq::socket_t& socket, std::vector<zmq::message_t>& frames);
 // peers add) dropped.
 std::vector<std::string_view> views_of(const std::vector<zmq::message_t>& frames);
 
+// Splits a header line at single spaces into at most max tokens; the last one keeps the
+// rest of the line (an ERR's text has spaces). Returns how many tokens it wrote.
+std::size_t split_line(std::string_view line, std::string_view* tokens, std::size_t max);
+
 // Queues a message without waiting: false (nothing queued) if the socket is at its
 // high-water mark. Once the first frame is queued the rest go too (same pipe).
 bool try_send(zmq::socket_t& socket, const std::vector<zmq::const_buffer>& frames);

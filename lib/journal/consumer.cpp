@@ -1,6 +1,6 @@
-// The journal consumer: SUB name position window (between two PINGs), REC offset ts frames
-// in, ACK offset out, batched; SUB again from where it stands when the journal went quiet or
-// forgot it.
+// The journal consumer: "SUB name position window" (between two PINGs), "REC offset ts" +
+// frames in, "ACK offset" out, batched; SUB again from where it stands when the journal went quiet
+// or forgot it.
 #include "journal/consumer.hpp"
 
 #include "core/endpoints.hpp"
@@ -15,9 +15,11 @@ using client_detail::steady_clock;
 consumer_t::consumer_t(zmq::context_t& context, std::string_view endpoints, std::string name,
                        std::string position, std::uint32_t window, consumer_options_t options)
     : context_(context), options_(std::move(options)), name_(std::move(name)),
-      position_(std::move(position)), window_text_(std::to_string(window)) {
+      position_(position.empty() ? std::string("stored") : std::move(position)),
+      window_text_(std::to_string(window)) {
     // Check the SUB exactly as the journal will, so a bad argument fails here, named.
-    const std::string_view frames[] = {"", proto::cmd_subscribe, name_, position_, window_text_};
+    const std::string line = sub_line(position_);
+    const std::string_view frames[] = {"", line};
     const auto decoded = proto::decode_consumer(frames, std::size(frames));
     if (!decoded.ok())
         throw std::invalid_argument("consumer: bad SUB (name '" + name_ + "', position '" +
@@ -35,30 +37,36 @@ consumer_t::consumer_t(zmq::context_t& context, std::string_view endpoints, std:
 consumer_t::~consumer_t() {
     try {
         if (acked_ && (!ack_sent_ || *ack_sent_ < *acked_)) {
-            char digits[24];
-            const std::vector<zmq::const_buffer> frames{
-                zmq::buffer(proto::cmd_ack), zmq::buffer(proto::format_decimal(*acked_, digits))};
-            (void)client_detail::try_send(*socket_, frames);
+            const std::string line = ack_line(*acked_);
+            (void)socket_->send(zmq::buffer(line), zmq::send_flags::dontwait);
         }
     } catch (const zmq::error_t&) {
         // Best effort: an ACK lost here only means redelivery.
     }
 }
 
+std::string consumer_t::ack_line(std::uint64_t offset) {
+    char digits[24];
+    std::string line(proto::cmd_ack);
+    line.append(" ").append(proto::format_decimal(offset, digits));
+    return line;
+}
+
+std::string consumer_t::sub_line(std::string_view position) const {
+    std::string line(proto::cmd_subscribe);
+    line.append(" ").append(name_).append(" ").append(position).append(" ").append(window_text_);
+    return line;
+}
+
 void consumer_t::subscribe() {
     // From where this consumer stands; the original position until a record arrived.
     char digits[24];
-    const std::string_view position =
-        resume_from_ ? proto::format_decimal(*resume_from_, digits) : std::string_view(position_);
-    const std::vector<zmq::const_buffer> ping{zmq::buffer(proto::cmd_ping)};
-    const std::vector<zmq::const_buffer> sub{zmq::buffer(proto::cmd_subscribe), zmq::buffer(name_),
-                                             zmq::buffer(position), zmq::buffer(window_text_)};
+    const std::string line =
+        sub_line(resume_from_ ? proto::format_decimal(*resume_from_, digits) : position_);
     // Blocking sends: a DEALER only blocks at its high-water mark, and these are small.
-    for (const auto* message : {&ping, &sub, &ping}) {
-        for (std::size_t i = 0; i < message->size(); ++i)
-            (void)socket_->send((*message)[i], i + 1 < message->size() ? zmq::send_flags::sndmore
-                                                                       : zmq::send_flags::none);
-    }
+    (void)socket_->send(zmq::buffer(proto::cmd_ping), zmq::send_flags::none);
+    (void)socket_->send(zmq::buffer(line), zmq::send_flags::none);
+    (void)socket_->send(zmq::buffer(proto::cmd_ping), zmq::send_flags::none);
     pings_.push_back(false);
     pings_.push_back(true);
     if (resume_from_ && *resume_from_ > 0) ack_sent_ = *resume_from_ - 1; // the SUB implies it
@@ -82,11 +90,8 @@ void consumer_t::flush_acks() {
 }
 
 void consumer_t::send_ack() {
-    char digits[24];
-    const std::vector<zmq::const_buffer> frames{
-        zmq::buffer(proto::cmd_ack), zmq::buffer(proto::format_decimal(*acked_, digits))};
-    (void)socket_->send(frames[0], zmq::send_flags::sndmore);
-    (void)socket_->send(frames[1], zmq::send_flags::none);
+    const std::string line = ack_line(*acked_);
+    (void)socket_->send(zmq::buffer(line), zmq::send_flags::none);
     ack_sent_ = *acked_;
 }
 
@@ -114,16 +119,18 @@ std::optional<record_t> consumer_t::receive(std::chrono::milliseconds timeout) {
     }
 }
 
-// REC offset timestamp-ns frame+  |  ERR code text  |  PONG
+// "REC offset timestamp-ns" frame+  |  "ERR code text"  |  "PONG"
 bool consumer_t::handle(const std::vector<std::string_view>& frames, record_t& record) {
     if (frames.empty()) {
         ++malformed_;
         return false;
     }
-    const std::string_view command = frames[0];
-    if (command == proto::cmd_record && frames.size() >= 4) {
-        const auto offset = proto::parse_decimal(frames[1]);
-        const auto timestamp = proto::parse_decimal(frames[2]);
+    std::string_view tokens[3];
+    const std::size_t count = client_detail::split_line(frames[0], tokens, 3);
+    const std::string_view command = tokens[0];
+    if (command == proto::cmd_record && count == 3 && frames.size() >= 2) {
+        const auto offset = proto::parse_decimal(tokens[1]);
+        const auto timestamp = proto::parse_decimal(tokens[2]);
         if (!offset || !timestamp) {
             ++malformed_;
             return false;
@@ -136,16 +143,20 @@ bool consumer_t::handle(const std::vector<std::string_view>& frames, record_t& r
         if (!resume_from_) resume_from_ = *offset; // a new SUB starts here, not at "latest"
         record.offset = *offset;
         record.timestamp_ns = *timestamp;
-        record.frames.assign(frames.begin() + 3, frames.end());
+        record.frames.assign(frames.begin() + 1, frames.end());
         return true;
     }
-    if (command == proto::cmd_pong && frames.size() == 1) {
+    if (frames.size() != 1) {
+        ++malformed_;
+        return false;
+    }
+    if (command == proto::cmd_pong && count == 1) {
         if (!pings_.empty()) pings_.pop_front();
         return false;
     }
-    if (command == proto::cmd_error && frames.size() >= 2) {
-        const std::string code(frames[1]);
-        const std::string text = frames.size() >= 3 ? std::string(frames[2]) : std::string();
+    if (command == proto::cmd_error && count >= 2) {
+        const std::string code(tokens[1]);
+        const std::string text = count == 3 ? std::string(tokens[2]) : std::string();
         const bool answers_sub = !pings_.empty() && pings_.front();
         if (answers_sub || code == proto::status_not_retained) throw journal_error(code, text);
         // An ACK the journal did not expect: it restarted and forgot us. SUB again, unless

@@ -44,9 +44,10 @@ struct consumer_options_t {
 
 class consumer_t {
 public:
-    // Connects to the journal's backend and subscribes. position: "" (the name's stored
-    // offset, else the earliest), "earliest", "latest", a decimal offset or "@" + ms since
-    // the epoch. window: records in flight unacknowledged, 1..65536. Throws endpoint_error,
+    // Connects to the journal's backend and subscribes. name: 1-255 printable ASCII
+    // characters without spaces. position: "stored" or "" (the name's stored offset, else
+    // the earliest), "earliest", "latest", a decimal offset or "@" + ms since the epoch.
+    // window: records in flight unacknowledged, 1..65536. Throws endpoint_error,
     // std::invalid_argument (bad name, position or window, named), zmq::error_t.
     consumer_t(zmq::context_t& context, std::string_view endpoints, std::string name,
                std::string position = "", std::uint32_t window = protocol::default_window,
@@ -79,6 +80,8 @@ public:
 private:
     void subscribe();
     void send_ack();
+    std::string sub_line(std::string_view position) const; // "SUB name position window"
+    static std::string ack_line(std::uint64_t offset);     // "ACK offset"
     // Handles one message; returns true with record filled if it was a new record.
     bool handle(const std::vector<std::string_view>& frames, record_t& record);
 

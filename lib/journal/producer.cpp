@@ -1,5 +1,5 @@
-// The journal producer: PUB producer-id seq base frame... out, ACK producer-id seq or NACK
-// producer-id expected back; a window of unacknowledged messages resent with their own
+// The journal producer: "PUB producer-id seq base" + frames out, "ACK producer-id seq" or
+// "NACK producer-id expected" back; a window of unacknowledged messages resent with their own
 // sequence numbers after a NACK or when ACKs stall.
 #include "journal/producer.hpp"
 
@@ -16,9 +16,9 @@ using client_detail::steady_clock;
 producer_t::producer_t(zmq::context_t& context, std::string_view endpoints, std::string producer_id,
                        producer_options_t options)
     : context_(context), options_(std::move(options)), id_(std::move(producer_id)) {
-    if (id_.size() > proto::max_name)
-        throw std::invalid_argument("producer id of " + std::to_string(id_.size()) +
-                                    " bytes: at most " + std::to_string(proto::max_name));
+    if (!proto::valid_name(id_))
+        throw std::invalid_argument("producer id '" + id_ +
+                                    "': 1-255 printable ASCII characters, no spaces");
     if (options_.window == 0) throw std::invalid_argument("producer window must be at least 1");
     if (options_.resend_after.count() <= 0)
         throw std::invalid_argument("resend_after must be positive");
@@ -101,15 +101,17 @@ void producer_t::read_incoming() {
     }
 }
 
-// ACK producer-id seq  |  ERR code text  |  PONG
+// "ACK producer-id seq"  |  "NACK producer-id expected"  |  "ERR code text"  |  "PONG"
 void producer_t::handle(const std::vector<std::string_view>& frames) {
-    if (frames.empty()) {
+    if (frames.size() != 1) {
         ++malformed_;
         return;
     }
-    const std::string_view command = frames[0];
-    if (command == proto::cmd_ack && frames.size() == 3 && frames[1] == id_) {
-        const auto seq = proto::parse_decimal(frames[2]);
+    std::string_view tokens[3];
+    const std::size_t count = client_detail::split_line(frames[0], tokens, 3);
+    const std::string_view command = tokens[0];
+    if (command == proto::cmd_ack && count == 3 && tokens[1] == id_) {
+        const auto seq = proto::parse_decimal(tokens[2]);
         if (!seq) {
             ++malformed_;
             return;
@@ -129,8 +131,8 @@ void producer_t::handle(const std::vector<std::string_view>& frames) {
         }
         return;
     }
-    if (command == proto::cmd_nack && frames.size() == 3 && frames[1] == id_) {
-        const auto expected = proto::parse_decimal(frames[2]);
+    if (command == proto::cmd_nack && count == 3 && tokens[1] == id_) {
+        const auto expected = proto::parse_decimal(tokens[2]);
         if (!expected) {
             ++malformed_;
             return;
@@ -156,9 +158,9 @@ void producer_t::handle(const std::vector<std::string_view>& frames) {
         ++nacks_;
         return;
     }
-    if (command == proto::cmd_error && frames.size() >= 2) {
-        const std::string code(frames[1]);
-        const std::string text = frames.size() >= 3 ? std::string(frames[2]) : std::string();
+    if (command == proto::cmd_error && count >= 2) {
+        const std::string code(tokens[1]);
+        const std::string text = count == 3 ? std::string(tokens[2]) : std::string();
         if (code == proto::status_unavailable) {
             ++unavailable_; // the journal cannot store now (disk full): resending covers it
             return;
@@ -166,7 +168,7 @@ void producer_t::handle(const std::vector<std::string_view>& frames) {
         failed_.emplace(code, text);
         return;
     }
-    if (command == proto::cmd_pong && frames.size() == 1) return;
+    if (command == proto::cmd_pong && count == 1) return;
     ++malformed_;
 }
 
@@ -184,11 +186,12 @@ void producer_t::check_resend() {
 void producer_t::write_pending() {
     while (unsent_ < unacked_.size()) {
         const entry_t& entry = unacked_[unsent_];
+        // "PUB producer-id seq base": base is the oldest unacknowledged seq.
+        header_.assign(proto::cmd_publish);
+        header_.append(" ").append(id_).append(" ").append(entry.seq_text);
+        header_.append(" ").append(unacked_.front().seq_text);
         outgoing_.clear();
-        outgoing_.push_back(zmq::buffer(proto::cmd_publish));
-        outgoing_.push_back(zmq::buffer(id_));
-        outgoing_.push_back(zmq::buffer(entry.seq_text));
-        outgoing_.push_back(zmq::buffer(unacked_.front().seq_text)); // base: oldest unacked
+        outgoing_.push_back(zmq::buffer(header_));
         for (const auto& frame : entry.frames)
             outgoing_.push_back(zmq::buffer(frame));
         if (!client_detail::try_send(*socket_, outgoing_)) return; // at the high-water mark

@@ -47,10 +47,9 @@ struct producer_options_t {
 class producer_t {
 public:
     // Connects to the journal's frontend. endpoints: our notation, bare endpoints connect
-    // ("tcp://host:5560"). producer_id: 0-255 bytes, unique per producer; empty means
-    // anonymous (the journal does no dedup, so a resend may store a message twice).
-    // Throws endpoint_error for bad endpoints, std::invalid_argument for a bad id or option,
-    // zmq::error_t if libzmq refuses.
+    // ("tcp://host:5560"). producer_id: 1-255 printable ASCII characters without spaces,
+    // unique per producer. Throws endpoint_error for bad endpoints, std::invalid_argument
+    // for a bad id or option, zmq::error_t if libzmq refuses.
     producer_t(zmq::context_t& context, std::string_view endpoints, std::string producer_id,
                producer_options_t options = {});
     ~producer_t();
@@ -138,6 +137,7 @@ private:
     std::optional<journal_error> failed_;
     std::vector<zmq::message_t> incoming_;    // reused for every received message
     std::vector<zmq::const_buffer> outgoing_; // reused for every sent message
+    std::string header_;                      // reused: the PUB header line
 };
 
 } // namespace zd::journal

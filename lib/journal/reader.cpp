@@ -1,4 +1,5 @@
-// The journal replay reader: READ position count out, REC offset ts frames... END next in;
+// The journal replay reader: "READ position count" out, "REC offset ts" + frames... then
+// "END next" in;
 // a fresh socket after a page that never finished.
 #include "journal/reader.hpp"
 
@@ -36,17 +37,17 @@ std::optional<page_t> reader_t::read(std::uint64_t offset, std::uint32_t count,
 
 std::optional<page_t> reader_t::read(std::string_view position, std::uint32_t count,
                                      std::chrono::milliseconds timeout) {
-    const std::string count_text = std::to_string(count);
+    std::string line(proto::cmd_read);
+    line.append(" ").append(position).append(" ").append(std::to_string(count));
     // Check the READ exactly as the journal will, so a bad argument fails here, named.
-    const std::string_view request[] = {"", proto::cmd_read, position, count_text};
+    const std::string_view request[] = {"", line};
     const auto decoded = proto::decode_reader(request, std::size(request));
     if (!decoded.ok())
         throw std::invalid_argument("reader: bad READ (position '" + std::string(position) +
-                                    "', count " + count_text +
+                                    "', count " + std::to_string(count) +
                                     "): " + proto::describe(decoded.error));
 
-    const std::vector<zmq::const_buffer> frames{zmq::buffer(proto::cmd_read), zmq::buffer(position),
-                                                zmq::buffer(count_text)};
+    const std::vector<zmq::const_buffer> frames{zmq::buffer(line)};
     auto deadline = client_detail::deadline_after(timeout);
     while (!client_detail::try_send(*socket_, frames))
         if (client_detail::wait(*socket_, ZMQ_POLLOUT, deadline, options_.stop_fd) == 0) {
@@ -66,29 +67,31 @@ std::optional<page_t> reader_t::read(std::string_view position, std::uint32_t co
                 ++malformed_;
                 continue;
             }
-            const std::string_view command = views[0];
-            if (command == proto::cmd_record && views.size() >= 4) {
-                const auto offset = proto::parse_decimal(views[1]);
-                const auto timestamp = proto::parse_decimal(views[2]);
+            std::string_view tokens[3];
+            const std::size_t count = client_detail::split_line(views[0], tokens, 3);
+            const std::string_view command = tokens[0];
+            if (command == proto::cmd_record && count == 3 && views.size() >= 2) {
+                const auto offset = proto::parse_decimal(tokens[1]);
+                const auto timestamp = proto::parse_decimal(tokens[2]);
                 if (!offset || !timestamp ||
                     (!page.records.empty() && *offset <= page.records.back().offset)) {
                     ++malformed_;
                     continue;
                 }
                 page.records.push_back(
-                    {*offset, *timestamp, frames_t(views.begin() + 3, views.end())});
+                    {*offset, *timestamp, frames_t(views.begin() + 1, views.end())});
                 deadline = client_detail::deadline_after(timeout); // progress
-            } else if (command == proto::cmd_end && views.size() == 2) {
-                const auto next = proto::parse_decimal(views[1]);
+            } else if (command == proto::cmd_end && count == 2 && views.size() == 1) {
+                const auto next = proto::parse_decimal(tokens[1]);
                 if (!next) {
                     ++malformed_;
                     continue;
                 }
                 page.next_offset = *next;
                 return page;
-            } else if (command == proto::cmd_error && views.size() >= 2) {
-                throw journal_error(std::string(views[1]),
-                                    views.size() >= 3 ? std::string(views[2]) : std::string());
+            } else if (command == proto::cmd_error && count >= 2 && views.size() == 1) {
+                throw journal_error(std::string(tokens[1]),
+                                    count == 3 ? std::string(tokens[2]) : std::string());
             } else {
                 ++malformed_;
             }

@@ -1,9 +1,10 @@
 // Fuzz target: the journal's wire protocol decoders (lib/journal/protocol.hpp), which see
-// every message producers, consumers and replay readers send to zd-journal, and the decimal
-// parser under them. The input is split into frames like fuzz_mdp_codec: first byte the frame
-// count (0-79), then per frame a length byte (255 means 255 plus the next byte, so names past
-// the 255-byte limit are reachable) and that many bytes. Every decoder must stay inside the
-// frames it is given, and what it calls valid must hold up against the frame tables.
+// every message producers, consumers and replay readers send to zd-journal (a header line of
+// tokens, then for PUB the message frames), and the decimal parser under them. The input is split
+// into frames like fuzz_mdp_codec: first byte the frame count (0-79), then per frame a length byte
+// (255 means 255 plus the next byte, so headers past the 512-byte limit are reachable) and that
+// many bytes. Every decoder must stay inside the frames it is given, and what it calls valid must
+// hold up against the frame tables.
 #include "journal/protocol.hpp"
 
 #include <cstdint>
@@ -47,18 +48,31 @@ void check_decimal(std::string_view text) {
     }
 }
 
-// Frame 0 is the routing id; an empty frame 1 is the optional delimiter.
+// Frame 0 is the routing id; an empty frame 1 is the optional delimiter; then the header.
 void check_envelope(const std::vector<std::string_view>& frames, const decoded_t& decoded) {
-    require(decoded.command == (decoded.leading_empty ? 2u : 1u));
+    require(decoded.header == (decoded.leading_empty ? 2u : 1u));
     require(!decoded.leading_empty || frames[1].empty());
-    require(decoded.command < frames.size());
+    require(decoded.header < frames.size());
+    require(!frames[decoded.header].empty() && frames[decoded.header].size() <= max_header);
+}
+
+// The header's tokens, split at single spaces (the decoders must have refused anything else).
+std::vector<std::string_view> tokens_of(std::string_view header) {
+    std::vector<std::string_view> tokens;
+    while (true) {
+        const auto space = header.find(' ');
+        tokens.push_back(header.substr(0, space));
+        require(!tokens.back().empty());
+        if (space == std::string_view::npos) return tokens;
+        header.remove_prefix(space + 1);
+    }
 }
 
 void check_position(std::string_view text, const position_t& position) {
     using kind = position_t::kind;
     switch (position.from) {
     case kind::stored:
-        require(text.empty());
+        require(text.empty() || text == "stored");
         break;
     case kind::earliest:
         require(text == "earliest");
@@ -75,24 +89,25 @@ void check_position(std::string_view text, const position_t& position) {
     }
 }
 
+void check_ping(const std::vector<std::string_view>& frames, const decoded_t& decoded) {
+    require(frames[decoded.header] == cmd_ping && decoded.header + 1 == frames.size());
+}
+
 void check_producer(const std::vector<std::string_view>& frames) {
     const decoded_t decoded = decode_producer(frames.data(), frames.size());
     require(describe(decoded.error) != nullptr);
     if (!decoded.ok()) return;
     check_envelope(frames, decoded);
-    const std::string_view command = frames[decoded.command];
-    if (decoded.kind == kind_t::ping) {
-        require(command == cmd_ping && decoded.command + 1 == frames.size());
-        return;
-    }
-    require(decoded.kind == kind_t::publish && command == cmd_publish);
+    if (decoded.kind == kind_t::ping) return check_ping(frames, decoded);
+    require(decoded.kind == kind_t::publish);
+    const auto tokens = tokens_of(frames[decoded.header]);
+    require(tokens.size() == 4 && tokens[0] == cmd_publish);
     const publish_t& publish = decoded.publish;
-    require(publish.producer == decoded.command + 1);
-    require(frames[publish.producer].size() <= max_name);
-    require(publish.seq >= 1 && parse_decimal(frames[publish.producer + 1]) == publish.seq);
+    require(valid_name(publish.producer) && publish.producer == tokens[1]);
+    require(publish.seq >= 1 && parse_decimal(tokens[2]) == publish.seq);
     require(publish.base >= 1 && publish.base <= publish.seq);
-    require(parse_decimal(frames[publish.producer + 2]) == publish.base);
-    require(publish.first_frame == publish.producer + 3);
+    require(parse_decimal(tokens[3]) == publish.base);
+    require(publish.first_frame == decoded.header + 1);
     require(publish.first_frame < frames.size()); // at least one message frame
 }
 
@@ -101,25 +116,22 @@ void check_consumer(const std::vector<std::string_view>& frames) {
     require(describe(decoded.error) != nullptr);
     if (!decoded.ok()) return;
     check_envelope(frames, decoded);
-    const std::size_t at = decoded.command;
+    if (decoded.kind == kind_t::ping) return check_ping(frames, decoded);
+    require(decoded.header + 1 == frames.size()); // nothing after the header
+    const auto tokens = tokens_of(frames[decoded.header]);
     switch (decoded.kind) {
-    case kind_t::ping:
-        require(frames[at] == cmd_ping && at + 1 == frames.size());
-        break;
     case kind_t::consumer_ack:
-        require(frames[at] == cmd_ack && at + 2 == frames.size());
-        require(parse_decimal(frames[at + 1]) == decoded.ack.offset);
+        require(tokens.size() == 2 && tokens[0] == cmd_ack);
+        require(parse_decimal(tokens[1]) == decoded.ack.offset);
         break;
     case kind_t::subscribe: {
-        require(frames[at] == cmd_subscribe && at + 2 <= frames.size() && frames.size() <= at + 4);
+        require(tokens.size() >= 2 && tokens.size() <= 4 && tokens[0] == cmd_subscribe);
         const subscribe_t& subscribe = decoded.subscribe;
-        require(subscribe.name == at + 1);
-        require(!frames[subscribe.name].empty() && frames[subscribe.name].size() <= max_name);
-        check_position(at + 2 < frames.size() ? frames[at + 2] : std::string_view(),
-                       subscribe.position);
+        require(valid_name(subscribe.name) && subscribe.name == tokens[1]);
+        check_position(tokens.size() > 2 ? tokens[2] : std::string_view(), subscribe.position);
         require(subscribe.window >= 1 && subscribe.window <= max_window);
-        if (at + 3 < frames.size())
-            require(parse_decimal(frames[at + 3]) == subscribe.window);
+        if (tokens.size() > 3)
+            require(parse_decimal(tokens[3]) == subscribe.window);
         else
             require(subscribe.window == default_window);
         break;
@@ -134,16 +146,14 @@ void check_reader(const std::vector<std::string_view>& frames) {
     require(describe(decoded.error) != nullptr);
     if (!decoded.ok()) return;
     check_envelope(frames, decoded);
-    const std::size_t at = decoded.command;
-    if (decoded.kind == kind_t::ping) {
-        require(frames[at] == cmd_ping && at + 1 == frames.size());
-        return;
-    }
-    require(decoded.kind == kind_t::read && frames[at] == cmd_read && at + 3 == frames.size());
+    if (decoded.kind == kind_t::ping) return check_ping(frames, decoded);
+    require(decoded.kind == kind_t::read && decoded.header + 1 == frames.size());
+    const auto tokens = tokens_of(frames[decoded.header]);
+    require(tokens.size() == 3 && tokens[0] == cmd_read);
     require(decoded.read.position.from != position_t::kind::stored);
-    check_position(frames[at + 1], decoded.read.position);
+    check_position(tokens[1], decoded.read.position);
     require(decoded.read.count >= 1 && decoded.read.count <= max_read_count);
-    require(parse_decimal(frames[at + 2]) == decoded.read.count);
+    require(parse_decimal(tokens[2]) == decoded.read.count);
 }
 
 } // namespace

@@ -1,9 +1,10 @@
 // A fake zd-journal for the client helper tests: one ROUTER, in its own thread, that speaks
-// all three wire protocols from the frame tables (docs/JOURNAL.md, "Wire protocol") over an
-// in-memory log, with knobs to lose, hold back or refuse messages and a restart() that
-// closes the socket and binds the same port again, forgetting everything a real journal
-// keeps only in memory (subscriptions, unacknowledged messages) and keeping what it keeps
-// on disk (the log, producers' last sequence numbers, consumers' stored offsets).
+// all three wire protocols (a header line, then the message frames) from the frame tables
+// (docs/JOURNAL.md, "Wire protocol") over an in-memory log, with knobs to lose, hold back or refuse
+// messages and a restart() that closes the socket and binds the same port again, forgetting
+// everything a real journal keeps only in memory (subscriptions, unacknowledged messages) and
+// keeping what it keeps on disk (the log, producers' last sequence numbers, consumers' stored
+// offsets).
 //
 //     producer_t / consumer_t / reader_t (DEALER) ---tcp---> fake journal (ROUTER, thread)
 #pragma once
@@ -11,6 +12,7 @@
 #include "journal/protocol.hpp"
 #include "messages.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -174,10 +176,10 @@ private:
         std::vector<std::string_view> views(message.begin(), message.end());
         namespace proto = zd::journal::protocol;
         const std::string& peer = message[0];
-        // Try each socket's decoder: the fake serves all three protocols on one socket.
-        const std::string_view command =
-            message.size() > 1 ? (message[1].empty() && message.size() > 2 ? views[2] : views[1])
-                               : std::string_view();
+        // The fake serves all three protocols on one socket: the command picks the decoder.
+        const std::size_t at = message.size() > 2 && message[1].empty() ? 2 : 1;
+        const std::string_view header = at < message.size() ? views[at] : std::string_view();
+        const std::string_view command = header.substr(0, header.find(' '));
         proto::decoded_t decoded;
         if (command == proto::cmd_publish)
             decoded = proto::decode_producer(views.data(), views.size());
@@ -186,7 +188,8 @@ private:
         else
             decoded = proto::decode_consumer(views.data(), views.size());
         if (!decoded.ok()) {
-            reply(peer, decoded.leading_empty, {"ERR", "400", proto::describe(decoded.error)});
+            reply(peer, decoded.leading_empty,
+                  {std::string("ERR 400 ") + proto::describe(decoded.error)});
             return;
         }
         switch (decoded.kind) {
@@ -197,13 +200,13 @@ private:
             publish(peer, decoded, message);
             break;
         case proto::kind_t::subscribe:
-            subscribe(peer, decoded, message);
+            subscribe(peer, decoded);
             break;
         case proto::kind_t::consumer_ack: {
             auto found = std::find_if(consumers_.begin(), consumers_.end(),
                                       [&](const auto& entry) { return entry.second.peer == peer; });
             if (found == consumers_.end()) {
-                reply(peer, decoded.leading_empty, {"ERR", "400", "ACK before SUB"});
+                reply(peer, decoded.leading_empty, {"ERR 400 ACK before SUB"});
                 break;
             }
             auto& consumer = found->second;
@@ -223,47 +226,45 @@ private:
     void publish(const std::string& peer, const zd::journal::protocol::decoded_t& decoded,
                  const frames_t& message) {
         const auto& publish = decoded.publish;
-        const std::string& producer = message[publish.producer];
+        const std::string producer(publish.producer);
         if (state_.refuse_pub) {
             reply(peer, decoded.leading_empty,
-                  {"ERR", state_.refuse_pub->first, state_.refuse_pub->second});
+                  {"ERR " + state_.refuse_pub->first + " " + state_.refuse_pub->second});
             return;
         }
         if (state_.nack_with) {
             reply(peer, decoded.leading_empty,
-                  {"NACK", producer, std::to_string(*state_.nack_with)});
+                  {"NACK " + producer + " " + std::to_string(*state_.nack_with)});
             return;
         }
-        const std::uint64_t ack = publish.seq;
-        if (!producer.empty()) {
-            const auto known = state_.last_seq.find(producer);
-            const std::uint64_t expected = known == state_.last_seq.end()
-                                               ? publish.base
-                                               : std::max(known->second + 1, publish.base);
-            if (known != state_.last_seq.end() && publish.seq <= known->second) {
-                if (!state_.hold_acks)
-                    reply(peer, decoded.leading_empty,
-                          {"ACK", producer, std::to_string(known->second)});
-                return;
-            }
-            if (publish.seq != expected) {
-                ++state_.nacks_sent;
-                reply(peer, decoded.leading_empty, {"NACK", producer, std::to_string(expected)});
-                return;
-            }
-            state_.last_seq[producer] = publish.seq;
+        const auto known = state_.last_seq.find(producer);
+        const std::uint64_t expected = known == state_.last_seq.end()
+                                           ? publish.base
+                                           : std::max(known->second + 1, publish.base);
+        if (known != state_.last_seq.end() && publish.seq <= known->second) {
+            if (!state_.hold_acks)
+                reply(peer, decoded.leading_empty,
+                      {"ACK " + producer + " " + std::to_string(known->second)});
+            return;
         }
+        if (publish.seq != expected) {
+            ++state_.nacks_sent;
+            reply(peer, decoded.leading_empty,
+                  {"NACK " + producer + " " + std::to_string(expected)});
+            return;
+        }
+        state_.last_seq[producer] = publish.seq;
         state_.log.push_back(
             {state_.log.size(), producer, publish.seq,
              frames_t(message.begin() + long(publish.first_frame), message.end())});
         if (!state_.hold_acks)
-            reply(peer, decoded.leading_empty, {"ACK", producer, std::to_string(ack)});
+            reply(peer, decoded.leading_empty,
+                  {"ACK " + producer + " " + std::to_string(publish.seq)});
     }
 
-    void subscribe(const std::string& peer, const zd::journal::protocol::decoded_t& decoded,
-                   const frames_t& message) {
+    void subscribe(const std::string& peer, const zd::journal::protocol::decoded_t& decoded) {
         using kind = zd::journal::protocol::position_t::kind;
-        const std::string& name = message[decoded.subscribe.name];
+        const std::string name(decoded.subscribe.name);
         const auto& position = decoded.subscribe.position;
         std::uint64_t start = 0;
         switch (position.from) {
@@ -284,11 +285,11 @@ private:
             break;
         }
         if (start < state_.first_retained) {
-            reply(peer, decoded.leading_empty, {"ERR", "404", "offset is no longer retained"});
+            reply(peer, decoded.leading_empty, {"ERR 404 offset is no longer retained"});
             return;
         }
         if (start > state_.log.size()) {
-            reply(peer, decoded.leading_empty, {"ERR", "400", "offset is past the end"});
+            reply(peer, decoded.leading_empty, {"ERR 400 offset is past the end"});
             return;
         }
         for (auto it = consumers_.begin(); it != consumers_.end();)
@@ -304,17 +305,17 @@ private:
                            : position.from == kind::latest ? state_.log.size()
                                                            : state_.first_retained;
         if (at < state_.first_retained) {
-            reply(peer, decoded.leading_empty, {"ERR", "404", "offset is no longer retained"});
+            reply(peer, decoded.leading_empty, {"ERR 404 offset is no longer retained"});
             return;
         }
         for (std::uint32_t sent = 0; sent < decoded.read.count && at < state_.log.size();
              ++sent, ++at)
             reply(peer, decoded.leading_empty, record_frames(state_.log[at]));
-        reply(peer, decoded.leading_empty, {"END", std::to_string(at)});
+        reply(peer, decoded.leading_empty, {"END " + std::to_string(at)});
     }
 
     static frames_t record_frames(const fake_record_t& record) {
-        frames_t frames{"REC", std::to_string(record.offset),
+        frames_t frames{"REC " + std::to_string(record.offset) + " " +
                         std::to_string(timestamp_of(record.offset))};
         frames.insert(frames.end(), record.frames.begin(), record.frames.end());
         return frames;
