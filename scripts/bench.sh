@@ -214,7 +214,9 @@ EOF
 User-space instructions of the whole device process (main and I/O threads) per message,
 from two runs under \`valgrind --tool=callgrind\` (difference in instructions over
 difference in messages). Under valgrind the device is always the slowest stage, so this is
-the saturated regime. Repeatable to about 1%, where the rates above swing ±30%.
+the saturated regime; except the broker's, with one worker that MDP hands one request at a
+time (see the Broker section), which waits for it. Repeatable to about 1%, where the rates
+above swing ±30%.
 
 $callgrind_table
 EOF
@@ -248,11 +250,14 @@ directly and through \`zmq_proxy\`, measured in one run. Command (from \`$releas
   close.
 - **CPU µs/msg** is per request (round trip), the device process's user + system time.
 - **Memory**: one zd-broker, four MDP workers: RSS after a warm-up, half way and at the end
-  of the requests; then distinct service names nobody serves (a request to each, which
-  expires, and \`mmi.service\` for as many others), half way, at the end, and once the
-  broker reports \`services_known\` 0 again ("settled"). Flat means at most 1 MiB of growth
-  over the second half of each phase: a leak of 2 bytes per request or 21 bytes per name
-  would exceed it.
+  of the requests. Then distinct service names nobody serves (a request to each, which
+  expires, and \`mmi.service\` for as many others) in two rounds of half the names: RSS
+  before them, once the broker reports \`services_known\` 0 again after the first round
+  ("half way"), at the end of the second, and once it has forgotten that too ("settled").
+  The services alive during a round (requests arrive faster than they expire) and the pages
+  the allocator keeps make the peak; comparing the two forgotten states cancels both. Flat
+  means at most 1 MiB of growth over the second half of each phase: a leak of 2 bytes per
+  request, or 21 bytes per name, would exceed it.
 
 EOF
         cat "$broker_table"
