@@ -86,16 +86,26 @@ const char* segment_reader_t::fetch(int fd, std::uint64_t position, std::size_t 
     error_ = 0;
     if (position > limit || size > limit - position) return nullptr;
     if (position >= buffer_position_ && position + size <= buffer_position_ + buffer_size_)
-        return buffer_.data() + (position - buffer_position_);
-    // Read ahead: consumers read sequentially, so one pread serves many records.
-    constexpr std::size_t read_ahead = 256 * 1024;
+        return buffer_.get() + (position - buffer_position_);
+    // Read ahead: consumers read sequentially, so one pread serves many records. A cursor
+    // opened for a few records (a retry, a short replay page) starts small; the read-ahead
+    // doubles while the reads follow each other.
+    constexpr std::size_t max_read_ahead = 256 * 1024;
+    if (buffer_size_ > 0 && position >= buffer_position_ &&
+        position <= buffer_position_ + buffer_size_)
+        read_ahead_ = std::min(read_ahead_ * 2, max_read_ahead);
+    else
+        read_ahead_ = 16 * 1024;
     const std::size_t want =
-        std::size_t(std::min<std::uint64_t>(std::max(size, read_ahead), limit - position));
-    if (buffer_.size() < want) buffer_.resize(want);
+        std::size_t(std::min<std::uint64_t>(std::max(size, read_ahead_), limit - position));
+    if (capacity_ < want) {
+        buffer_.reset(new char[want]);
+        capacity_ = want;
+    }
     buffer_size_ = 0;
     std::size_t done = 0;
     while (done < want) {
-        const ssize_t got = ::pread(fd, buffer_.data() + done, want - done, off_t(position + done));
+        const ssize_t got = ::pread(fd, buffer_.get() + done, want - done, off_t(position + done));
         if (got < 0) {
             if (errno == EINTR) continue;
             error_ = errno;
@@ -106,7 +116,7 @@ const char* segment_reader_t::fetch(int fd, std::uint64_t position, std::size_t 
     }
     buffer_position_ = position;
     buffer_size_ = done;
-    return done >= size ? buffer_.data() : nullptr;
+    return done >= size ? buffer_.get() : nullptr;
 }
 
 } // namespace zd::journal

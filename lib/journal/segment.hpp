@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,13 +71,18 @@ public:
     // limit or the read fails. Sets error to the errno of a failed read.
     const char* fetch(int fd, std::uint64_t position, std::size_t size, std::uint64_t limit);
     // Forgets the buffer (another file, or bytes that may have changed).
-    void reset() { buffer_size_ = 0; }
+    void reset() {
+        buffer_size_ = 0;
+        read_ahead_ = 16 * 1024;
+    }
     int error() const { return error_; }
 
 private:
-    std::vector<char> buffer_;
-    std::uint64_t buffer_position_ = 0; // file position of buffer_[0]
-    std::size_t buffer_size_ = 0;       // valid bytes in buffer_
+    std::unique_ptr<char[]> buffer_;     // not zero-filled: every byte used is read first
+    std::size_t capacity_ = 0;           // bytes allocated in buffer_
+    std::uint64_t buffer_position_ = 0;  // file position of buffer_[0]
+    std::size_t buffer_size_ = 0;        // valid bytes in buffer_
+    std::size_t read_ahead_ = 16 * 1024; // grows while reads are sequential, up to 256 KiB
     int error_ = 0;
 };
 
