@@ -137,15 +137,11 @@ void producer_t::handle(const std::vector<std::string_view>& frames) {
             ++malformed_;
             return;
         }
-        if (*expected <= acked_) {
-            char a[24], b[24];
-            failed_.emplace("NACK", "the journal expects sequence " +
-                                        std::string(proto::format_decimal(*expected, a)) +
-                                        " but had acknowledged up to " +
-                                        std::string(proto::format_decimal(acked_, b)) +
-                                        ": it lost acknowledged messages");
-            return;
-        }
+        // Stale: the journal answers a batch's ACK before its NACKs, so a gap that the same
+        // batch filled (our resends arrived right behind) is NACKed after it was ACKed. A
+        // journal that lost data would not NACK below base (= acked + 1) either: it starts
+        // over from base. Nothing to do.
+        if (*expected <= acked_) return;
         // Past what we sent (stale, answered before an ACK) or before our window (not a seq
         // of ours): nothing to resend.
         if (unacked_.empty() || *expected > last_seq() || *expected < unacked_.front().seq) return;

@@ -95,11 +95,10 @@ public:
     // it took these messages for duplicates. Should stay 0.
     std::uint64_t acks_beyond_sent() const { return acks_beyond_sent_; }
 
-    // Set once the journal refused a message (ERR 400 or 413), or asked with a NACK for a
-    // message it had already acknowledged (code "NACK": it lost acknowledged data, e.g.
-    // under --fsync=never after an OS crash): the stream cannot go on in sequence, so this
-    // producer stops and every call rethrows the error. Start a new producer (a new id, or
-    // the same id with higher sequence numbers); unacked() messages were not stored.
+    // Set once the journal refused a message (ERR 400 or 413): its later cumulative ACKs
+    // would cover the refused one, so this producer stops and every call rethrows the
+    // error. Start a new producer (a new id, or the same id with higher sequence numbers);
+    // unacked() messages were not stored.
     const std::optional<journal_error>& failed() const { return failed_; }
 
 private:
