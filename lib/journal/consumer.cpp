@@ -63,14 +63,20 @@ void consumer_t::subscribe() {
     char digits[24];
     const std::string line =
         sub_line(resume_from_ ? proto::format_decimal(*resume_from_, digits) : position_);
-    // Blocking sends: a DEALER only blocks at its high-water mark, and these are small.
-    (void)socket_->send(zmq::buffer(proto::cmd_ping), zmq::send_flags::none);
-    (void)socket_->send(zmq::buffer(line), zmq::send_flags::none);
-    (void)socket_->send(zmq::buffer(proto::cmd_ping), zmq::send_flags::none);
-    pings_.push_back(false);
-    pings_.push_back(true);
-    if (resume_from_ && *resume_from_ > 0) ack_sent_ = *resume_from_ - 1; // the SUB implies it
+    // Never blocking: while the journal is away the socket's queue fills with these (one SUB
+    // a second), and a full queue must not hang receive(). What does not fit is skipped; the
+    // next SUB comes after the next quiet interval.
+    const auto send = [&](std::string_view frame) {
+        return socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
+    };
+    const bool first_ping = send(proto::cmd_ping);
+    const bool sub = first_ping && send(line);
+    const bool second_ping = sub && send(proto::cmd_ping);
+    if (first_ping) pings_.push_back(false);
+    if (second_ping) pings_.push_back(true);
     last_arrival_ = steady_clock::now();
+    if (!sub) return;
+    if (resume_from_ && *resume_from_ > 0) ack_sent_ = *resume_from_ - 1; // the SUB implies it
     ++subscriptions_;
 }
 
@@ -91,8 +97,8 @@ void consumer_t::flush_acks() {
 
 void consumer_t::send_ack() {
     const std::string line = ack_line(*acked_);
-    (void)socket_->send(zmq::buffer(line), zmq::send_flags::none);
-    ack_sent_ = *acked_;
+    // Never blocking (see subscribe()): an ACK that does not fit stays pending.
+    if (socket_->send(zmq::buffer(line), zmq::send_flags::dontwait)) ack_sent_ = *acked_;
 }
 
 std::optional<record_t> consumer_t::receive(std::chrono::milliseconds timeout) {

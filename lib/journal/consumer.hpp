@@ -65,7 +65,8 @@ public:
     // received are taken as that one. Sent now when ack_every records have built up.
     void ack(std::uint64_t offset);
 
-    // Sends the pending ACK now (waits at most until the socket takes it).
+    // Sends the pending ACK now, if the socket takes it without waiting (else it stays
+    // pending for the next idle moment).
     void flush_acks();
 
     const std::string& name() const { return name_; }

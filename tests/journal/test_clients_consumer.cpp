@@ -182,6 +182,33 @@ TEST_CASE("an ACK the restarted journal does not expect (ERR 400) brings a new S
     CHECK(consumer.subscriptions() == 2);
 }
 
+TEST_CASE("a consumer never blocks on a journal that stays away",
+          "[journal][clients][consumer][restart]") {
+    // While the journal is gone every quiet interval queues another SUB: a full socket queue
+    // must not hang receive() (it did, with blocking sends, after ~1000 queued messages).
+    zmq::context_t context;
+    fake_journal_t journal(context);
+    journal.append(numbered(0, 1));
+    auto options = quick();
+    options.resubscribe_after = 10ms;
+    options.socket.send_hwm = 2;
+    consumer_t consumer(context, journal.endpoint(), "patient", "earliest", 10, options);
+    REQUIRE(consumer.receive(5s));
+    consumer.ack(0);
+    journal.crash();
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i) {
+        CHECK_FALSE(consumer.receive(30ms));
+        consumer.flush_acks();
+    }
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    journal.append(numbered(1, 1));
+    journal.restart();
+    auto record = consumer.receive(5s); // a later SUB gets through once it is back
+    REQUIRE(record);
+    CHECK(record->offset == 1);
+}
+
 TEST_CASE("a SUB the journal refuses throws with its code", "[journal][clients][consumer]") {
     zmq::context_t context;
     fake_journal_t journal(context);
