@@ -328,10 +328,14 @@ struct journal_server_t::impl_t {
                 ++counters.acks_sent;
         }
         pending_acks.clear();
-        for (const auto& [key, nack] : pending_nacks)
+        for (const auto& [key, nack] : pending_nacks) {
+            // A resend later in the same batch may have filled the gap already.
+            const producer_state_t* state = log.producer(key_producer(key));
+            if (state && state->last_seq >= nack.seq) continue;
             send_line(
                 frontend, {key_routing_id(key), nack.leading_empty},
                 {proto::cmd_nack, key_producer(key), proto::format_decimal(nack.seq, digits)});
+        }
         pending_nacks.clear();
     }
 
