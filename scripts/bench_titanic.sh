@@ -11,6 +11,7 @@
 #   ZD_TITANIC_SECONDS  seconds per cell      (default: 3)
 #   ZD_TITANIC_SIZE     request body bytes    (default: 256)
 #   ZD_TITANIC_FSYNC    Titanic's --fsync modes (default: "batch never")
+#   ZD_TITANIC_ARGS     more zd-titanic options, e.g. '--request-workers 32'
 #   ZD_TITANIC_DIR      parent of the journal directory (default: a temp dir under /tmp;
 #                       use a directory on the disk you want to measure)
 set -euo pipefail
@@ -72,13 +73,23 @@ done
 for fsync in $fsync_modes; do
     dir=$work/journal-$fsync
     start control control "$work/titanic-$fsync.log" "$build/devices/zd-titanic" --dir "$dir" \
-        --broker "$broker" --control '@tcp://127.0.0.1:*' --fsync "$fsync"
+        --broker "$broker" --control '@tcp://127.0.0.1:*' --fsync "$fsync" ${ZD_TITANIC_ARGS:-}
     titanic_pid=${pids[-1]}
     for clients in $clients_list; do
         echo -n "fsync=$fsync "
         "$bench" --broker "$broker" --clients "$clients" --seconds "$seconds" --size "$size" \
             --drain --control "$control"
     done
+    # Group commit at work: requests stored per commit over the whole run.
+    if [[ -x $build/tools/zd-ctl/zd-ctl ]]; then
+        "$build/tools/zd-ctl/zd-ctl" "$control" stats | FSYNC=$fsync python3 -c '
+import json, os, sys
+t = json.load(sys.stdin)["titanic"]
+records = t["stored"] + t["replies_stored"]
+print("# fsync=%s: %d requests and %d replies stored in %d commits (%.1f records per commit)"
+      % (os.environ["FSYNC"], t["stored"], t["replies_stored"], t["commits"],
+         records / max(1, t["commits"])))'
+    fi
     kill "$titanic_pid"
     wait "$titanic_pid" || true
 done
