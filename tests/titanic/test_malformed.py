@@ -9,6 +9,8 @@ worker connections garbage: wrong headers, unknown commands, requests without th
 delimiter, single frames. zd-titanic drops them, keeps answering valid requests, heartbeats,
 reconnects after a DISCONNECT and when the broker falls silent.
 
+Part 3: beyond --max-pending stored requests without a reply, titanic.request answers 500.
+
     TitanicClient --> zd-broker <-- zd-titanic          fake ROUTER <-- zd-titanic
 
 Usage: test_malformed.py ZD_BROKER ZD_TITANIC ZD_WORKER
@@ -50,6 +52,22 @@ def through_broker(context, broker_path, titanic_path, worker_path, directory):
         stats = titanic.stats()["titanic"]
         check(stats["malformed"] == len(bad), f"malformed should be {len(bad)}: {stats}")
         check(stats["stored"] == 1, f"only the valid request may be stored: {stats}")
+        client.close()
+
+
+def max_pending(context, broker_path, titanic_path, directory):
+    """--max-pending bounds the stored requests without a reply: beyond, 500 (try later)."""
+    with start_broker(broker_path) as broker, \
+            Titanic(titanic_path, directory, broker.endpoint, "--max-pending", "2") as titanic:
+        client = TitanicClient(context, broker.endpoint)
+        first = client.request("nobody", "1")
+        client.request("nobody", "2")
+        check(client.call("titanic.request", "nobody", "3") == [b"500"],
+              "a request beyond --max-pending must be answered 500")
+        check(client.call("titanic.close", first) == [b"200"], "close must answer 200")
+        client.request("nobody", "3 again")  # room again once one is closed
+        stats = titanic.stats()["titanic"]
+        check(stats["refused"] == 1 and stats["pending"] == 2, f"odd counters: {stats}")
         client.close()
 
 
@@ -135,6 +153,7 @@ def test(context, broker_path, titanic_path, worker_path):
     with tempfile.TemporaryDirectory(prefix="zd-titanic-") as directory:
         through_broker(context, broker_path, titanic_path, worker_path, directory + "/a")
         fake_broker(context, titanic_path, directory + "/b")
+        max_pending(context, broker_path, titanic_path, directory + "/c")
 
 
 if __name__ == "__main__":
