@@ -60,15 +60,25 @@ def main():
     taken = 0
     errors = 0  # ERRs in a row: the SUB itself is refused, not just a stray ACK
 
+    # Sends never wait: while the journal is away every idle second queues another SUB, and
+    # a full queue must not hang the consumer. A SUB that does not fit is sent at the next
+    # idle moment, an ACK that does not fit stays pending until then.
+    def send(line):
+        try:
+            socket.send(line, zmq.NOBLOCK)
+            return True
+        except zmq.Again:
+            return False
+
     def subscribe():
         position = args.position.encode() if resume is None else b"%d" % resume
-        socket.send(b"SUB %s %s %d" % (name, position, args.window))
+        send(b"SUB %s %s %d" % (name, position, args.window))
 
     def ack(offset):
         nonlocal acked, resume
-        socket.send(b"ACK %d" % offset)
-        acked = offset
-        resume = offset + 1
+        if send(b"ACK %d" % offset):
+            acked = offset
+            resume = offset + 1
 
     subscribe()
     heard = time.monotonic()  # last message from the journal

@@ -55,7 +55,7 @@ def main():
     next_seq = first
     last = first + args.count - 1  # the last seq this run sends
     acked = first - 1
-    resend_from = None  # seq to (re)send next; None: nothing waiting
+    unsent = None  # the first unacked seq not (again) handed to the socket; None: all sent
     resends = nacks = 0
     progress = time.monotonic()  # last ACK progress
     resent_at = 0.0  # last resend round
@@ -65,9 +65,21 @@ def main():
         body = b"%s %d" % (name, seq - first)
         return [body.ljust(args.size, b".")]
 
-    def send(seq):
+    def send_from(start):
+        """Hands the unacked messages from seq start on to the socket, in order, never
+        waiting: while the journal is away its queue fills (up to the high-water mark) and a
+        blocking send would hang past --timeout. Returns the first seq not sent, or None."""
+        if not unacked:
+            return None
         base = next(iter(unacked))  # the oldest unacked seq
-        socket.send_multipart([b"PUB %s %d %d" % (name, seq, base)] + unacked[seq])
+        for seq, frames in unacked.items():
+            if seq < start:
+                continue
+            try:
+                socket.send_multipart([b"PUB %s %d %d" % (name, seq, base)] + frames, zmq.NOBLOCK)
+            except zmq.Again:
+                return seq  # libzmq takes a message whole or not at all
+        return None
 
     while acked < last:
         # New messages while the window has room.
@@ -75,18 +87,18 @@ def main():
             if not unacked:
                 progress = time.monotonic()  # the resend clock starts with the first one
             unacked[next_seq] = message(next_seq)
-            send(next_seq)
+            if unsent is None:
+                unsent = next_seq
             next_seq += 1
-        # Resends (after a NACK or a stall), in order.
-        if resend_from is not None:
-            for seq in unacked:
-                if seq >= resend_from:
-                    send(seq)
-            resend_from = None
+        # New messages, and resends after a NACK or a stall, in order.
+        if unsent is not None:
+            unsent = send_from(unsent)
 
         due = max(progress, resent_at) + args.resend_after  # when a stall means resend
         wait = max(0.0, min(due, progress + args.timeout) - time.monotonic())
-        if socket.poll(int(wait * 1000) + 1, zmq.POLLIN):
+        events = zmq.POLLIN | (zmq.POLLOUT if unsent is not None else 0)
+        ready = socket.poll(int(wait * 1000) + 1, events)
+        if ready & zmq.POLLIN:
             while socket.poll(0, zmq.POLLIN):
                 frames = socket.recv_multipart()
                 if len(frames) != 1:
@@ -107,13 +119,14 @@ def main():
                     if expected in unacked and expected != nacked:
                         nacked = expected
                         nacks += 1
-                        resend_from = expected if resend_from is None else min(resend_from, expected)
+                        unsent = expected if unsent is None else min(unsent, expected)
                 elif len(frames) >= 2 and frames[0] == b"ERR":
                     text = frames[2].decode(errors="replace") if len(frames) > 2 else ""
                     if frames[1] != b"503":  # 503: the journal cannot store now; resend later
                         print("journal refused: %s %s" % (frames[1].decode(), text), file=sys.stderr)
                         return 1
-            continue
+        if ready:
+            continue  # answers read, or room on the socket for what waits
         now = time.monotonic()
         if unacked and now - progress >= args.timeout:
             print("no acknowledgement for %.1f s: %d of %d messages acked"
@@ -123,7 +136,7 @@ def main():
             # No ACK progress: the journal may have restarted. Same seqs: stored once.
             resends += 1
             resent_at = now
-            resend_from = next(iter(unacked))
+            unsent = next(iter(unacked))
 
     print("acked %d messages from '%s' (seq %d..%d), %d resend rounds, %d NACKs"
           % (args.count, args.name, first, last, resends, nacks), file=sys.stderr)
