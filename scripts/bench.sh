@@ -251,7 +251,8 @@ directly and through \`zmq_proxy\`, measured in one run. Command (from \`$releas
 - **CPU µs/msg** is per request (round trip), the device process's user + system time.
 - **Memory**: one zd-broker, four MDP workers: RSS after a warm-up, half way and at the end
   of the requests. Then distinct service names nobody serves (a request to each, which
-  expires, and \`mmi.service\` for as many others) in two rounds of half the names: RSS
+  expires, and \`mmi.service\` for as many others), 10 k a second, in two rounds of half
+  the names: RSS
   before them, once the broker reports \`services_known\` 0 again after the first round
   ("half way"), at the end of the second, and once it has forgotten that too ("settled").
   The services alive during a round (requests arrive faster than they expire) and the pages

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace zd::bench {
@@ -77,6 +78,7 @@ std::optional<std::string> names_client_t::receive_reply(std::string_view servic
 }
 
 std::uint64_t names_client_t::flood(std::uint64_t first, std::uint64_t count, std::size_t size,
+                                    double per_second,
                                     const std::function<void(std::uint64_t)>& progress) {
     const std::string body(size, 'u');
     std::uint64_t outstanding = 0, not_found = 0;
@@ -94,7 +96,14 @@ std::uint64_t names_client_t::flood(std::uint64_t first, std::uint64_t count, st
         if (*reply == "404") ++not_found;
         --outstanding;
     };
+    const auto started = clock_type::now();
     for (std::uint64_t i = first; i < first + count; ++i) {
+        // Paced: name k is sent no earlier than k / per_second after the start.
+        const auto due =
+            started + std::chrono::duration_cast<clock_type::duration>(
+                          std::chrono::duration<double>(double(i - first) / per_second));
+        if (due > clock_type::now() + std::chrono::milliseconds(1))
+            std::this_thread::sleep_until(due);
         const std::string number = std::to_string(i);
         send("unknown." + number, body);
         send(mmi_service, "absent." + number);

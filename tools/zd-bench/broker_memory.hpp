@@ -62,12 +62,13 @@ public:
     explicit names_client_t(const std::string& endpoint);
 
     // For each i from first to first + count: a REQUEST of size bytes to "unknown.<i>"
-    // (never answered; it expires) and mmi.service for "absent.<i>", keeping at most 100
-    // mmi.service queries unanswered so that the broker sets the pace. progress(i) runs after each
-    // name and may throw to abort. Returns the number of "404" answers. Throws std::runtime_error
-    // when the broker stops answering for 10 s.
+    // (never answered; it expires) and mmi.service for "absent.<i>", at most per_second
+    // names a second and with at most 100 mmi.service queries unanswered (a broker slower
+    // than that sets the pace). progress(i) runs after each name and may throw to abort.
+    // Returns the number of "404" answers. Throws std::runtime_error when the broker stops
+    // answering for 10 s.
     std::uint64_t flood(std::uint64_t first, std::uint64_t count, std::size_t size,
-                        const std::function<void(std::uint64_t)>& progress);
+                        double per_second, const std::function<void(std::uint64_t)>& progress);
 
     // The broker's statistics (mmi.stats), or nullopt after timeout.
     std::optional<std::string> stats(std::chrono::milliseconds timeout);
