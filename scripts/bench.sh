@@ -252,9 +252,9 @@ directly and through \`zmq_proxy\`, measured in one run. Command (from \`$releas
 - **Memory**: one zd-broker, four MDP workers: RSS after a warm-up, half way and at the end
   of the requests. Then distinct service names nobody serves (a request to each, which
   expires, and \`mmi.service\` for as many others), 10 k a second, in two rounds of half
-  the names: RSS
-  before them, once the broker reports \`services_known\` 0 again after the first round
-  ("half way"), at the end of the second, and once it has forgotten that too ("settled").
+  the names: RSS before them, once the broker reports \`services_known\` 0 again after the
+  first round ("half way"), at the end of the second, and once it has forgotten that too
+  ("settled").
   The services alive during a round (requests arrive faster than they expire) and the pages
   the allocator keeps make the peak; comparing the two forgotten states cancels both. Flat
   means at most 1 MiB of growth over the second half of each phase: a leak of 2 bytes per
