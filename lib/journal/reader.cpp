@@ -1,6 +1,5 @@
 // The journal replay reader: "READ position count" out, "REC offset ts" + frames... then
-// "END next" in;
-// a fresh socket after a page that never finished.
+// "END next" in; a fresh socket after a page that never finished.
 #include "journal/reader.hpp"
 
 #include "journal/protocol.hpp"

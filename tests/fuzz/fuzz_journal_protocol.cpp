@@ -2,9 +2,9 @@
 // every message producers, consumers and replay readers send to zd-journal (a header line of
 // tokens, then for PUB the message frames), and the decimal parser under them. The input is split
 // into frames like fuzz_mdp_codec: first byte the frame count (0-79), then per frame a length byte
-// (255 means 255 plus the next byte, so headers past the 512-byte limit are reachable) and that
-// many bytes. Every decoder must stay inside the frames it is given, and what it calls valid must
-// hold up against the frame tables.
+// and that many bytes. A length byte of 255 adds the next one, and so on while it is 255
+// (255 255 3 is 513), so headers past the 512-byte limit are reachable. Every decoder must stay
+// inside the frames it is given, and what it calls valid must hold up against the frame tables.
 #include "journal/protocol.hpp"
 
 #include <cstdint>
@@ -165,7 +165,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t at = 1;
     for (std::size_t i = 0; i < count && at < size; ++i) {
         std::size_t declared = data[at++];
-        if (declared == 255 && at < size) declared += data[at++];
+        for (std::uint8_t more = std::uint8_t(declared); more == 255 && at < size;) {
+            more = data[at++];
+            declared += more;
+        }
         const std::size_t length = std::min<std::size_t>(declared, size - at);
         frames.emplace_back(reinterpret_cast<const char*>(data + at), length);
         at += length;

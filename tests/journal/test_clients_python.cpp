@@ -86,6 +86,26 @@ TEST_CASE("the Python producer exits non-zero when no ACK comes", "[journal][cli
     CHECK(result.err.find("no acknowledgement") != std::string::npos);
 }
 
+TEST_CASE("the Python producer gives up on a journal that stays away, even with a full queue",
+          "[journal][clients][python][restart]") {
+    // The journal is gone: the DEALER queues up to its high-water mark (1000) and no more.
+    // The first round of 1000 fills the queue; the resend round after 0.3 s used to block in
+    // send() for good, so --timeout never fired. Sends never wait now.
+    zmq::context_t context;
+    fake_journal_t journal(context);
+    const std::string endpoint = journal.endpoint();
+    journal.crash();
+    const auto started = std::chrono::steady_clock::now();
+    const auto result = run_example("journal_producer.py",
+                                    {"--endpoint", endpoint, "--count", "1000", "--name", "away",
+                                     "--timeout", "2", "--resend-after", "0.3"},
+                                    15s);
+    INFO(result.err);
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("no acknowledgement for 2.0 s: 0 of 1000") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - started < 10s);
+}
+
 TEST_CASE("the Python consumer prints and acks records, and the next run resumes",
           "[journal][clients][python]") {
     zmq::context_t context;

@@ -305,6 +305,30 @@ TEST_CASE("\"READ position count\", where the position is never the stored one",
         CHECK(reader({"id", command}).error == error::unknown_command);
 }
 
+TEST_CASE("a header of 512 bytes is read, one of 513 is refused before it is split",
+          "[journal][protocol]") {
+    // No valid header comes near the limit (the longest PUB is 301 bytes), so the limit shows
+    // in which error comes back: up to 512 bytes the tokens are read and the long name is the
+    // fault; past it the header is refused whole. What the journal answers (ERR 400) is the
+    // same, but a decoder that scanned an unbounded header could be made to work for nothing.
+    const auto long_name = [](std::size_t header_size, std::string_view before,
+                              std::string_view after) {
+        return std::string(before) + std::string(header_size - before.size() - after.size(), 'x') +
+               std::string(after);
+    };
+    const std::string pub_512 = long_name(max_header, "PUB ", " 1 1");
+    const std::string pub_513 = long_name(max_header + 1, "PUB ", " 1 1");
+    REQUIRE(pub_512.size() == 512);
+    CHECK(producer({"id", pub_512, "m"}).error == error::bad_name);
+    CHECK(producer({"id", pub_513, "m"}).error == error::bad_header);
+    const std::string sub_512 = long_name(max_header, "SUB ", "");
+    CHECK(consumer({"id", sub_512}).error == error::bad_name);
+    CHECK(consumer({"id", sub_512 + "x"}).error == error::bad_header);
+    const std::string read_512 = long_name(max_header, "READ ", " 1");
+    CHECK(reader({"id", read_512}).error == error::bad_position);
+    CHECK(reader({"id", long_name(max_header + 1, "READ ", " 1")}).error == error::bad_header);
+}
+
 TEST_CASE("every error has a description", "[journal][protocol]") {
     for (auto value : {error::none, error::too_few_frames, error::extra_frames,
                        error::unknown_command, error::bad_header, error::bad_name,
