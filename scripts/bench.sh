@@ -94,6 +94,32 @@ if [[ ${ZD_BENCH_BROKER:-1} != 0 ]]; then
     fi
 fi
 
+# The journal: zd-journal-bench measures the raw disk and zd-streamer baselines itself, in
+# the same run, on the disk that holds the build tree.
+journal_table=$(mktemp)
+titanic_table=$(mktemp)
+temporary+=("$journal_table" "$titanic_table")
+journal_command=()
+if [[ ${ZD_BENCH_JOURNAL:-1} != 0 ]]; then
+    cmake --build "$release_dir" -j "$jobs" --target zd-journal-bench >/dev/null
+    journal_dir=$(mktemp -d "$release_dir/journal-bench.XXXXXX")
+    temporary+=("$journal_dir")
+    # shellcheck disable=SC2206 # ZD_BENCH_JOURNAL_ARGS split into words
+    journal_command=(--dir "$journal_dir" --runs "$repeat" ${ZD_BENCH_JOURNAL_ARGS:-})
+    step "Running zd-journal-bench ${journal_command[*]}"
+    "$release_dir/tools/zd-journal-bench/zd-journal-bench" \
+        --journal "$release_dir/devices/zd-journal" --streamer "$release_dir/devices/zd-streamer" \
+        "${journal_command[@]}" >"$journal_table" || status=1
+fi
+# Titanic (9/TSP on zd-broker, stored in a journal log): its own script.
+if [[ ${ZD_BENCH_TITANIC:-1} != 0 ]]; then
+    cmake --build "$release_dir" -j "$jobs" --target zd-titanic titanic-bench zd-broker \
+        zd-worker >/dev/null
+    step "Running scripts/bench_titanic.sh (ZD_TITANIC_ARGS=${ZD_TITANIC_ARGS:---request-workers 32})"
+    ZD_TITANIC_ARGS=${ZD_TITANIC_ARGS:---request-workers 32} ZD_TITANIC_DIR=$release_dir \
+        "$root/scripts/bench_titanic.sh" "$release_dir" >"$titanic_table" || status=1
+fi
+
 # Instructions per message under callgrind: repeatable to about 1% where the rates swing
 # ±30%. Each device runs for two message counts; the difference in instructions over the
 # difference in messages cancels start-up and shutdown.
@@ -262,6 +288,35 @@ directly and through \`zmq_proxy\`, measured in one run. Command (from \`$releas
 
 EOF
         cat "$broker_table"
+    fi
+    if [[ -s $journal_table ]]; then
+        cat <<EOF
+
+## Journal
+
+\`zd-journal\` (docs/JOURNAL.md) with 256 B messages: producers keep up to 20 000 messages
+in flight each and count a message once its ACK is back; "end to end" also has a consumer
+acknowledging every record. Beside it, in the same run and on the same disk: raw
+\`write()\` of each record with an \`fdatasync\` every 1, 100 or 1000 records or never, and
+plain \`zd-streamer\` (no disk). Medians of $repeat runs. Command (from \`$release_dir\`):
+
+    tools/zd-journal-bench/zd-journal-bench --journal devices/zd-journal --streamer devices/zd-streamer ${journal_command[*]}
+
+EOF
+        cat "$journal_table"
+    fi
+    if [[ -s $titanic_table ]]; then
+        cat <<EOF
+
+## Titanic
+
+\`zd-titanic\` (docs/TITANIC.md) behind \`zd-broker\`: \`titanic.request\` round trips per
+second (each answered only once the request is durable), next to the same clients calling
+the echo service directly through the same broker. The reference (the zguide's Titanic,
+which never syncs) did about 1.3 k requests/s on this machine.
+
+EOF
+        cat "$titanic_table"
     fi
     cat <<'EOF'
 
