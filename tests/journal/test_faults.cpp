@@ -46,9 +46,9 @@ TEST_CASE("faults: fdatasync EIO stops the log, nothing unsynced is called durab
     zd::test::temp_dir_t dir;
     const auto result =
         run_to_completion("/usr/bin/strace",
-                          {"-f", "-o", "/dev/null", "-e", "trace=fdatasync", "-e",
-                           "inject=fdatasync:error=EIO:when=3", tool, "bench-log", dir.path(),
-                           "--records", "100", "--group", "10", "--keep"},
+                          {"-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-o", "/dev/null", "-e",
+                           "trace=fdatasync", "-e", "inject=fdatasync:error=EIO:when=3", tool,
+                           "bench-log", dir.path(), "--records", "100", "--group", "10", "--keep"},
                           20s);
     INFO(result.err);
     CHECK(result.exit_code == 1);
@@ -69,12 +69,12 @@ TEST_CASE("faults: write ENOSPC keeps the batch pending, the retry stores it who
     }
     zd::test::temp_dir_t dir;
     const auto segment = dir.file(segment_file_name(0));
-    const auto result =
-        run_to_completion("/usr/bin/strace",
-                          {"-f", "-o", "/dev/null", "-P", segment, "-e", "trace=write", "-e",
-                           "inject=write:error=ENOSPC:when=3", tool, "bench-log", dir.path(),
-                           "--records", "100", "--group", "10", "--keep"},
-                          20s);
+    const auto result = run_to_completion(
+        "/usr/bin/strace",
+        {"-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-o", "/dev/null", "-P", segment, "-e",
+         "trace=write", "-e", "inject=write:error=ENOSPC:when=3", tool, "bench-log", dir.path(),
+         "--records", "100", "--group", "10", "--keep"},
+        20s);
     INFO(result.err);
     CHECK(result.exit_code == 0);
     CHECK(result.err.find("disk full (No space left on device)") != std::string::npos);
@@ -92,12 +92,12 @@ TEST_CASE("faults: write EIO stops the log without acknowledging the batch", "[j
     }
     zd::test::temp_dir_t dir;
     const auto segment = dir.file(segment_file_name(0));
-    const auto result =
-        run_to_completion("/usr/bin/strace",
-                          {"-f", "-o", "/dev/null", "-P", segment, "-e", "trace=write", "-e",
-                           "inject=write:error=EIO:when=4", tool, "bench-log", dir.path(),
-                           "--records", "100", "--group", "10", "--keep"},
-                          20s);
+    const auto result = run_to_completion(
+        "/usr/bin/strace",
+        {"-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-o", "/dev/null", "-P", segment, "-e",
+         "trace=write", "-e", "inject=write:error=EIO:when=4", tool, "bench-log", dir.path(),
+         "--records", "100", "--group", "10", "--keep"},
+        20s);
     INFO(result.err);
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("commit failed (Input/output error): 30 records are durable") !=
@@ -118,10 +118,16 @@ TEST_CASE("durability order: a new segment and its directory entry are synced be
     const auto journal = dir.file("journal");
     const auto trace = dir.file("trace");
     const auto result =
-        run_to_completion("/usr/bin/strace",
-                          {"-f", "-y", "-o", trace, "-e", "trace=openat,fsync,fdatasync,write",
-                           tool, "bench-log", journal, "--records", "12", "--group", "4", "--size",
-                           "1000", "--segment-bytes", "4096", "--keep"},
+        run_to_completion("/usr/bin/strace", {"-E",    "ASAN_OPTIONS=detect_leaks=0",
+                                              "-f",    "-y",
+                                              "-o",    trace,
+                                              "-e",    "trace=openat,fsync,fdatasync,write",
+                                              tool,    "bench-log",
+                                              journal, "--records",
+                                              "12",    "--group",
+                                              "4",     "--size",
+                                              "1000",  "--segment-bytes",
+                                              "4096",  "--keep"},
                           20s);
     REQUIRE(result.exit_code == 0);
     // Reduce the trace to events: create SEG, sync-dir, write SEG, sync SEG.

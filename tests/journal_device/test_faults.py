@@ -50,7 +50,7 @@ def fsync_eio(context, journal_path):
     with tempfile.TemporaryDirectory() as directory:
         # The 20th fdatasync fails: after some commits have been acknowledged.
         faulty = Journal(journal_path, directory, "--batch-max", "50",
-                         wrapper=(strace, "-f", "-o", "/dev/null", "-e", "trace=fdatasync",
+                         wrapper=(strace, "-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-o", "/dev/null", "-e", "trace=fdatasync",
                                   "-e", "inject=fdatasync:error=EIO:when=20"))
         with faulty:
             producer = Producer(context, faulty.address("frontend"), "p")

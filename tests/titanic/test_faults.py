@@ -28,7 +28,7 @@ def test(context, broker_path, titanic_path, worker_path):
         journal = os.path.join(directory, "journal")
         client = TitanicClient(context, broker.endpoint, timeout_ms=1500, retries=0)
         failing = Titanic(titanic_path, journal, broker.endpoint)
-        failing.command = [strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace=fdatasync",
+        failing.command = [strace, "-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fdatasync",
                            "-e", "inject=fdatasync:error=EIO:when=3"] + failing.command
         with failing:
             answered = [client.request("echo", f"before-{i}") for i in range(2)]
