@@ -23,7 +23,8 @@ def test(context, journal_path):
         for i in range(300):
             producer.publish(b"m%d" % i, b"f2")
         producer.wait_acked(300)
-        middle_ms = int(time.time() * 1000)
+        # Rounded up: every record so far was stamped before this millisecond began.
+        middle_ms = int(time.time() * 1000) + 1
         time.sleep(0.005)  # the clock must move on: timestamps before and after this point
         for i in range(300, 400):
             producer.publish(b"m%d" % i, b"f2")
