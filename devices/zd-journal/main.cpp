@@ -9,38 +9,10 @@
 #include "core/device_cli.hpp"
 #include "core/log.hpp"
 #include "core/stop_signal.hpp"
+#include "journal/fsync_option.hpp"
 #include "journal/journal_server.hpp"
 
-#include <charconv>
-#include <map>
-
 namespace {
-
-// --fsync always | batch | interval=MS | never
-void parse_fsync(const std::string& text, zd::journal::log_options_t& log) {
-    using zd::journal::fsync_policy;
-    static const std::map<std::string, fsync_policy> plain = {{"always", fsync_policy::always},
-                                                              {"batch", fsync_policy::batch},
-                                                              {"never", fsync_policy::never}};
-    if (const auto found = plain.find(text); found != plain.end()) {
-        log.policy = found->second;
-        return;
-    }
-    constexpr std::string_view prefix = "interval=";
-    long long ms = 0;
-    if (text.starts_with(prefix)) {
-        const char* first = text.data() + prefix.size();
-        const char* last = text.data() + text.size();
-        const auto [end, error] = std::from_chars(first, last, ms);
-        if (error == std::errc() && end == last && first != last && ms > 0 && ms <= 3600000) {
-            log.policy = fsync_policy::interval;
-            log.sync_interval = std::chrono::milliseconds(ms);
-            return;
-        }
-    }
-    throw CLI::ValidationError("bad value '" + text +
-                               "': expected always, batch, interval=MS (1..3600000) or never");
-}
 
 zd::endpoint_list_t parse_optional(const std::string& text) {
     return text.empty() ? zd::endpoint_list_t{} : zd::parse_endpoints(text, zd::attach_mode::bind);
@@ -101,17 +73,7 @@ int main(int argc, char** argv) {
 
     const char* durability = "Durability";
     app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
-        ->check(CLI::Validator(
-            [](std::string& text) {
-                zd::journal::log_options_t scratch;
-                try {
-                    parse_fsync(text, scratch);
-                } catch (const CLI::ValidationError& error) {
-                    return std::string(error.what());
-                }
-                return std::string();
-            },
-            "POLICY"))
+        ->check(zd::journal::fsync_option_validator())
         ->capture_default_str()
         ->group(durability);
     app.add_option("--batch-max", config.batch_max, "Messages per group commit")
@@ -171,7 +133,7 @@ int main(int argc, char** argv) {
                                                               : zd::log::level::info);
         using namespace zd::journal;
         config.log.dir = dir;
-        parse_fsync(fsync_text, config.log);
+        apply_fsync_option(fsync_text, config.log);
         config.log.retain_age = std::chrono::seconds(retain_age_s);
         config.batch_delay = std::chrono::microseconds(batch_delay_us);
         config.frontend = frontend_type == "pull" ? frontend_kind::pull : frontend_kind::router;

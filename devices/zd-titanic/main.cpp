@@ -10,41 +10,8 @@
 #include "core/device_cli.hpp"
 #include "core/log.hpp"
 #include "core/stop_signal.hpp"
+#include "journal/fsync_option.hpp"
 #include "titanic/titanic_server.hpp"
-
-#include <charconv>
-#include <map>
-
-namespace {
-
-// --fsync always | batch | interval=MS | never (as zd-journal)
-void parse_fsync(const std::string& text, zd::journal::log_options_t& log) {
-    using zd::journal::fsync_policy;
-    static const std::map<std::string, fsync_policy> plain = {{"always", fsync_policy::always},
-                                                              {"batch", fsync_policy::batch},
-                                                              {"never", fsync_policy::never}};
-    if (const auto found = plain.find(text); found != plain.end()) {
-        log.policy = found->second;
-        return;
-    }
-    constexpr std::string_view prefix = "interval=";
-    long long ms = 0;
-    if (text.starts_with(prefix)) {
-        const char* first = text.data() + prefix.size();
-        const char* last = text.data() + text.size();
-        const auto [end, error] = std::from_chars(first, last, ms);
-        if (error == std::errc() && end == last && first != last && ms > 0 && ms <= 3600000) {
-            log.policy = fsync_policy::interval;
-            log.sync_interval = std::chrono::milliseconds(ms);
-            return;
-        }
-    }
-    throw std::invalid_argument("bad value '" + text +
-                                "': expected always, batch, interval=MS "
-                                "(1..3600000) or never");
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"zd-titanic: durable request/reply (9/TSP) for a Majordomo broker. Requests "
@@ -133,17 +100,7 @@ int main(int argc, char** argv) {
 
     const char* durability = "Durability";
     app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
-        ->check(
-            [](const std::string& text) {
-                try { // a usage error (exit 2), found while parsing the command line
-                    zd::journal::log_options_t scratch;
-                    parse_fsync(text, scratch);
-                    return std::string();
-                } catch (const std::invalid_argument& error) {
-                    return std::string(error.what());
-                }
-            },
-            "FSYNC")
+        ->check(zd::journal::fsync_option_validator())
         ->capture_default_str()
         ->group(durability);
     app.add_option("--segment-bytes", config.log.segment_bytes,
@@ -167,7 +124,7 @@ int main(int argc, char** argv) {
                                          : common.verbose > 0 ? zd::log::level::debug
                                                               : zd::log::level::info);
         config.log.dir = dir;
-        parse_fsync(fsync_text, config.log);
+        zd::journal::apply_fsync_option(fsync_text, config.log);
         config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
         config.reconnect_delay = std::chrono::milliseconds(reconnect_ms);
         config.dispatch_timeout = std::chrono::milliseconds(dispatch_timeout_ms);

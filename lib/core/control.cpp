@@ -23,6 +23,35 @@ std::array<std::uint64_t, 8> statistics_values(const proxy_counters_t& counters)
             forward.sent_messages,     forward.sent_bytes};
 }
 
+control_reply_t answer_control(control_command command, std::string_view text, bool& paused,
+                               bool& terminate, const std::array<std::uint64_t, 8>& statistics,
+                               const std::function<std::string()>& stats_json) {
+    control_reply_t reply;
+    switch (command) {
+    case control_command::pause:
+        paused = true;
+        break;
+    case control_command::resume:
+        paused = false;
+        break;
+    case control_command::terminate:
+        terminate = true;
+        break;
+    case control_command::statistics:
+        for (std::uint64_t value : statistics)
+            reply.emplace_back(&value, sizeof value);
+        break;
+    case control_command::stats:
+        reply.emplace_back(stats_json());
+        break;
+    case control_command::unknown:
+        reply.emplace_back("ERROR unknown command '" + std::string(text) +
+                           "' (expected PAUSE, RESUME, TERMINATE, STATISTICS or STATS)");
+        break;
+    }
+    return reply;
+}
+
 namespace {
 
 void write_endpoints(json_writer_t& json, const endpoint_list_t& endpoints) {

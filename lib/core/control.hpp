@@ -48,11 +48,19 @@ std::string stats_json(const device_description_t& device, const proxy_counters_
 // Takes the frame sizes; returns the command's index, or -1 if the request has no command.
 int control_command_index(const std::size_t* frame_sizes, std::size_t frame_count);
 
-// Control requests are tiny; anything larger is refused by libzmq before it costs memory.
-constexpr long long control_max_message_size = 64 * 1024;
-
 // A reply is a list of frames.
 using control_reply_t = std::vector<zmq::message_t>;
+
+// The answer every device gives: PAUSE, RESUME and TERMINATE set paused / terminate (and are
+// answered with an empty reply), STATISTICS sends the eight values, STATS the object
+// stats_json makes, anything else an ERROR naming the command. Devices differ only in their
+// statistics and their STATS object.
+control_reply_t answer_control(control_command command, std::string_view text, bool& paused,
+                               bool& terminate, const std::array<std::uint64_t, 8>& statistics,
+                               const std::function<std::string()>& stats_json);
+
+// Control requests are tiny; anything larger is refused by libzmq before it costs memory.
+constexpr long long control_max_message_size = 64 * 1024;
 
 class control_server_t {
 public:

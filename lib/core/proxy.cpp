@@ -54,30 +54,9 @@ proxy_t::proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t*
 proxy_t::~proxy_t() = default;
 
 control_reply_t proxy_t::answer(control_command command, std::string_view text) {
-    control_reply_t reply;
-    switch (command) {
-    case control_command::pause:
-        paused_ = true;
-        break;
-    case control_command::resume:
-        paused_ = false;
-        break;
-    case control_command::terminate:
-        terminate_ = true;
-        break;
-    case control_command::statistics:
-        for (std::uint64_t value : statistics_values(counters_))
-            reply.emplace_back(&value, sizeof value);
-        break;
-    case control_command::stats:
-        reply.emplace_back(stats_json(description_, counters_, paused_, now_ms() - started_ms_));
-        break;
-    case control_command::unknown:
-        reply.emplace_back("ERROR unknown command '" + std::string(text) +
-                           "' (expected PAUSE, RESUME, TERMINATE, STATISTICS or STATS)");
-        break;
-    }
-    return reply;
+    return answer_control(command, text, paused_, terminate_, statistics_values(counters_), [&] {
+        return stats_json(description_, counters_, paused_, now_ms() - started_ms_);
+    });
 }
 
 void proxy_t::pump(direction_t& way) {

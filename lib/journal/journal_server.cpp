@@ -649,40 +649,12 @@ struct journal_server_t::impl_t {
 
     // --- control ------------------------------------------------------------------------
     control_reply_t answer(control_command command, std::string_view text) {
-        control_reply_t reply;
-        switch (command) {
-        case control_command::pause:
-            paused = true;
-            break;
-        case control_command::resume:
-            paused = false;
-            break;
-        case control_command::terminate:
-            terminate = true;
-            break;
-        case control_command::statistics: {
-            // The steerable-proxy shape: frontend in/out, then backend in/out.
-            const std::uint64_t values[8] = {counters.published + counters.duplicates,
-                                             counters.published_bytes,
-                                             counters.acks_sent,
-                                             0,
-                                             counters.consumer_acks,
-                                             0,
-                                             counters.delivered,
-                                             counters.delivered_bytes};
-            for (std::uint64_t value : values)
-                reply.emplace_back(&value, sizeof value);
-            break;
-        }
-        case control_command::stats:
-            reply.emplace_back(stats_json());
-            break;
-        case control_command::unknown:
-            reply.emplace_back("ERROR unknown command '" + std::string(text) +
-                               "' (expected PAUSE, RESUME, TERMINATE, STATISTICS or STATS)");
-            break;
-        }
-        return reply;
+        // The steerable-proxy shape: frontend in/out, then backend in/out.
+        return answer_control(command, text, paused, terminate,
+                              {counters.published + counters.duplicates, counters.published_bytes,
+                               counters.acks_sent, 0, counters.consumer_acks, 0, counters.delivered,
+                               counters.delivered_bytes},
+                              [this] { return stats_json(); });
     }
 
     std::string stats_json() const;

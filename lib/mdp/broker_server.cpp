@@ -130,34 +130,10 @@ void broker_server_t::receive_burst() {
 }
 
 control_reply_t broker_server_t::answer(control_command command, std::string_view text) {
-    control_reply_t reply;
-    switch (command) {
-    case control_command::pause:
-        paused_ = true;
-        break;
-    case control_command::resume:
-        paused_ = false;
-        break;
-    case control_command::terminate:
-        terminate_ = true;
-        break;
-    case control_command::statistics: {
-        // The steerable-proxy shape, with the ROUTER as the only socket: in, in bytes, out, 0.
-        const std::uint64_t values[8] = {
-            messages_in_, bytes_in_, outbox_->messages_out, 0, 0, 0, 0, 0};
-        for (std::uint64_t value : values)
-            reply.emplace_back(&value, sizeof value);
-        break;
-    }
-    case control_command::stats:
-        reply.emplace_back(stats_json());
-        break;
-    case control_command::unknown:
-        reply.emplace_back("ERROR unknown command '" + std::string(text) +
-                           "' (expected PAUSE, RESUME, TERMINATE, STATISTICS or STATS)");
-        break;
-    }
-    return reply;
+    // The steerable-proxy shape, with the ROUTER as the only socket: in, in bytes, out, 0.
+    return answer_control(command, text, paused_, terminate_,
+                          {messages_in_, bytes_in_, outbox_->messages_out, 0, 0, 0, 0, 0},
+                          [this] { return stats_json(); });
 }
 
 std::string broker_server_t::stats_json() const {

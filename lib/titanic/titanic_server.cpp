@@ -464,35 +464,12 @@ struct titanic_server_t::impl_t {
 
     // --- control --------------------------------------------------------------------------
     control_reply_t answer_control(control_command command, std::string_view text) {
-        control_reply_t reply;
-        switch (command) {
-        case control_command::pause:
-            paused = true;
-            break;
-        case control_command::resume:
-            paused = false;
-            break;
-        case control_command::terminate:
-            terminate = true;
-            break;
-        case control_command::statistics: {
-            // The steerable-proxy shape: "frontend" = the titanic.* services, "backend" = the
-            // dispatcher.
-            const std::uint64_t values[8] = {counters.requests,       0, counters.answers,    0,
-                                             counters.replies_stored, 0, counters.dispatched, 0};
-            for (std::uint64_t value : values)
-                reply.emplace_back(&value, sizeof value);
-            break;
-        }
-        case control_command::stats:
-            reply.emplace_back(stats_json());
-            break;
-        case control_command::unknown:
-            reply.emplace_back("ERROR unknown command '" + std::string(text) +
-                               "' (expected PAUSE, RESUME, TERMINATE, STATISTICS or STATS)");
-            break;
-        }
-        return reply;
+        // The steerable-proxy shape: "frontend" = the titanic.* services, "backend" = the
+        // dispatcher.
+        return zd::answer_control(command, text, paused, terminate,
+                                  {counters.requests, 0, counters.answers, 0,
+                                   counters.replies_stored, 0, counters.dispatched, 0},
+                                  [this] { return stats_json(); });
     }
 
     std::string stats_json() const {
