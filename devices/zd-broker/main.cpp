@@ -1,7 +1,8 @@
 // zd-broker — a Majordomo (MDP/0.1 and MDP/0.2) workload broker with MMI.
 //
 // Clients send requests for named services; workers register for a service and get the
-// requests one at a time, least recently used worker first. A request held by a worker
+// requests one at a time, least recently used worker first (--worker-credit N lets a worker
+// hold N at once, pipelined into its socket, for throughput). A request held by a worker
 // that dies goes back to the front of the queue (workers are idempotent by the spec), up to
 // --max-retries times. Queues, request age and the number of services are bounded; see
 // docs/BROKER.md for every limit and what happens at it.
@@ -68,6 +69,19 @@ int main(int argc, char** argv) {
                    "Milliseconds after which a service with no workers and no requests is "
                    "forgotten")
         ->check(CLI::Range(1LL, 86400000LL))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--worker-credit", config.worker_credit,
+                   "Requests a worker holds at once. 1 is MDP's rule (one at a time); more "
+                   "pipeline requests into the worker's socket while it works: much higher "
+                   "throughput, but a request may wait behind a slow one at its worker")
+        ->check(CLI::Range(std::size_t(1), zd::mdp::max_worker_credit))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--max-frames", config.max_frames,
+                   "Frames in one message; a longer message is dropped whole and counted as "
+                   "a protocol error")
+        ->check(CLI::Range(std::size_t(8), std::size_t(1000000)))
         ->capture_default_str()
         ->group(group);
     zd::add_common_options(app, common);

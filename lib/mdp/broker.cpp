@@ -11,6 +11,7 @@ namespace {
 struct in_service_queue {};
 struct of_client {};
 struct idle_workers {};
+struct at_worker {};
 struct on_connection {};
 
 constexpr std::string_view mmi_prefix = "mmi.";
@@ -27,7 +28,9 @@ struct broker_t::connection_peers_t {
     intrusive_list_t<peer_t, on_connection> peers;
 };
 
-struct broker_t::request_t : list_hook_t<in_service_queue>, list_hook_t<of_client> {
+struct broker_t::request_t : list_hook_t<in_service_queue>,
+                             list_hook_t<of_client>,
+                             list_hook_t<at_worker> {
     client_t* client = nullptr;
     service_t* service = nullptr;
     worker_t* worker = nullptr;       // while in flight
@@ -46,7 +49,9 @@ struct broker_t::worker_t : peer_t, list_hook_t<idle_workers> {
     version protocol = version::v01;
     bool leading_empty = true;
     service_t* service = nullptr;
-    request_t* request = nullptr; // the one request it holds, if busy
+    // What it holds, oldest first: one request under MDP's rule, up to worker_credit when
+    // pipelined. A worker serves them in order, so a reply is almost always for the first.
+    intrusive_list_t<request_t, at_worker> requests;
     time_point_t expires_at{};
     time_point_t heartbeat_due{};
 };
@@ -54,7 +59,9 @@ struct broker_t::worker_t : peer_t, list_hook_t<idle_workers> {
 struct broker_t::service_t {
     std::string name;
     intrusive_list_t<request_t, in_service_queue> queue;
-    intrusive_list_t<worker_t, idle_workers> idle; // least recently used first
+    // Workers that can take another request (they hold fewer than worker_credit), least
+    // recently used first. With a credit of 1 these are exactly the idle workers.
+    intrusive_list_t<worker_t, idle_workers> idle;
     std::size_t workers = 0;
     std::size_t in_flight = 0;
     time_point_t idle_since{};
@@ -72,6 +79,11 @@ broker_t::broker_t(const broker_config_t& config, outbox_t& outbox)
     if (config.max_retries < 0) throw std::invalid_argument("max retries cannot be negative");
     if (config.max_queue == 0 || config.max_services == 0)
         throw std::invalid_argument("queue and service limits must be at least 1");
+    if (config.max_frames < 8) // the longest MDP command without a body has 6
+        throw std::invalid_argument("max frames must be at least 8");
+    if (config.worker_credit < 1 || config.worker_credit > max_worker_credit)
+        throw std::invalid_argument("worker credit must be between 1 and " +
+                                    std::to_string(max_worker_credit));
     next_timer_ = clock_t_::now() + config.heartbeat_interval;
 }
 
@@ -85,10 +97,9 @@ broker_t::~broker_t() {
             delete request;
         service->idle.clear();
     }
-    for (auto& [id, worker] : workers_) {
-        delete worker->request;
-        worker->request = nullptr;
-    }
+    for (auto& [id, worker] : workers_)
+        while (request_t* request = worker->requests.pop_front())
+            delete request;
     for (auto& [fd, peers] : peers_by_fd_)
         peers->peers.clear();
 }
@@ -98,6 +109,12 @@ broker_t::~broker_t() {
 
 void broker_t::on_message(std::vector<zmq::message_t>& frames, connection_t from,
                           time_point_t now) {
+    on_message(
+        frames, [from] { return from; }, now);
+}
+
+void broker_t::on_message(std::vector<zmq::message_t>& frames,
+                          const connection_lookup_t& connection_of, time_point_t now) {
     constexpr std::size_t max_views = 64;
     std::string_view views[max_views];
     const std::size_t count = std::min(frames.size(), max_views);
@@ -113,24 +130,34 @@ void broker_t::on_message(std::vector<zmq::message_t>& frames, connection_t from
         if (!has_body) decoded.error = decode_error::extra_frames;
     }
     if (!decoded.ok()) {
-        ++counters_.protocol_errors;
-        // The peer is treated as invalid: a known worker is disconnected and removed.
-        if (!frames.empty()) {
-            auto found = workers_.find(frames[0].to_string_view());
-            if (found != workers_.end()) {
-                worker_t& worker = *found->second;
-                send_to_worker_command(worker.id, worker.protocol, worker.leading_empty,
-                                       worker_disconnect_byte(worker.protocol));
-                ++counters_.disconnects_sent;
-                remove_worker(worker, now);
-            }
-        }
+        on_invalid_message(frames.empty() ? std::string_view() : frames[0].to_string_view(), now);
         return;
     }
+    // A peer's connection matters only when the peer is new: a client's first request, a
+    // worker's READY. Looked up before anything changes, since the lookup may report closed
+    // connections.
+    const std::string_view sender = frames[0].to_string_view();
+    const bool new_peer =
+        decoded.message.peer == peer_kind::client
+            ? clients_.find(sender) == clients_.end()
+            : decoded.message.what == command::ready && workers_.find(sender) == workers_.end();
+    const connection_t from = new_peer ? connection_of() : connection_t{};
     if (decoded.message.peer == peer_kind::client)
         handle_request(frames, decoded.message, from, now);
     else
         handle_worker(frames, decoded.message, from, now);
+}
+
+void broker_t::on_invalid_message(std::string_view sender, time_point_t now) {
+    ++counters_.protocol_errors;
+    // The peer is treated as invalid: a known worker is disconnected and removed.
+    auto found = workers_.find(sender);
+    if (found == workers_.end()) return;
+    worker_t& worker = *found->second;
+    send_to_worker_command(worker.id, worker.protocol, worker.leading_empty,
+                           worker_disconnect_byte(worker.protocol));
+    ++counters_.disconnects_sent;
+    remove_worker(worker, now);
 }
 
 void broker_t::handle_request(std::vector<zmq::message_t>& frames, const incoming_t& message,
@@ -221,7 +248,7 @@ void broker_t::handle_worker(std::vector<zmq::message_t>& frames, const incoming
         return;
     case command::reply:
     case command::partial:
-        if (!worker || !worker->request) { // a reply nobody asked for
+        if (!worker || worker->requests.empty()) { // a reply nobody asked for
             disconnect_worker(id, message, now);
             return;
         }
@@ -269,14 +296,15 @@ void broker_t::handle_ready(std::string_view id, const std::vector<zmq::message_
 
 void broker_t::handle_reply(worker_t& worker, std::vector<zmq::message_t>& frames,
                             const incoming_t& message, time_point_t now) {
-    request_t& request = *worker.request;
-    client_t& client = *request.client;
-    if (frames[message.client].to_string_view() != client.id) {
+    request_t* answered = find_in_flight(worker, frames[message.client].to_string_view());
+    if (!answered) {
         // The worker answers for someone it was not asked by: it is broken.
         ++counters_.protocol_errors;
         disconnect_worker(worker.id, message, now);
         return;
     }
+    request_t& request = *answered;
+    client_t& client = *request.client;
     service_t& service = *worker.service;
     const bool final_reply = message.what == command::reply;
     if (!final_reply && client.protocol == version::v01) {
@@ -296,11 +324,22 @@ void broker_t::handle_reply(worker_t& worker, std::vector<zmq::message_t>& frame
 
     ++service.served;
     --service.in_flight;
-    worker.request = nullptr;
+    worker.requests.erase(&request);
+    request.worker = nullptr;
     finish(request, now);
     worker.heartbeat_due = now + config_.heartbeat_interval;
-    service.idle.push_back(&worker);
+    // A worker that still had credit keeps its place in line.
+    if (!static_cast<list_hook_t<idle_workers>&>(worker).linked()) service.idle.push_back(&worker);
     dispatch_pending(service, now);
+}
+
+broker_t::request_t* broker_t::find_in_flight(worker_t& worker, std::string_view client_id) {
+    // A client may have several requests at one worker; they are answered in order, so the
+    // first one of that client's is the one answered.
+    for (request_t* request = worker.requests.front(); request;
+         request = worker.requests.next(request))
+        if (request->client->id == client_id) return request;
+    return nullptr;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -340,9 +379,10 @@ void broker_t::dispatch_pending(service_t& service, time_point_t now) {
     }
 }
 
+// The worker has been taken off the idle list; it goes back to its end if it has credit left.
 void broker_t::dispatch(worker_t& worker, request_t& request, time_point_t now) {
     service_t& service = *worker.service;
-    worker.request = &request;
+    worker.requests.push_back(&request);
     request.worker = &worker;
     ++service.in_flight;
 
@@ -362,28 +402,33 @@ void broker_t::dispatch(worker_t& worker, request_t& request, time_point_t now) 
     }
     worker.heartbeat_due = now + config_.heartbeat_interval;
     if (!outbox_.send(out_)) {
-        // The worker is gone: its request was never delivered, so this is no retry.
+        // The worker is gone: this request was never delivered, so this is no retry.
         --service.in_flight;
-        worker.request = nullptr;
+        worker.requests.erase(&request);
         request.worker = nullptr;
         service.queue.push_front(&request);
         remove_worker(worker, now);
+        return;
     }
+    if (worker.requests.size() < config_.worker_credit) service.idle.push_back(&worker);
 }
 
 void broker_t::remove_worker(worker_t& worker, time_point_t now) {
     service_t& service = *worker.service;
     if (static_cast<list_hook_t<idle_workers>&>(worker).linked()) service.idle.erase(&worker);
-    request_t* request = worker.request;
-    worker.request = nullptr;
+    // Newest first, each to the front of the queue: the oldest ends up first in line.
+    std::vector<request_t*> held;
+    held.reserve(worker.requests.size());
+    while (request_t* request = worker.requests.pop_front())
+        held.push_back(request);
     --service.workers;
     if (service.workers == 0) service.idle_since = now;
     untrack_connection(worker);
     workers_.erase(worker.id); // destroys the worker
-    if (request) {
+    for (auto request = held.rbegin(); request != held.rend(); ++request) {
         --service.in_flight;
-        request->worker = nullptr;
-        requeue_or_fail(*request, now);
+        (*request)->worker = nullptr;
+        requeue_or_fail(**request, now);
     }
     dispatch_pending(service, now);
 }

@@ -3,7 +3,7 @@
 // it directly with a fake clock.
 //
 // What it does beyond the reference broker (see docs/BROKER.md):
-// - remembers which request each worker holds; when that worker dies, disconnects or expires,
+// - remembers which requests each worker holds; when that worker dies, disconnects or expires,
 //   the request goes back to the front of its service's queue (up to max_retries times);
 // - bounds everything: requests per service queue, request age, number of services; forgets
 //   services with no workers and no requests after service_ttl; drops the queued requests of
@@ -42,7 +42,16 @@ struct broker_config_t {
     std::size_t max_services = 10000;        // distinct services; requests for more refused
     milliseconds_t service_ttl{60000};       // forget a service idle this long (no workers,
                                              // no requests)
+    std::size_t worker_credit = 1;           // requests a worker holds at once: 1 is MDP's
+                                             // one at a time; more pipeline requests into a
+                                             // worker's socket while it works (opt-in)
+    std::size_t max_frames = 1000;           // frames in one message; a longer one is
+                                             // dropped whole (the socket side enforces it)
 };
+
+// The largest worker_credit accepted: a worker's socket queues what it holds, and a dead
+// worker's requests all go back to the queue.
+constexpr std::size_t max_worker_credit = 10000;
 
 // Where the broker's output goes. send() takes the frames (routing id first) and returns
 // false if the peer is gone or cannot take more (the frames are then dropped).
@@ -81,7 +90,7 @@ struct service_stats_t {
     std::size_t queued = 0;
     std::size_t in_flight = 0;
     std::size_t workers = 0;
-    std::size_t idle_workers = 0;
+    std::size_t idle_workers = 0; // can take another request (hold < worker_credit)
     std::uint64_t served = 0;
     std::uint64_t expired = 0;
     std::uint64_t retried = 0;
@@ -100,6 +109,16 @@ public:
     // One message from the ROUTER: frames[0] is the sender's routing id. Frames may be moved
     // from. Never throws for any content.
     void on_message(std::vector<zmq::message_t>& frames, connection_t from, time_point_t now);
+    // The same, for a caller whose connection lookup is costly: the broker records a peer's
+    // connection only when it first hears from the peer, and calls connection_of only then,
+    // before it handles the message (so connection_of may itself call on_connection_closed).
+    using connection_lookup_t = std::function<connection_t()>;
+    void on_message(std::vector<zmq::message_t>& frames, const connection_lookup_t& connection_of,
+                    time_point_t now);
+
+    // A message that was dropped before it could be decoded (more than max_frames frames),
+    // from the peer with this routing id: counted, and a worker that sent it is removed.
+    void on_invalid_message(std::string_view sender, time_point_t now);
 
     // The connection closed (from the socket monitor): its workers are removed (their
     // requests requeued) and its clients' queued requests dropped.
@@ -153,6 +172,7 @@ private:
                                     connection_t from);
     void dispatch_pending(service_t& service, time_point_t now);
     void dispatch(worker_t& worker, request_t& request, time_point_t now);
+    request_t* find_in_flight(worker_t& worker, std::string_view client_id);
     void remove_worker(worker_t& worker, time_point_t now);
     void requeue_or_fail(request_t& request, time_point_t now);
     void finish(request_t& request, time_point_t now); // unlinks and frees the request

@@ -60,6 +60,7 @@ broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t&
         throw zmq::error_t();
     monitor_.set(zmq::sockopt::linger, 0);
     monitor_.connect(monitor_address);
+    max_frames_ = config.max_frames;
     outbox_ = std::make_unique<router_outbox_t>(router_);
     broker_ = std::make_unique<broker_t>(config, *outbox_);
     endpoints_ = attach(router_, endpoints);
@@ -106,26 +107,62 @@ void broker_server_t::drain_monitor(steady::time_point now) {
     }
 }
 
+// Receives one whole message into frames_. Returns false if none is waiting. A message of
+// more than max_frames frames is received and dropped frame by frame (it never takes more
+// than max_frames slots), and *too_long is set.
+bool broker_server_t::receive_message(bool* too_long) {
+    frames_.clear();
+    *too_long = false;
+    while (true) {
+        if (frames_.size() == max_frames_) {
+            // Keep the routing id (frames_[0]) to tell the broker who sent it.
+            // The rest of a message is always there once its first frame is (libzmq
+            // delivers messages whole), so this loop does not wait.
+            zmq::message_t rest;
+            bool more = true;
+            while (more) {
+                if (zmq_msg_recv(rest.handle(), router_.handle(), ZMQ_DONTWAIT) < 0) continue;
+                bytes_in_ += rest.size();
+                more = rest.more();
+            }
+            frames_.resize(1);
+            *too_long = true;
+            return true;
+        }
+        frames_.emplace_back();
+        if (zmq_msg_recv(frames_.back().handle(), router_.handle(), ZMQ_DONTWAIT) < 0) {
+            frames_.pop_back();
+            if (frames_.empty()) return false; // nothing waiting (EAGAIN)
+            continue;                          // cannot happen mid-message; retry the frame
+        }
+        bytes_in_ += frames_.back().size();
+        if (!frames_.back().more()) return true;
+    }
+}
+
 void broker_server_t::receive_burst() {
     for (int burst = 0; burst < 1000; ++burst) {
-        frames_.clear();
-        while (true) {
-            frames_.emplace_back();
-            if (zmq_msg_recv(frames_.back().handle(), router_.handle(), ZMQ_DONTWAIT) < 0) {
-                frames_.pop_back();
-                if (frames_.empty()) return; // nothing waiting (EAGAIN)
-                continue;                    // cannot happen mid-message; retry the frame
-            }
-            bytes_in_ += frames_.back().size();
-            if (!frames_.back().more()) break;
-        }
+        bool too_long = false;
+        if (!receive_message(&too_long)) return;
         ++messages_in_;
-        const int fd = zmq_msg_get(frames_.back().handle(), source_fd_property);
-        // Events written before this message are visible now: apply them first, so a
-        // descriptor reused by a new connection is not mistaken for the old one.
         const auto now = steady::now();
-        drain_monitor(now);
-        broker_->on_message(frames_, connection_of(fd), now);
+        if (too_long) {
+            broker_->on_invalid_message(frames_[0].to_string_view(), now);
+            continue;
+        }
+        // The broker asks for a peer's connection only when it first hears from the peer.
+        // Events written before this message are visible now: they are applied first, so
+        // that a descriptor reused by a new connection is not mistaken for the old one.
+        // (Draining an empty monitor costs libzmq two system calls; doing it for every
+        // message cost more than all of the broker's own work per request.)
+        const int fd = zmq_msg_get(frames_.back().handle(), source_fd_property);
+        broker_->on_message(
+            frames_,
+            [this, fd, now] {
+                drain_monitor(now);
+                return connection_of(fd);
+            },
+            now);
     }
 }
 

@@ -47,6 +47,7 @@ private:
 
     void drain_monitor(std::chrono::steady_clock::time_point now);
     connection_t connection_of(int fd);
+    bool receive_message(bool* too_long);
     void receive_burst();
     control_reply_t answer(control_command command, std::string_view text);
     std::string stats_json() const;
@@ -59,6 +60,7 @@ private:
     endpoint_list_t endpoints_;
     std::unordered_map<int, std::uint64_t> inode_of_fd_; // open connections
     std::vector<zmq::message_t> frames_;                 // reused for every message
+    std::size_t max_frames_ = 0;
     bool paused_ = false;
     bool terminate_ = false;
     std::chrono::steady_clock::time_point started_;

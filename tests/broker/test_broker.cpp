@@ -833,7 +833,7 @@ TEST_CASE("destroying a broker that still holds requests frees them cleanly",
             frames.clear();
             for (const auto& frame : text)
                 frames.emplace_back(frame.data(), frame.size());
-            broker.on_message(frames, {}, t0);
+            broker.on_message(frames, connection_t{}, t0);
         };
         feed({"W", "", "MDPW01", byte(0x01), "echo"});
         feed({"c1", "MDPC02", byte(0x01), "echo", "in flight"});

@@ -4,17 +4,56 @@
   --request-timeout 300, --service-ttl 300
                      queued requests expire; the services they created are forgotten, and
                      there is room for new ones again
+  --max-frames 20    a request of 20 frames (as the broker receives it, routing id first) is
+                     served; one of 21 frames, and one of 100 000 empty frames, are dropped
+                     and counted; a worker that sends one is disconnected
 
 Usage: test_limits.py PATH/TO/zd-broker
 """
 
 import zmq
 
-from mdptest import (C02, C02_FINAL, W01_DISCONNECT, Broker, Worker, check,
-                     client_request_v02, new_socket, recv_multipart, run)
+from mdptest import (C02, C02_FINAL, W01_DISCONNECT, W02_DISCONNECT, W02_FINAL, Broker, Worker,
+                     check, client_request_v02, new_socket, recv_multipart, run)
+
+
+def frame_limit(context, broker_path):
+    with Broker(broker_path, "--max-frames", "20") as broker:
+        worker = Worker(context, broker.endpoint, "echo", version=2)
+        worker.ready()
+        broker.wait_stats(lambda s: s["workers"] == 1, "the worker's READY")
+        client = new_socket(context, zmq.DEALER, broker.endpoint)
+        # routing id + MDPC02 + 0x01 + service = 4 frames, so 16 body frames make 20.
+        longest = [f"{i}" for i in range(16)]
+        client_request_v02(client, "echo", *longest)
+        address, body = worker.receive_request(2000)
+        check(body == [frame.encode() for frame in longest], f"worker got {body!r}")
+        worker.reply(address, b"20 frames ok")
+        reply = recv_multipart(client, 2000, "the reply to 20 frames")
+        check(reply == [C02, C02_FINAL, b"echo", b"20 frames ok"], f"got {reply!r}")
+
+        client_request_v02(client, "echo", *longest, "one too many")
+        client.send_multipart([b""] * 100000)
+        stats = broker.wait_stats(lambda s: s["protocol_errors"] == 2, "two dropped messages")
+        check(stats["requests"] == 1, f"a dropped message counted as a request: {stats}")
+        check(not worker.socket.poll(100), "a message over --max-frames was dispatched")
+
+        # The broker still serves; a worker that sends a long message is disconnected.
+        client_request_v02(client, "echo", "after")
+        address, body = worker.receive_request(2000)
+        check(body == [b"after"], f"worker got {body!r}")
+        worker.send_command(W02_FINAL, address, b"", *([b"x"] * 30))
+        command, rest = worker.receive(2000, "DISCONNECT after a reply over --max-frames")
+        check((command, rest) == (W02_DISCONNECT, []), f"expected DISCONNECT, got {command!r}")
+        stats = broker.wait_stats(lambda s: s["workers"] == 0, "the long-winded worker removed")
+        check(stats["protocol_errors"] == 3, f"protocol errors: {stats}")
+        check(stats["services"]["echo"]["queued"] == 1, f"its request went back: {stats}")
+        client.close(linger=0)
+        worker.close()
 
 
 def test(context, broker_path):
+    frame_limit(context, broker_path)
     with Broker(broker_path, "--max-queue", "3", "--max-services", "3", "--request-timeout",
                 "300", "--service-ttl", "300", "--heartbeat-interval", "1000",
                 "--heartbeat-liveness", "10") as broker:
