@@ -47,8 +47,19 @@ private:
 
     void drain_monitor(std::chrono::steady_clock::time_point now);
     connection_t connection_of(int fd);
-    bool receive_message(bool* too_long);
+    struct received_t {
+        std::vector<zmq::message_t> frames; // reused
+        bool too_long = false;              // more than max_frames: dropped, id kept
+    };
+    // A burst: at most this many messages, or frames, read before they are handled.
+    static constexpr std::size_t burst_messages = 256;
+    static constexpr std::size_t max_burst_frames = 4096;
+    // Bursts handled before the loop polls the other sockets (control, monitor, signals).
+    static constexpr int rounds_per_poll = 4;
+
+    bool receive_message(received_t& message);
     void receive_burst();
+    void handle(received_t& message);
     control_reply_t answer(control_command command, std::string_view text);
     std::string stats_json() const;
 
@@ -59,7 +70,7 @@ private:
     std::optional<control_server_t> control_;
     endpoint_list_t endpoints_;
     std::unordered_map<int, std::uint64_t> inode_of_fd_; // open connections
-    std::vector<zmq::message_t> frames_;                 // reused for every message
+    std::vector<received_t> burst_{burst_messages};      // reused for every burst
     std::size_t max_frames_ = 0;
     bool paused_ = false;
     bool terminate_ = false;
