@@ -21,6 +21,8 @@
 #   ZD_BENCH_BROKER_REQUESTS  broker memory: requests (default: 1000000)
 #   ZD_BENCH_BROKER_NAMES     broker memory: distinct unknown service names (default: 100000)
 #   ZD_BENCH_BROKER_ARGS   more zd-bench options for the broker's run, e.g. '--broker-workers 1,2,4'
+#   ZD_BENCH_BROKER_CREDIT  zd-broker --worker-credit for the broker's second, pipelined run
+#                    (default: 100, the requests the benchmark client keeps in flight; 0 skips it)
 #   ZD_BENCH_CALLGRIND=1  also count each device's instructions per message under
 #                    callgrind (16 B over tcp; adds about 6 minutes)
 set -euo pipefail
@@ -90,6 +92,30 @@ if [[ ${ZD_BENCH_BROKER:-1} != 0 ]]; then
     [[ $broker_status == 0 ]] || status=$broker_status
     if [[ ! -s $broker_table ]]; then
         echo "bench.sh: zd-bench wrote no broker table (exit status $broker_status)" >&2
+        status=1
+    fi
+fi
+
+# The broker again with --worker-credit: requests pipelined into the workers as zmq_proxy
+# does, the same client and workers (throughput and latency; memory does not change).
+broker_credit=${ZD_BENCH_BROKER_CREDIT:-100}
+credit_table=$(mktemp)
+temporary+=("$credit_table")
+credit_command=()
+if [[ ${ZD_BENCH_BROKER:-1} != 0 && $broker_credit != 0 ]]; then
+    # shellcheck disable=SC2206 # ZD_BENCH_BROKER_ARGS split into words
+    credit_command=(--repeat "$repeat" -p broker,broker-latency -s 16,256 -t tcp
+        --zd-args "--worker-credit $broker_credit" ${ZD_BENCH_BROKER_ARGS:-})
+    credit_shown=${credit_command[*]}
+    credit_shown=${credit_shown/--zd-args --worker-credit $broker_credit/--zd-args \'--worker-credit $broker_credit\'}
+    step "Running zd-bench $credit_shown"
+    started=$SECONDS
+    credit_status=0
+    "$bench" --markdown "$credit_table" "${credit_command[@]}" >/dev/null || credit_status=$?
+    broker_elapsed=$((broker_elapsed + SECONDS - started))
+    [[ $credit_status == 0 ]] || status=$credit_status
+    if [[ ! -s $credit_table ]]; then
+        echo "bench.sh: zd-bench wrote no table for --worker-credit (exit status $credit_status)" >&2
         status=1
     fi
 fi
@@ -267,13 +293,15 @@ directly and through \`zmq_proxy\`, measured in one run. Command (from \`$releas
   price: a request is 1 frame from the client on the plain paths, 4 through the broker
   (\`MDPC02 0x01 echo body\`), 5 to the worker (\`MDPW02 0x02 client "" body\`), and the
   same back.
-- **MDP gives a worker one request at a time** (7/MDP, 18/MDP; a broker test holds it): each
-  request therefore costs the broker a round trip to a worker and a wake-up of its
-  threads, where zmq_proxy streams 100 requests into the worker's pipe and moves them in
-  batches. That, not the per-message code, is most of the difference in CPU per request and
-  in rate: the wake-ups table below counts the device's threads scheduled per request.
-  With one request outstanding neither device can batch, and their CPU per request is
-  close.
+- **MDP gives a worker one request at a time** (7/MDP, 18/MDP), and so does \`zd-broker\`
+  by default: each request then costs the broker a round trip to a worker and a wake-up
+  of its threads, where zmq_proxy streams 100 requests into the worker's pipe and moves
+  them in batches. That, not the per-message code, is most of the difference in CPU per
+  request and in rate in the first table: the wake-ups table counts the device's threads
+  scheduled per request. With one request outstanding neither device can batch, and their
+  CPU per request is close. The second run below gives the broker
+  \`--worker-credit $broker_credit\` (docs/BROKER.md, "Worker credit"): up to that many requests
+  pipelined into each worker's socket, as zmq_proxy does, with nothing else changed.
 - **CPU µs/msg** is per request (round trip), the device process's user + system time.
 - **Memory**: one zd-broker, four MDP workers: RSS after a warm-up, half way and at the end
   of the requests. Then distinct service names nobody serves (a request to each, which
@@ -288,6 +316,20 @@ directly and through \`zmq_proxy\`, measured in one run. Command (from \`$releas
 
 EOF
         cat "$broker_table"
+        if [[ -s $credit_table ]]; then
+            cat <<EOF
+
+### zd-broker --worker-credit $broker_credit
+
+The same client, workers and baselines; \`zd-broker --worker-credit $broker_credit\`, so that each
+worker holds up to $broker_credit requests (it still serves them one at a time, in order).
+Command:
+
+    tools/zd-bench/zd-bench --markdown FILE ${credit_shown}
+
+EOF
+            cat "$credit_table"
+        fi
     fi
     if [[ -s $journal_table ]]; then
         cat <<EOF

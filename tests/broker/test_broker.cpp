@@ -633,6 +633,43 @@ TEST_CASE("a worker's connection closes: removed, its request served by another"
     CHECK(h.broker.counters().workers_expired == 0);
 }
 
+TEST_CASE("the connection is looked up only for a new peer, before its message is handled",
+          "[broker]") {
+    harness_t h;
+    int lookups = 0;
+    auto feed = [&](const frames_t& text, connection_t connection) {
+        std::vector<zmq::message_t> frames;
+        for (const auto& frame : text)
+            frames.emplace_back(frame.data(), frame.size());
+        h.broker.on_message(
+            frames,
+            [&] {
+                ++lookups;
+                return connection;
+            },
+            h.now);
+    };
+    const connection_t worker_conn{20, 2000}, client_conn{21, 2100};
+    feed({"W", "MDPW02", byte(0x01), "echo"}, worker_conn); // READY: new worker
+    CHECK(lookups == 1);
+    feed({"c", "MDPC02", byte(0x01), "echo", "1"}, client_conn); // new client
+    feed({"c", "MDPC02", byte(0x01), "echo", "2"}, client_conn); // known client
+    CHECK(lookups == 2);
+    feed({"W", "MDPW02", byte(0x05)}, worker_conn);                // HEARTBEAT
+    feed({"W", "MDPW02", byte(0x04), "c", "", "R1"}, worker_conn); // FINAL
+    feed({"W", "MDPW02", byte(0x04), "c", "", "R2"}, worker_conn); // FINAL
+    CHECK(lookups == 2);
+    CHECK(h.broker.client_count() == 0);                         // c is forgotten once answered...
+    feed({"c", "MDPC02", byte(0x01), "echo", "3"}, client_conn); // ...so it is new again
+    CHECK(lookups == 3);
+    // The connections recorded are the ones looked up: closing them removes the peers.
+    h.close(worker_conn);
+    CHECK(h.broker.worker_count() == 0);
+    h.close(client_conn);
+    CHECK(h.broker.client_count() == 0);
+    CHECK(h.broker.counters().abandoned == 1);
+}
+
 TEST_CASE("a client's connection closes: queued requests abandoned, in-flight one finishes",
           "[broker]") {
     harness_t h;
@@ -821,8 +858,7 @@ TEST_CASE("workers that come and go leave nothing behind", "[broker]") {
 // are still linked in their client's list, then clears that list through the freed requests.
 // Only a sanitizer build sees it, so this case, and every other one that ends with requests
 // alive, aborts under ZD_SANITIZE until ~broker_t clears the client lists first.
-TEST_CASE("destroying a broker that still holds requests frees them cleanly",
-          "[broker]") {
+TEST_CASE("destroying a broker that still holds requests frees them cleanly", "[broker]") {
     // Queued and in-flight requests, clients and workers all alive at destruction: a
     // sanitizer build (ZD_SANITIZE) checks that nothing is freed twice or touched after.
     recording_outbox_t outbox;
