@@ -180,6 +180,8 @@ private:
     void lose_broker(const std::string& why, time_point now);
     bool send(std::uint8_t command, const std::string* client, const frames_t* body);
     void handle_broker_message(time_point now);
+    void start_next();      // hands the handler the oldest waiting request, if it is free
+    void abandon_waiting(); // the broker requeues them: drops them, counted
     void handle_outputs(time_point now);
     bool stop_requested();
 
@@ -202,8 +204,15 @@ private:
 
     // Socket thread only.
     std::unique_ptr<zmq::socket_t> socket_;
-    bool busy_ = false;              // the handler holds a request (perhaps cancelled)
-    std::string client_;             // the current request's client address
+    bool busy_ = false;  // the handler holds a request (perhaps cancelled)
+    std::string client_; // the current request's client address
+    struct waiting_request_t {
+        std::string client;
+        frames_t body;
+    };
+    // Requests received while the handler is busy (a pipelining broker), oldest first.
+    static constexpr std::size_t max_waiting_requests = 10000;
+    std::deque<waiting_request_t> waiting_;
     time_point heartbeat_at_{};      // send HEARTBEAT when nothing else was sent by then
     time_point broker_expires_at_{}; // the broker is dead if silent until then
     time_point reconnect_at_{};      // when the socket is closed: reopen it then
@@ -233,6 +242,7 @@ void worker_t::session_t::lose_broker(const std::string& why, time_point now) {
     log::info("service '" + owner_.service_ + "': " + why + "; reconnecting in " +
               std::to_string(options_.reconnect_delay.count()) + " ms");
     cancel_job(); // the broker has requeued it or is gone: the answer has no taker
+    abandon_waiting();
     close_socket(std::chrono::milliseconds(0));
     reconnect_at_ = now + options_.reconnect_delay;
 }
@@ -311,21 +321,34 @@ void worker_t::session_t::handle_broker_message(time_point now) {
         log::debug("service '" + owner_.service_ + "': dropped a malformed message");
         return;
     }
-    if (busy_) {
-        // A broker sends a worker one request at a time; one that does not is broken.
+    if (waiting_.size() >= max_waiting_requests) {
         ++owner_.counters_.malformed;
-        log::error("service '" + owner_.service_ +
-                   "': the broker sent a request while one "
-                   "was in progress; dropped it");
+        log::error("service '" + owner_.service_ + "': the broker sent more than " +
+                   std::to_string(max_waiting_requests) + " requests at once; dropped one");
         return;
     }
     ++owner_.counters_.requests;
-    client_ = frames_[at].to_string();
     frames_t body;
     body.reserve(frames_.size() - at - 2);
     for (std::size_t i = at + 2; i < frames_.size(); ++i)
         body.push_back(frames_[i].to_string());
+    // MDP's broker sends one request at a time; one that pipelines (zd-broker
+    // --worker-credit) has the others wait here until the handler is free.
+    waiting_.push_back(waiting_request_t{frames_[at].to_string(), std::move(body)});
+    start_next();
+}
+
+void worker_t::session_t::start_next() {
+    if (busy_ || waiting_.empty() || !socket_) return;
+    client_ = std::move(waiting_.front().client);
+    frames_t body = std::move(waiting_.front().body);
+    waiting_.pop_front();
     start_job(std::move(body));
+}
+
+void worker_t::session_t::abandon_waiting() {
+    owner_.counters_.abandoned += waiting_.size();
+    waiting_.clear();
 }
 
 void worker_t::session_t::handle_outputs(time_point now) {
@@ -349,6 +372,7 @@ void worker_t::session_t::handle_outputs(time_point now) {
             lose_broker("the broker takes no messages", now);
         }
     }
+    start_next();
 }
 
 bool worker_t::session_t::stop_requested() {
@@ -411,6 +435,7 @@ void worker_t::session_t::run() {
         close_socket(std::chrono::milliseconds(options_.socket.linger_ms));
     }
     cancel_job();
+    abandon_waiting();
 }
 
 // ---------------------------------------------------------------------------------------

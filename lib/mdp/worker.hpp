@@ -1,5 +1,6 @@
-// A Majordomo worker for applications: registers for one service with a broker, takes
-// requests one at a time and answers them with what a handler returns.
+// A Majordomo worker for applications: registers for one service with a broker, handles
+// requests one at a time and answers them with what a handler returns. A broker that sends
+// more than one at a time (zd-broker --worker-credit N) has the others wait here, in order.
 //
 // The handler runs on a thread of its own while the calling thread keeps the socket: it
 // sends HEARTBEAT every interval and watches the broker's, so a slow handler never makes the

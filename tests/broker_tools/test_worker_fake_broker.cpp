@@ -6,9 +6,11 @@
 #include "broker_tools_support.hpp"
 #include "messages.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
 #include <poll.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace zd::test;
@@ -107,6 +109,39 @@ TEST_CASE("worker: READY, then a request is answered with REPLY client \"\" body
     send_multipart(broker.router, message(id, p, {p.request, "client-8", "", ""}));
     CHECK(broker.next() == message(id, p, {p.reply, "client-8", "", ""}));
     CHECK(worker.worker().counters().replies == 2);
+}
+
+TEST_CASE("worker: requests sent at once (a pipelining broker) are answered one by one, in order",
+          "[mdp][worker][credit]") {
+    const protocol_t& p = GENERATE(std::cref(v01), std::cref(v02));
+    CAPTURE(p.header);
+    zmq::context_t context;
+    fake_broker_t broker(context, p);
+    std::atomic<int> running{0}, most_at_once{0};
+    running_worker_t worker(context, broker.endpoint, "echo", options_for(p),
+                            zd::mdp::handler_t([&](zd::mdp::frames_t body) {
+                                const int now_running = ++running;
+                                int seen = most_at_once.load();
+                                while (now_running > seen &&
+                                       !most_at_once.compare_exchange_weak(seen, now_running)) {
+                                }
+                                std::this_thread::sleep_for(5ms); // let the others queue up
+                                --running;
+                                return body;
+                            }));
+    const std::string id = broker.expect_ready("echo");
+    // zd-broker --worker-credit 5: five requests, two of them for the same client.
+    const std::vector<std::string> clients{"c1", "c2", "c1", "c3", "c4"};
+    for (std::size_t i = 0; i < clients.size(); ++i)
+        send_multipart(broker.router,
+                       message(id, p, {p.request, clients[i], "", "body " + std::to_string(i)}));
+    for (std::size_t i = 0; i < clients.size(); ++i)
+        CHECK(broker.next() ==
+              message(id, p, {p.reply, clients[i], "", "body " + std::to_string(i)}));
+    CHECK(most_at_once.load() == 1);
+    CHECK(worker.worker().counters().requests == 5);
+    CHECK(worker.worker().counters().replies == 5);
+    CHECK(worker.worker().counters().malformed == 0);
 }
 
 TEST_CASE("worker: HEARTBEAT goes out every interval when nothing else does", "[mdp][worker]") {
