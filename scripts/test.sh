@@ -83,7 +83,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # Debug keeps assert() on; -O1 is what the sanitizers recommend (fast, and stacks still
 # make sense) and -g1 gives file:line in reports at a fraction of full debug info's cost.
 configure_build_test "ASan+UBSan" "$asan_dir" -DCMAKE_BUILD_TYPE=Debug \
-    "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DZD_SANITIZE=ON
+    "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DZD_SANITIZE=ON -DZD_BUILD_BENCHMARKS=OFF
 
 # libFuzzer: every fuzz_* target of tests/fuzz, built with clang (which libFuzzer needs)
 # and the sanitizers, each run for a bounded time on a scratch copy of its corpus, so new
