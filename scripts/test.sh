@@ -5,10 +5,11 @@
 # every stage runs even after an earlier one failed, so one run shows every problem.
 #
 # Usage: sudo scripts/test.sh        (root only needed if packages are missing)
-# Time on an idle 2-core machine, from scratch (2026-11-22, a clean clone): 15 min in all;
-# about 4 min for the Release build, 6.5 for the sanitizer build (which skips the benchmark
-# programs), 2.5 for libFuzzer, and 1 for the tests of each tree. CI allows 20 minutes: test
-# code is compiled with little optimisation to stay well inside that (tests/CMakeLists.txt).
+# Time on a 2-core machine, from scratch (2026-11-22, clean clones): 15 to 17 min in all;
+# 4-5 min for the Release build, 6.5-7 for the sanitizer build (which skips the benchmark
+# programs), 2.5 for libFuzzer (build, then the targets one per core), and 1 for the tests of
+# each tree. CI allows 20 minutes: test code is compiled without optimisation to stay inside
+# it (tests/CMakeLists.txt).
 # Environment:
 #   ZD_BUILD_ROOT     where the build trees go (default: the repository)
 #   ZD_RELEASE_DIR    Release tree      (default: $ZD_BUILD_ROOT/build-release)
