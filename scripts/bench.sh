@@ -78,22 +78,27 @@ fi
 broker_requests=${ZD_BENCH_BROKER_REQUESTS:-1000000}
 broker_names=${ZD_BENCH_BROKER_NAMES:-100000}
 broker_elapsed=0
+# run_broker_bench TABLE SHOWN ARGS...: zd-bench ARGS into TABLE, announced as SHOWN; adds its
+# time to broker_elapsed and its failure to status.
+run_broker_bench() {
+    local table=$1 shown=$2 run_status=0 started=$SECONDS
+    shift 2
+    step "Running zd-bench $shown"
+    "$bench" --markdown "$table" "$@" >/dev/null || run_status=$?
+    broker_elapsed=$((broker_elapsed + SECONDS - started))
+    [[ $run_status == 0 ]] || status=$run_status
+    if [[ ! -s $table ]]; then
+        echo "bench.sh: zd-bench $shown wrote no table (exit status $run_status)" >&2
+        status=1
+    fi
+}
 broker_command=()
 if [[ ${ZD_BENCH_BROKER:-1} != 0 ]]; then
     # shellcheck disable=SC2206,SC2054 # ZD_BENCH_BROKER_ARGS split into words; commas are zd-bench's
     broker_command=(--repeat "$repeat" -p broker,broker-latency,broker-memory -s 16,256 -t tcp
         --memory-requests "$broker_requests" --memory-names "$broker_names"
         ${ZD_BENCH_BROKER_ARGS:-})
-    step "Running zd-bench ${broker_command[*]}"
-    started=$SECONDS
-    broker_status=0
-    "$bench" --markdown "$broker_table" "${broker_command[@]}" >/dev/null || broker_status=$?
-    broker_elapsed=$((SECONDS - started))
-    [[ $broker_status == 0 ]] || status=$broker_status
-    if [[ ! -s $broker_table ]]; then
-        echo "bench.sh: zd-bench wrote no broker table (exit status $broker_status)" >&2
-        status=1
-    fi
+    run_broker_bench "$broker_table" "${broker_command[*]}" "${broker_command[@]}"
 fi
 
 # The broker again with --worker-credit: requests pipelined into the workers as zmq_proxy
@@ -108,16 +113,7 @@ if [[ ${ZD_BENCH_BROKER:-1} != 0 && $broker_credit != 0 ]]; then
         --zd-args "--worker-credit $broker_credit" ${ZD_BENCH_BROKER_ARGS:-})
     credit_shown=${credit_command[*]}
     credit_shown=${credit_shown/--zd-args --worker-credit $broker_credit/--zd-args \'--worker-credit $broker_credit\'}
-    step "Running zd-bench $credit_shown"
-    started=$SECONDS
-    credit_status=0
-    "$bench" --markdown "$credit_table" "${credit_command[@]}" >/dev/null || credit_status=$?
-    broker_elapsed=$((broker_elapsed + SECONDS - started))
-    [[ $credit_status == 0 ]] || status=$credit_status
-    if [[ ! -s $credit_table ]]; then
-        echo "bench.sh: zd-bench wrote no table for --worker-credit (exit status $credit_status)" >&2
-        status=1
-    fi
+    run_broker_bench "$credit_table" "$credit_shown" "${credit_command[@]}"
 fi
 
 # The journal: zd-journal-bench measures the raw disk and zd-streamer baselines itself, in

@@ -137,15 +137,16 @@ void broker_t::on_message(std::vector<zmq::message_t>& frames,
     // worker's READY. Looked up before anything changes, since the lookup may report closed
     // connections.
     const std::string_view sender = frames[0].to_string_view();
-    const bool new_peer =
-        decoded.message.peer == peer_kind::client
-            ? clients_.find(sender) == clients_.end()
-            : decoded.message.what == command::ready && workers_.find(sender) == workers_.end();
-    const connection_t from = new_peer ? connection_of() : connection_t{};
-    if (decoded.message.peer == peer_kind::client)
-        handle_request(frames, decoded.message, from, now);
-    else
-        handle_worker(frames, decoded.message, from, now);
+    if (decoded.message.peer == peer_kind::client) {
+        const auto known = clients_.find(sender);
+        client_t* client = known == clients_.end() ? nullptr : known->second.get();
+        handle_request(frames, decoded.message, client, client ? connection_t{} : connection_of(),
+                       now);
+        return;
+    }
+    const bool new_worker =
+        decoded.message.what == command::ready && workers_.find(sender) == workers_.end();
+    handle_worker(frames, decoded.message, new_worker ? connection_of() : connection_t{}, now);
 }
 
 void broker_t::on_invalid_message(std::string_view sender, time_point_t now) {
@@ -160,8 +161,9 @@ void broker_t::on_invalid_message(std::string_view sender, time_point_t now) {
     remove_worker(worker, now);
 }
 
+// known_client: the sender, if the broker already has it; else from is its connection.
 void broker_t::handle_request(std::vector<zmq::message_t>& frames, const incoming_t& message,
-                              connection_t from, time_point_t now) {
+                              client_t* known_client, connection_t from, time_point_t now) {
     ++counters_.requests;
     const std::string_view service_name = frames[message.service].to_string_view();
     if (service_name.starts_with(mmi_prefix)) {
@@ -178,7 +180,8 @@ void broker_t::handle_request(std::vector<zmq::message_t>& frames, const incomin
         ++counters_.rejected;
         return;
     }
-    client_t& client = find_or_create_client(frames[0].to_string_view(), message, from);
+    client_t& client =
+        known_client ? *known_client : add_client(frames[0].to_string_view(), message, from);
     auto* request = new request_t;
     request->client = &client;
     request->service = service;
@@ -357,10 +360,8 @@ broker_t::service_t* broker_t::find_or_create_service(std::string_view name, tim
     return created;
 }
 
-broker_t::client_t& broker_t::find_or_create_client(std::string_view id, const incoming_t& message,
-                                                    connection_t from) {
-    auto found = clients_.find(id);
-    if (found != clients_.end()) return *found->second;
+broker_t::client_t& broker_t::add_client(std::string_view id, const incoming_t& message,
+                                         connection_t from) {
     auto client = std::make_unique<client_t>();
     client->id = std::string(id);
     client->protocol = message.protocol;

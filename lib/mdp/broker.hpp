@@ -158,7 +158,7 @@ private:
         std::unordered_map<std::string, std::unique_ptr<T>, string_hash, std::equal_to<>>;
 
     void handle_request(std::vector<zmq::message_t>& frames, const incoming_t& message,
-                        connection_t from, time_point_t now);
+                        client_t* known_client, connection_t from, time_point_t now);
     void handle_mmi(std::vector<zmq::message_t>& frames, const incoming_t& message);
     void handle_worker(std::vector<zmq::message_t>& frames, const incoming_t& message,
                        connection_t from, time_point_t now);
@@ -168,8 +168,7 @@ private:
                       const incoming_t& message, time_point_t now);
 
     service_t* find_or_create_service(std::string_view name, time_point_t now);
-    client_t& find_or_create_client(std::string_view id, const incoming_t& message,
-                                    connection_t from);
+    client_t& add_client(std::string_view id, const incoming_t& message, connection_t from);
     void dispatch_pending(service_t& service, time_point_t now);
     void dispatch(worker_t& worker, request_t& request, time_point_t now);
     request_t* find_in_flight(worker_t& worker, std::string_view client_id);

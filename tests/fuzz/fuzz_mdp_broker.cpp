@@ -5,7 +5,8 @@
 // closing, and a router that refuses some peers. The first byte picks the configuration,
 // worker credit included. After every operation the broker's books must balance: no service
 // holds more in flight than its workers' credit, no queue grows past its limit (plus what
-// dead workers gave back), no more services than allowed. Under ASan/UBSan any dangling request, worker or client shows up.
+// dead workers gave back), no more services than allowed. Under ASan/UBSan any dangling request,
+// worker or client shows up.
 #include "mdp/broker.hpp"
 
 #include <array>
@@ -98,7 +99,7 @@ void play(broker_t& broker, fuzz_outbox_t& outbox, script_t& script, time_point_
         break;
     }
     case 2:   // FINAL (0.2) / REPLY (0.1), for some client
-    case 3: { // PARTIAL (0.2 only; on 0.1 it is a HEARTBEAT command byte, also fine)
+    case 3: { // PARTIAL (0.2 only; on 0.1 the same byte, 0x03, is REPLY)
         const bool final_reply = op % 10 == 2;
         auto frames = worker_message(worker, v02, final_reply ? (v02 ? 0x04 : 0x03) : 0x03);
         frames.push_back(client);

@@ -35,6 +35,21 @@ bool have_strace() {
     return ::access("/usr/bin/strace", X_OK) == 0;
 }
 
+// `zd-journal-tool bench-log DIR --records 100 --group 10 --keep` under strace, with the
+// when-th call of syscall (on path only, if given) failing with error. LeakSanitizer cannot
+// run under ptrace, so the traced tool runs without it.
+zd::test::run_result_t bench_log_with_fault(const std::string& dir, const std::string& syscall,
+                                            const std::string& error, int when,
+                                            const std::string& path = {}) {
+    std::vector<std::string> args{"-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-o", "/dev/null"};
+    if (!path.empty()) args.insert(args.end(), {"-P", path});
+    args.insert(args.end(),
+                {"-e", "trace=" + syscall, "-e",
+                 "inject=" + syscall + ":error=" + error + ":when=" + std::to_string(when), tool,
+                 "bench-log", dir, "--records", "100", "--group", "10", "--keep"});
+    return run_to_completion("/usr/bin/strace", args, 20s);
+}
+
 } // namespace
 
 TEST_CASE("faults: fdatasync EIO stops the log, nothing unsynced is called durable",
@@ -44,12 +59,7 @@ TEST_CASE("faults: fdatasync EIO stops the log, nothing unsynced is called durab
         return;
     }
     zd::test::temp_dir_t dir;
-    const auto result =
-        run_to_completion("/usr/bin/strace",
-                          {"-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-o", "/dev/null", "-e",
-                           "trace=fdatasync", "-e", "inject=fdatasync:error=EIO:when=3", tool,
-                           "bench-log", dir.path(), "--records", "100", "--group", "10", "--keep"},
-                          20s);
+    const auto result = bench_log_with_fault(dir.path(), "fdatasync", "EIO", 3);
     INFO(result.err);
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("commit failed (Input/output error): 20 records are durable") !=
@@ -69,12 +79,7 @@ TEST_CASE("faults: write ENOSPC keeps the batch pending, the retry stores it who
     }
     zd::test::temp_dir_t dir;
     const auto segment = dir.file(segment_file_name(0));
-    const auto result = run_to_completion(
-        "/usr/bin/strace",
-        {"-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-o", "/dev/null", "-P", segment, "-e",
-         "trace=write", "-e", "inject=write:error=ENOSPC:when=3", tool, "bench-log", dir.path(),
-         "--records", "100", "--group", "10", "--keep"},
-        20s);
+    const auto result = bench_log_with_fault(dir.path(), "write", "ENOSPC", 3, segment);
     INFO(result.err);
     CHECK(result.exit_code == 0);
     CHECK(result.err.find("disk full (No space left on device)") != std::string::npos);
@@ -92,12 +97,7 @@ TEST_CASE("faults: write EIO stops the log without acknowledging the batch", "[j
     }
     zd::test::temp_dir_t dir;
     const auto segment = dir.file(segment_file_name(0));
-    const auto result = run_to_completion(
-        "/usr/bin/strace",
-        {"-E", "ASAN_OPTIONS=detect_leaks=0", "-f", "-o", "/dev/null", "-P", segment, "-e",
-         "trace=write", "-e", "inject=write:error=EIO:when=4", tool, "bench-log", dir.path(),
-         "--records", "100", "--group", "10", "--keep"},
-        20s);
+    const auto result = bench_log_with_fault(dir.path(), "write", "EIO", 4, segment);
     INFO(result.err);
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("commit failed (Input/output error): 30 records are durable") !=
