@@ -222,9 +222,9 @@ struct journal_server_t::impl_t {
     }
 
     // --- producers ----------------------------------------------------------------------
-    // Reads and appends up to a batch of producer messages. Returns how many were appended
-    // or deduplicated (anything that needs a commit or an ack).
-    std::size_t ingest_batch(steady::time_point deadline) {
+    // Reads and appends up to a batch of producer messages: --batch-max of them that need a
+    // commit or an answer, or --batch-bytes appended, whichever comes first.
+    void ingest_batch(steady::time_point deadline) {
         std::size_t handled = 0;
         while (handled < config.batch_max && log.pending_bytes() < config.batch_bytes) {
             if (!receive_message(frontend, frames, views, counters.bytes_in)) {
@@ -239,7 +239,6 @@ struct journal_server_t::impl_t {
             handled += config.frontend == frontend_kind::pull ? ingest_plain() : ingest_publish();
             if (config.log.policy == fsync_policy::always) break; // one record per commit
         }
-        return handled;
     }
 
     std::size_t ingest_plain() {
@@ -275,14 +274,14 @@ struct journal_server_t::impl_t {
         const producer_state_t* state = log.producer(producer);
         if (state && publish.seq <= state->last_seq) {
             ++counters.duplicates;
-            note(pending_acks, peer, producer, publish.seq);
+            note_ack(peer, producer, publish.seq);
             return 1;
         }
         const std::uint64_t expected =
             state ? std::max(state->last_seq + 1, publish.base) : publish.base;
         if (publish.seq != expected) {
             ++counters.gaps;
-            note(pending_nacks, peer, producer, expected);
+            note_nack(peer, producer, expected);
             return 0;
         }
         if (!log.append(producer, publish.seq, message)) {
@@ -296,21 +295,29 @@ struct journal_server_t::impl_t {
         ++counters.published;
         for (auto frame : message)
             counters.published_bytes += frame.size();
-        note(pending_acks, peer, producer, publish.seq);
+        note_ack(peer, producer, publish.seq);
         return 1;
     }
 
-    // Remembers what to answer a producer after the commit: the highest seq for an ACK, the
-    // latest expected seq for a NACK.
-    void note(pending_map_t& pending, const envelope_view_t& peer, std::string_view producer,
-              std::uint64_t seq) {
+    // Remembers to ACK a producer after the commit, up to the highest seq of the batch.
+    void note_ack(const envelope_view_t& peer, std::string_view producer, std::uint64_t seq) {
+        pending_ack_t& ack = pending_answer(pending_acks, peer, producer, seq);
+        ack.seq = std::max(ack.seq, seq);
+    }
+
+    // Remembers to NACK a producer after the commit, from the latest seq expected of it.
+    void note_nack(const envelope_view_t& peer, std::string_view producer, std::uint64_t seq) {
+        pending_answer(pending_nacks, peer, producer, seq).seq = seq;
+    }
+
+    // The pending answer to this producer on this connection, made with seq if there is none.
+    pending_ack_t& pending_answer(pending_map_t& pending, const envelope_view_t& peer,
+                                  std::string_view producer, std::uint64_t seq) {
         const std::string_view key = ack_key(key_buffer, peer.routing_id, producer);
         auto found = pending.find(key);
-        if (found == pending.end()) {
-            pending.emplace(std::string(key), pending_ack_t{peer.leading_empty, seq});
-            return;
-        }
-        found->second.seq = &pending == &pending_acks ? std::max(found->second.seq, seq) : seq;
+        if (found == pending.end())
+            found = pending.emplace(std::string(key), pending_ack_t{peer.leading_empty, seq}).first;
+        return found->second;
     }
 
     // After a successful commit: every producer of the batch learns how far it is durable,
