@@ -48,33 +48,12 @@ class Broker(Device):
     def endpoint(self):
         return self.address("endpoint")
 
-    def stats(self):
-        """The STATS JSON object, asked on a fresh REQ socket."""
-        context = zmq.Context.instance()
-        socket = new_socket(context, zmq.REQ, self.address("control"))
-        try:
-            socket.send(b"STATS")
-            reply = recv_multipart(socket, TIMEOUT_MS, "a STATS reply")
-        finally:
-            socket.close(linger=0)
-        check(len(reply) == 1, f"STATS answered {len(reply)} frames")
-        return json.loads(reply[0])
-
     def broker_stats(self):
         return self.stats()["broker"]
 
     def wait_stats(self, predicate, what, timeout_s=5.0):
-        """Asks STATS until predicate(broker stats) holds; the last stats on timeout.
-        The broker's state is the event waited for; each ask is a round trip, not a guess."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            stats = self.broker_stats()
-            if predicate(stats):
-                return stats
-            if time.monotonic() > deadline:
-                raise TestFailure(f"timed out after {timeout_s} s waiting for {what}; "
-                                  f"broker stats: {json.dumps(stats, sort_keys=True)}")
-            time.sleep(0.01)
+        """Asks STATS until predicate(its "broker" object) holds."""
+        return super().wait_stats(predicate, what, timeout_s, section="broker")
 
 
 class Worker:

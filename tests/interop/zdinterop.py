@@ -6,6 +6,7 @@ would, so they catch what a C++-only test cannot: wire compatibility with anothe
 binding, and the process contract (ready line, exit codes, signals).
 """
 
+import json
 import os
 import selectors
 import signal
@@ -20,6 +21,7 @@ import zmq
 TEST_DEADLINE_S = 20
 READY_TIMEOUT_S = 10
 STOP_TIMEOUT_S = 5
+STATS_TIMEOUT_MS = 5000
 
 _started = []  # every Device of this run, so a failure report can show their stderr
 
@@ -104,6 +106,33 @@ class Device:
         """The first endpoint of a side, ready to connect to."""
         check(side in self.endpoints, f"ready line has no {side}=: {self.ready_line!r}")
         return self.endpoints[side][0]
+
+    def stats(self):
+        """The STATS JSON object from the control endpoint, asked on a fresh REQ socket."""
+        context = zmq.Context.instance()
+        socket = new_socket(context, zmq.REQ, self.address("control"))
+        try:
+            socket.send(b"STATS")
+            reply = recv_multipart(socket, STATS_TIMEOUT_MS, "a STATS reply")
+        finally:
+            socket.close(linger=0)
+        check(len(reply) == 1, f"STATS answered {len(reply)} frames")
+        return json.loads(reply[0])
+
+    def wait_stats(self, predicate, what, timeout_s=5.0, section=None):
+        """Asks STATS until predicate(stats, or stats[section]) holds and returns what it
+        held for. The device's state is the event waited for: each ask is a round trip."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            stats = self.stats()
+            if section is not None:
+                stats = stats[section]
+            if predicate(stats):
+                return stats
+            if time.monotonic() > deadline:
+                raise TestFailure(f"timed out after {timeout_s} s waiting for {what}; "
+                                  f"{section or 'stats'}: {json.dumps(stats, sort_keys=True)}")
+            time.sleep(0.01)
 
     def wait(self, timeout):
         """Waits for the process to exit; returns its exit code or None on timeout."""

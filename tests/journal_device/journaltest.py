@@ -45,30 +45,6 @@ class Journal(Device):
     def ports(self):
         return {side: self.address(side) for side in ("frontend", "backend", "replay", "control")}
 
-    def stats(self):
-        """The STATS JSON object, asked on a fresh REQ socket."""
-        context = zmq.Context.instance()
-        socket = new_socket(context, zmq.REQ, self.address("control"))
-        try:
-            socket.send(b"STATS")
-            reply = recv_multipart(socket, TIMEOUT_MS, "a STATS reply")
-        finally:
-            socket.close(linger=0)
-        check(len(reply) == 1, f"STATS answered {len(reply)} frames")
-        return json.loads(reply[0])
-
-    def wait_stats(self, predicate, what, timeout_s=5.0):
-        """Asks STATS until predicate(stats) holds. Each ask is a round trip, not a guess."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            stats = self.stats()
-            if predicate(stats):
-                return stats
-            if time.monotonic() > deadline:
-                raise TestFailure(f"timed out after {timeout_s} s waiting for {what}; "
-                                  f"stats: {json.dumps(stats, sort_keys=True)}")
-            time.sleep(0.01)
-
 
 class Producer:
     """"PUB producer-id seq base" frame... -> "ACK producer-id seq" (cumulative) or

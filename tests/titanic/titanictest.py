@@ -43,29 +43,6 @@ class Titanic(Device):
         super().__init__(path, "--dir", directory, "--broker", broker_endpoint, "--control",
                          "@tcp://127.0.0.1:*", "--heartbeat-interval", str(heartbeat_ms), *args)
 
-    def stats(self):
-        context = zmq.Context.instance()
-        socket = new_socket(context, zmq.REQ, self.address("control"))
-        try:
-            socket.send(b"STATS")
-            reply = recv_multipart(socket, TIMEOUT_MS, "a STATS reply")
-        finally:
-            socket.close(linger=0)
-        check(len(reply) == 1, f"STATS answered {len(reply)} frames")
-        return json.loads(reply[0])
-
-    def wait_stats(self, predicate, what, timeout_s=5.0):
-        """Asks STATS until predicate(stats) holds. Each ask is a round trip, not a guess."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            stats = self.stats()
-            if predicate(stats):
-                return stats
-            if time.monotonic() > deadline:
-                raise TestFailure(f"timed out after {timeout_s} s waiting for {what}; "
-                                  f"stats: {json.dumps(stats, sort_keys=True)}")
-            time.sleep(0.01)
-
 
 def start_broker(path, heartbeat_ms=250):
     return Broker(path, "--heartbeat-interval", str(heartbeat_ms))
