@@ -30,71 +30,88 @@ void append_float(std::string& out, Number value) {
     out.append(buffer, result.ptr);
 }
 
-void append_value(std::string& out, const msgpack::object& object);
+// Map keys that are not strings become their JSON text, escaped as a string; a key nested
+// in such a key is escaped again at every level, so a few hundred bytes of keys inside keys
+// would grow into gigabytes of JSON. Every string the renderer builds is therefore capped.
+struct output_too_large {};
 
-void append_key(std::string& out, const msgpack::object& key) {
-    if (key.type == msgpack::type::STR) {
-        append_json_string(out, std::string_view(key.via.str.ptr, key.via.str.size));
-        return;
-    }
-    std::string text;
-    append_value(text, key);
-    append_json_string(out, text);
-}
+class renderer_t {
+public:
+    explicit renderer_t(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
-void append_value(std::string& out, const msgpack::object& object) {
-    switch (object.type) {
-    case msgpack::type::NIL:
-        out += "null";
-        break;
-    case msgpack::type::BOOLEAN:
-        out += object.via.boolean ? "true" : "false";
-        break;
-    case msgpack::type::POSITIVE_INTEGER:
-        out += std::to_string(object.via.u64);
-        break;
-    case msgpack::type::NEGATIVE_INTEGER:
-        out += std::to_string(object.via.i64);
-        break;
-    case msgpack::type::FLOAT32:
-        append_float(out, static_cast<float>(object.via.f64));
-        break;
-    case msgpack::type::FLOAT64:
-        append_float(out, object.via.f64);
-        break;
-    case msgpack::type::STR:
-        append_json_string(out, std::string_view(object.via.str.ptr, object.via.str.size));
-        break;
-    case msgpack::type::BIN:
-        out += "{\"$bin\":\"";
-        append_hex(out, std::string_view(object.via.bin.ptr, object.via.bin.size));
-        out += "\"}";
-        break;
-    case msgpack::type::EXT:
-        out += "{\"$ext\":" + std::to_string(int(object.via.ext.type())) + ",\"hex\":\"";
-        append_hex(out, std::string_view(object.via.ext.data(), object.via.ext.size));
-        out += "\"}";
-        break;
-    case msgpack::type::ARRAY:
-        out += '[';
-        for (std::uint32_t i = 0; i < object.via.array.size; ++i) {
-            if (i > 0) out += ',';
-            append_value(out, object.via.array.ptr[i]);
+    void append_value(std::string& out, const msgpack::object& object) {
+        switch (object.type) {
+        case msgpack::type::NIL:
+            out += "null";
+            break;
+        case msgpack::type::BOOLEAN:
+            out += object.via.boolean ? "true" : "false";
+            break;
+        case msgpack::type::POSITIVE_INTEGER:
+            out += std::to_string(object.via.u64);
+            break;
+        case msgpack::type::NEGATIVE_INTEGER:
+            out += std::to_string(object.via.i64);
+            break;
+        case msgpack::type::FLOAT32:
+            append_float(out, static_cast<float>(object.via.f64));
+            break;
+        case msgpack::type::FLOAT64:
+            append_float(out, object.via.f64);
+            break;
+        case msgpack::type::STR:
+            append_json_string(out, std::string_view(object.via.str.ptr, object.via.str.size));
+            break;
+        case msgpack::type::BIN:
+            out += "{\"$bin\":\"";
+            append_hex(out, std::string_view(object.via.bin.ptr, object.via.bin.size));
+            out += "\"}";
+            break;
+        case msgpack::type::EXT:
+            out += "{\"$ext\":" + std::to_string(int(object.via.ext.type())) + ",\"hex\":\"";
+            append_hex(out, std::string_view(object.via.ext.data(), object.via.ext.size));
+            out += "\"}";
+            break;
+        case msgpack::type::ARRAY:
+            out += '[';
+            for (std::uint32_t i = 0; i < object.via.array.size; ++i) {
+                if (i > 0) out += ',';
+                append_value(out, object.via.array.ptr[i]);
+            }
+            out += ']';
+            break;
+        case msgpack::type::MAP:
+            out += '{';
+            for (std::uint32_t i = 0; i < object.via.map.size; ++i) {
+                if (i > 0) out += ',';
+                append_key(out, object.via.map.ptr[i].key);
+                out += ':';
+                append_value(out, object.via.map.ptr[i].val);
+            }
+            out += '}';
+            break;
         }
-        out += ']';
-        break;
-    case msgpack::type::MAP:
-        out += '{';
-        for (std::uint32_t i = 0; i < object.via.map.size; ++i) {
-            if (i > 0) out += ',';
-            append_key(out, object.via.map.ptr[i].key);
-            out += ':';
-            append_value(out, object.via.map.ptr[i].val);
-        }
-        out += '}';
-        break;
+        check_size(out);
     }
-}
+
+private:
+    void append_key(std::string& out, const msgpack::object& key) {
+        if (key.type == msgpack::type::STR) {
+            append_json_string(out, std::string_view(key.via.str.ptr, key.via.str.size));
+            return;
+        }
+        std::string text;
+        append_value(text, key);
+        append_json_string(out, text);
+        check_size(out);
+    }
+
+    void check_size(const std::string& text) const {
+        if (text.size() > max_bytes_) throw output_too_large{};
+    }
+
+    std::size_t max_bytes_;
+};
 
 void append_invalid(std::string& out, std::string_view frame, std::string_view why) {
     out += "{\"$invalid_msgpack\":";
@@ -140,7 +157,16 @@ bool append_msgpack_as_json(std::string& out, std::string_view frame) {
         append_invalid(out, frame, "extra bytes after the value");
         return false;
     }
-    append_value(out, handle.get());
+    // Without keys inside keys, JSON is at most about 6 bytes per msgpack byte (a control
+    // character in a string becomes \u00XX); 16 per byte leaves room for any honest frame.
+    std::string json;
+    try {
+        renderer_t(16 * frame.size() + 1024).append_value(json, handle.get());
+    } catch (const output_too_large&) {
+        append_invalid(out, frame, "too large as JSON (map keys nested in map keys)");
+        return false;
+    }
+    out += json;
     return true;
 }
 

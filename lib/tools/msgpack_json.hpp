@@ -5,8 +5,11 @@
 // \u00XX), bin -> {"$bin":"<hex>"}, ext -> {"$ext":<type>,"hex":"<hex>"}, array -> array,
 // map -> object (keys that are not strings become their JSON text, e.g. 1 -> "1").
 // A frame that is not exactly one msgpack value (truncated, malformed, extra bytes, nested
-// deeper than 256 levels) becomes {"$invalid_msgpack":"<why>","size":<bytes>,"hex":"<first
-// 64 bytes>"}: the output stays valid JSON and the tool never crashes on bad input.
+// deeper than 256 levels), or whose JSON would pass 16 bytes per frame byte (only map keys
+// nested in map keys get there: each level escapes the quotes and backslashes of the one
+// inside again, so the text doubles per level), becomes {"$invalid_msgpack":"<why>",
+// "size":<bytes>,"hex":"<first 64 bytes>"}: the output stays valid JSON, bounded, and the
+// tool never crashes on bad input.
 #pragma once
 
 #include <string>

@@ -96,3 +96,18 @@ TEST_CASE("deep nesting is refused, not recursed into", "[tools][msgpack]") {
     const std::string shallow = std::string(200, '\x91') + '\x01';
     CHECK(json_of(shallow) == std::string(200, '[') + "1" + std::string(200, ']'));
 }
+
+TEST_CASE("map keys nested in map keys cannot blow the output up", "[tools][msgpack]") {
+    // {{{...{"\"": nil}: nil}...: nil}: each level's key is the map below it, and each level
+    // escapes the quotes and backslashes of the one inside again: the text doubles per level.
+    std::string frame = "\xA1\"";
+    for (int level = 0; level < 60; ++level)
+        frame = "\x81" + frame + "\xC0";
+    frame = "\x81" + frame + "\xC0";
+    const std::string json = json_of(frame, false);
+    CHECK_THAT(json, Catch::StartsWith(R"({"$invalid_msgpack":"too large as JSON)"));
+    CHECK(json.size() < 1024);
+
+    // A few levels are fine and still readable.
+    CHECK(json_of("\x81\x81\xA1\"\xC0\xC0") == R"({"{\"\\\"\":null}":null})");
+}
