@@ -35,6 +35,10 @@ std::vector<std::string> json_value_t::keys() const {
 
 namespace {
 
+// Deep enough for anything our writers emit (zd-recv's msgpack -> JSON nests up to 257
+// levels), shallow enough that recursion stays far from the stack's end.
+constexpr int max_depth = 512;
+
 class parser_t {
 public:
     explicit parser_t(std::string_view text) : text_(text) {}
@@ -68,7 +72,7 @@ private:
     }
 
     json_value_t parse_value(int depth) {
-        if (depth > 64) fail("nested too deeply");
+        if (depth > max_depth) fail("nested too deeply");
         skip_space();
         json_value_t value;
         const char c = peek();
@@ -86,7 +90,7 @@ private:
                 std::string name = parse_string();
                 skip_space();
                 expect(":");
-                value.members.emplace_back(std::move(name), parse_value(depth + 1));
+                value.members.push_back({std::move(name), parse_value(depth + 1)});
                 skip_space();
                 if (peek() == ',') {
                     ++at_;

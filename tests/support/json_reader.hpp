@@ -8,10 +8,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace zd::test {
+
+struct json_member_t;
 
 struct json_value_t {
     enum class kind { null, boolean, number, string, array, object };
@@ -19,7 +20,7 @@ struct json_value_t {
     bool boolean = false;
     std::string text; // the decoded string, or a number's literal text
     std::vector<json_value_t> items;
-    std::vector<std::pair<std::string, json_value_t>> members; // in document order
+    std::vector<json_member_t> members; // in document order
 
     bool has(std::string_view key) const;
     // The member named key. Throws std::out_of_range if this is not an object or lacks it.
@@ -28,6 +29,13 @@ struct json_value_t {
     std::uint64_t as_uint64() const;
     // The member names, in document order.
     std::vector<std::string> keys() const;
+};
+
+// A member of an object; a struct of its own (not std::pair) because json_value_t is not yet
+// complete inside its own definition, which clang's std::pair refuses.
+struct json_member_t {
+    std::string first; // the name
+    json_value_t second;
 };
 
 // Parses one JSON document. Throws std::runtime_error saying where and what is wrong.
