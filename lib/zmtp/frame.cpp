@@ -18,7 +18,10 @@ decode_result_t decode_frame(std::string_view bytes, std::uint64_t max_body) {
     std::uint64_t size = 0;
     for (std::size_t i = 1; i < header; ++i)
         size = size << 8 | static_cast<std::uint8_t>(bytes[i]);
-    if (size > max_body) return refuse("frame larger than the limit");
+    if (size > max_body) {
+        result.oversized = true;
+        return refuse("frame larger than the limit");
+    }
     if (bytes.size() - header < size) return result;
     result.status = decode_status::frame;
     result.frame = {flags, bytes.substr(header, std::size_t(size))};

@@ -34,6 +34,7 @@ struct decode_result_t {
     frame_view_t frame;
     std::size_t consumed = 0; // header + body, when status is frame
     std::string_view error;   // a static text, when status is error
+    bool oversized = false;   // the error is a body over max_body
 };
 
 // Decodes the frame at the start of bytes. A frame is refused if a reserved flag bit (3-7) is

@@ -3,12 +3,16 @@
 // given, ends only with a peer whose type matches ours, and every frame decoded lies inside
 // the input, respects the size limit, and encodes back to a frame that decodes the same.
 #include "zmtp/command.hpp"
+#include "zmtp/connection.hpp"
 #include "zmtp/frame.hpp"
 #include "zmtp/handshake.hpp"
 
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -38,6 +42,30 @@ void check_frames(std::string_view traffic) {
     }
 }
 
+// The same bytes through connection_t, over a socketpair: whole messages only, within the
+// limits, and a broken connection always says why.
+void check_connection(std::string_view peer_bytes, const char* type) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) std::abort();
+    zd::zmtp::connection_t ours(fds[0], type, {},
+                                {.max_message = max_body, .max_frames = 8, .read_size = 512});
+    if (::write(fds[1], peer_bytes.data(), peer_bytes.size()) != ssize_t(peer_bytes.size()))
+        std::abort(); // fits: libFuzzer inputs stay far below a socket buffer
+    ::shutdown(fds[1], SHUT_WR);
+    std::vector<std::string_view> frames;
+    while (ours.on_readable()) {
+        while (ours.next_message(frames)) {
+            std::uint64_t bytes = 0;
+            for (auto frame : frames)
+                bytes += frame.size();
+            if (frames.empty() || frames.size() > 8 || bytes > max_body) std::abort();
+        }
+        if (ours.broken()) break;
+    }
+    if (!ours.broken() || ours.error().empty()) std::abort(); // ends at the peer's EOF at last
+    ::close(fds[1]);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -64,5 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ours.failed() && ours.error().empty()) std::abort();
     check_frames(ours.done() ? std::string_view(traffic)
                              : std::string_view(reinterpret_cast<const char*>(data), size));
+    check_connection(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1),
+                     types[data[0] % 6]);
     return 0;
 }

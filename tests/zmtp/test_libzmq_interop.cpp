@@ -1,6 +1,7 @@
 // lib/zmtp against real libzmq sockets (libzmq 4.3, ZMTP 3.1): a libzmq socket connects to a
 // plain TCP socket of this test, lib/zmtp does the handshake and the framing on our side,
 // and messages must cross intact both ways. Every wait has a deadline; nothing sleeps.
+#include "raw_socket.hpp"
 #include "zmtp/frame.hpp"
 #include "zmtp/handshake.hpp"
 
@@ -17,45 +18,9 @@
 
 using namespace zd::zmtp;
 using namespace std::chrono;
+using namespace zd::test;
 
 namespace {
-
-class fd_t {
-public:
-    explicit fd_t(int fd) : fd_(fd) { REQUIRE(fd_ >= 0); }
-    ~fd_t() { ::close(fd_); }
-    fd_t(const fd_t&) = delete;
-    fd_t& operator=(const fd_t&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-// Our side of the connection: a loopback listener on a port the OS picks.
-struct listener_t {
-    fd_t fd{::socket(AF_INET, SOCK_STREAM, 0)};
-    int port = 0;
-
-    listener_t() {
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-        REQUIRE(::listen(fd.get(), 4) == 0);
-        socklen_t size = sizeof address;
-        REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &size) == 0);
-        port = ntohs(address.sin_port);
-    }
-
-    std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port); }
-
-    fd_t accept() const {
-        pollfd item{fd.get(), POLLIN, 0};
-        REQUIRE(::poll(&item, 1, 5000) == 1);
-        return fd_t(::accept(fd.get(), nullptr, nullptr));
-    }
-};
 
 const auto deadline_after = [] { return steady_clock::now() + seconds(5); };
 
@@ -128,32 +93,6 @@ std::vector<std::string> receive(zmq::socket_t& socket) {
     } while (socket.get(zmq::sockopt::rcvmore));
     return frames;
 }
-
-zmq::socket_t libzmq_socket(zmq::context_t& context, zmq::socket_type type) {
-    zmq::socket_t socket(context, type);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::rcvtimeo, 5000);
-    socket.set(zmq::sockopt::sndtimeo, 5000);
-    return socket;
-}
-
-// A libzmq socket of the given type, connected to a plain TCP socket of ours.
-struct connected_t {
-    zmq::context_t context;
-    listener_t listener;
-    zmq::socket_t libzmq;
-    fd_t ours;
-
-    explicit connected_t(zmq::socket_type type, const std::string& routing_id = {})
-        : libzmq(libzmq_socket(context, type)), ours(connect(routing_id)) {}
-
-private:
-    fd_t connect(const std::string& routing_id) {
-        if (!routing_id.empty()) libzmq.set(zmq::sockopt::routing_id, routing_id);
-        libzmq.connect(listener.endpoint());
-        return listener.accept();
-    }
-};
 
 } // namespace
 

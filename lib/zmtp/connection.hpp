@@ -1,0 +1,85 @@
+// One ZMTP peer over a connected stream socket (tcp or ipc), with the NULL mechanism:
+// non-blocking, driven by the caller's poll loop (it never blocks, never sleeps and owns
+// no thread). Input is read in large chunks and cut into whole messages whose frames are
+// views into the input buffer, so a relay copies each byte once, into the output buffer of
+// the connection it forwards to; output is written in large chunks.
+#pragma once
+
+#include "zmtp/frame.hpp"
+#include "zmtp/handshake.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zd::zmtp {
+
+struct connection_limits_t {
+    std::uint64_t max_message = 1 << 20; // bytes in one message's bodies; more drops the peer
+    std::size_t max_frames = 1000;       // frames in one message; more drops the peer
+    std::size_t read_size = 256 * 1024;  // bytes asked of each read()
+};
+
+class connection_t {
+public:
+    // Takes fd (a connected stream socket) and makes it non-blocking; closes it when
+    // destroyed. socket_type and routing_id are ours, as null_handshake_t takes them.
+    connection_t(int fd, std::string socket_type, std::string routing_id = {},
+                 connection_limits_t limits = {});
+    ~connection_t();
+    connection_t(const connection_t&) = delete;
+    connection_t& operator=(const connection_t&) = delete;
+
+    int fd() const { return fd_; }
+    bool ready() const { return handshake_.done(); }
+    bool broken() const { return !error_.empty(); }
+    const std::string& error() const { return error_; } // why the connection is broken
+    const null_handshake_t& handshake() const { return handshake_; }
+
+    // Reads once from the socket (call when poll says readable): the handshake, then
+    // traffic. False if the connection is broken (closed by the peer, a protocol error, a
+    // message over the limits). Frames handed out by next_message() stay valid until the
+    // next call.
+    bool on_readable();
+
+    // The next whole message received, as frame views, or false if none is complete.
+    // Commands (PING, SUBSCRIBE, ...) are skipped here: a data path that needs them reads
+    // them with next_command() -- not written yet, so they are counted in ignored_commands.
+    bool next_message(std::vector<std::string_view>& frames);
+
+    // Queues a message's frames for sending; nothing is written until on_writable(), and
+    // nothing before the handshake is done (messages queued earlier wait for it).
+    void queue_message(const std::vector<std::string_view>& frames);
+
+    // Writes what is queued (call when poll says writable, or after queueing). False if the
+    // connection is broken.
+    bool on_writable();
+
+    bool wants_write() const { return out_start_ < out_.size(); }
+    std::size_t queued_bytes() const { return out_.size() - out_start_ + early_.size(); }
+    std::uint64_t ignored_commands() const { return ignored_commands_; }
+
+private:
+    bool fail(std::string why);
+    void make_room();
+    std::string_view unread() const { return {in_.get() + in_start_, in_end_ - in_start_}; }
+
+    int fd_;
+    connection_limits_t limits_;
+    null_handshake_t handshake_;
+    // Input: bytes [in_start_, in_end_) are received and not yet handed out. Not a
+    // std::string: growing one zero-fills what read() is about to overwrite.
+    std::unique_ptr<char[]> in_;
+    std::size_t in_capacity_ = 0;
+    std::size_t in_start_ = 0;
+    std::size_t in_end_ = 0;
+    std::string out_;
+    std::size_t out_start_ = 0; // first byte not yet written
+    std::string early_;         // messages queued before the handshake was done
+    std::string error_;
+    std::uint64_t ignored_commands_ = 0;
+};
+
+} // namespace zd::zmtp
