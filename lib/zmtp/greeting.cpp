@@ -8,6 +8,15 @@ namespace {
 constexpr std::size_t mechanism_offset = 12;
 constexpr std::size_t mechanism_size = 20;
 constexpr std::size_t as_server_offset = mechanism_offset + mechanism_size;
+
+// A mechanism field is a name of printable ASCII followed only by NUL padding.
+bool well_formed_mechanism(std::string_view field, std::string_view name) {
+    if (name.empty() || field.find_first_not_of('\0', name.size()) != std::string_view::npos)
+        return false;
+    for (char c : name)
+        if (c < 0x21 || c > 0x7E) return false;
+    return true;
+}
 } // namespace
 
 greeting_bytes_t make_greeting(std::string_view mechanism, bool as_server) {
@@ -43,18 +52,11 @@ greeting_result_t parse_greeting(std::string_view bytes) {
         return result;
     }
     const std::string_view field = bytes.substr(mechanism_offset, mechanism_size);
-    const std::size_t end = field.find('\0');
-    const std::string_view name = field.substr(0, end);
-    if (name.empty() || (end != std::string_view::npos &&
-                         field.find_first_not_of('\0', end) != std::string_view::npos)) {
+    const std::string_view name = field.substr(0, field.find('\0'));
+    if (!well_formed_mechanism(field, name)) {
         result.error = "malformed mechanism name in the greeting";
         return result;
     }
-    for (char c : name)
-        if (c < 0x21 || c > 0x7E) {
-            result.error = "malformed mechanism name in the greeting";
-            return result;
-        }
     result.greeting.mechanism = std::string(name);
     result.greeting.as_server = bytes[as_server_offset] != 0;
     result.ok = true;
