@@ -91,7 +91,9 @@ std::string stats_json(const device_description_t& device, const proxy_counters_
         .key("uptime_ms")
         .value(uptime_ms)
         .key("state")
-        .value(paused ? "paused" : "running");
+        .value(paused ? "paused" : "running")
+        .key("engine")
+        .value(device.engine);
     json.key("frontend").begin_object().key("type").value(device.frontend_type).key("endpoints");
     write_endpoints(json, device.frontend);
     json.end_object();

@@ -37,6 +37,7 @@ struct device_description_t {
     endpoint_list_t backend;
     endpoint_list_t capture;
     endpoint_list_t control;
+    std::string engine = "libzmq"; // the data path: "libzmq" or "native" (zd-streamer)
 };
 
 // The STATS reply: one JSON object (device, pid, uptime, state, endpoints, counters).

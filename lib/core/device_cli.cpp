@@ -112,6 +112,9 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& b
     } catch (const endpoint_error& error) {
         log::error(std::string("error: ") + error.what());
         return exit_usage;
+    } catch (const usage_error& error) {
+        log::error(std::string("error: ") + error.what());
+        return exit_usage;
     } catch (const std::exception& error) {
         log::error(std::string("error: ") + error.what());
         return exit_failure;

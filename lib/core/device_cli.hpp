@@ -9,11 +9,19 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 namespace zd {
 
 enum exit_code { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+
+// Thrown by a device's body for a combination of options it cannot run with, found only
+// once the options are read together: run_main prints it and exits 2, as for a bad option.
+class usage_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
 
 struct common_options_t {
     socket_options_t socket;

@@ -1,6 +1,7 @@
 #include "core/proxy_device.hpp"
 
 #include "core/log.hpp"
+#include "core/native_pipeline.hpp"
 #include "core/stop_signal.hpp"
 
 #include <optional>
@@ -18,7 +19,27 @@ endpoint_list_t parse_optional(const std::string& text) {
     return text.empty() ? endpoint_list_t{} : parse_endpoints(text, attach_mode::bind);
 }
 
+// Whether this run takes the native pipeline; throws usage_error if it was asked for and
+// cannot serve these endpoints and options.
+bool use_native_pipeline(const proxy_device_spec_t& spec, const device_description_t& description,
+                         const socket_options_t& options) {
+    if (spec.engine == device_engine::libzmq) return false;
+    const std::string why = native_pipeline_unsupported(description, options);
+    if (why.empty()) return true;
+    if (spec.engine == device_engine::native)
+        throw usage_error("--engine native does not support " + why + "; use --engine libzmq");
+    log::debug("engine: libzmq (the native pipeline does not support " + why + ")");
+    return false;
+}
+
 } // namespace
+
+std::optional<device_engine> parse_device_engine(std::string_view text) {
+    if (text == "auto") return device_engine::automatic;
+    if (text == "native") return device_engine::native;
+    if (text == "libzmq") return device_engine::libzmq;
+    return std::nullopt;
+}
 
 int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& options) {
     log::configure(spec.name, log_level(options.common));
@@ -30,17 +51,26 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
                                      parse_optional(options.capture),
                                      parse_optional(options.control)};
 
+    const bool native = use_native_pipeline(spec, description, options.common.socket);
+
     stop_signal_t stop; // before the context, so libzmq's threads inherit the blocked mask
     zmq::context_t context(options.common.io_threads);
-    zmq::socket_t frontend(context, spec.frontend_type);
-    zmq::socket_t backend(context, spec.backend_type);
-    options.common.socket.apply_to(frontend);
-    options.common.socket.apply_to(backend);
+    // The libzmq data path's sockets; the native pipeline has its own.
+    std::optional<zmq::socket_t> frontend, backend;
     std::unique_ptr<proxy_observer_t> observer;
-    if (spec.customize) observer = spec.customize(frontend, backend);
-
-    description.frontend = attach(frontend, description.frontend);
-    description.backend = attach(backend, description.backend);
+    std::unique_ptr<native_pipeline_t> pipeline;
+    if (native) {
+        description.engine = "native";
+        pipeline = std::make_unique<native_pipeline_t>(description, options.common.socket);
+    } else {
+        frontend.emplace(context, spec.frontend_type);
+        backend.emplace(context, spec.backend_type);
+        options.common.socket.apply_to(*frontend);
+        options.common.socket.apply_to(*backend);
+        if (spec.customize) observer = spec.customize(*frontend, *backend);
+        description.frontend = attach(*frontend, description.frontend);
+        description.backend = attach(*backend, description.backend);
+    }
     std::optional<zmq::socket_t> capture;
     if (!description.capture.empty()) {
         capture.emplace(context, zmq::socket_type::pub);
@@ -53,14 +83,19 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         description.control = control->endpoints();
     }
 
-    proxy_t proxy(frontend, backend, capture ? &*capture : nullptr, control ? &*control : nullptr,
-                  description, spec.proxy);
-    proxy.set_observer(observer.get());
     log::info("ready frontend=" + to_string(description.frontend) +
               " backend=" + to_string(description.backend) +
               (capture ? " capture=" + to_string(description.capture) : std::string()) +
               (control ? " control=" + to_string(description.control) : std::string()));
-    const proxy_exit why = proxy.run(stop);
+    proxy_exit why;
+    if (native) {
+        why = pipeline->run(stop, capture ? &*capture : nullptr, control ? &*control : nullptr);
+    } else {
+        proxy_t proxy(*frontend, *backend, capture ? &*capture : nullptr,
+                      control ? &*control : nullptr, description, spec.proxy);
+        proxy.set_observer(observer.get());
+        why = proxy.run(stop);
+    }
     log::info(why == proxy_exit::signal ? "stopping on signal" : "stopping on TERMINATE");
     return exit_ok;
 }

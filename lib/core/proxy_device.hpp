@@ -8,10 +8,20 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <zmq.hpp>
 
 namespace zd {
+
+// Which data path a device runs: libzmq's sockets and the proxy loop, or (zd-streamer only,
+// so far) the native pipeline that speaks ZMTP itself (core/native_pipeline.hpp). auto takes
+// the native one when it supports the endpoints and options, libzmq otherwise.
+enum class device_engine { libzmq, native, automatic };
+
+// Parses "auto", "native" or "libzmq"; nothing for anything else.
+std::optional<device_engine> parse_device_engine(std::string_view text);
 
 struct proxy_device_spec_t {
     std::string name;               // "zd-queue"
@@ -19,7 +29,8 @@ struct proxy_device_spec_t {
     zmq::socket_type backend_type;  // e.g. dealer
     std::string frontend_type_name; // "ROUTER", for STATS
     std::string backend_type_name;
-    proxy_config_t proxy{}; // directions and drop behaviour
+    proxy_config_t proxy{};                       // directions and drop behaviour
+    device_engine engine = device_engine::libzmq; // native only for PULL -> PUSH
     // Called after the sockets exist and before they attach, for device-specific options
     // and behaviour; may return an observer that the proxy then feeds. May be empty.
     std::function<std::unique_ptr<proxy_observer_t>(zmq::socket_t& frontend,

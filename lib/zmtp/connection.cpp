@@ -63,8 +63,11 @@ bool connection_t::on_readable() {
         handshake_.output().clear();
         if (handshake_.failed()) return fail(handshake_.error());
         if (handshake_.done()) {
+            for (const std::uint64_t end : early_ends_)
+                message_ends_.push_back(stream_end() + end);
             out_ += early_;
             early_ = std::string();
+            early_ends_.clear();
         }
     }
     return true;
@@ -90,7 +93,7 @@ bool connection_t::next_message(std::vector<std::string_view>& frames) {
         consumed += decoded.consumed;
         if (decoded.frame.command()) {
             if (!frames.empty()) return fail("a command inside a message");
-            ++ignored_commands_;
+            on_command(decoded.frame.body);
             in_start_ += consumed;
             consumed = 0;
             continue;
@@ -106,10 +109,32 @@ bool connection_t::next_message(std::vector<std::string_view>& frames) {
     }
 }
 
+// RFC 37: PING carries a TTL (2 bytes) and up to 16 bytes of context, which PONG echoes.
+void connection_t::on_command(std::string_view body) {
+    const auto command = parse_command(body);
+    if (command && command->name == "PING" && command->data.size() >= 2) {
+        append_frame(out_, flag_command, make_command("PONG", command->data.substr(2, 16)));
+        return;
+    }
+    if (command && command->name == "PONG") return;
+    ++ignored_commands_;
+}
+
 void connection_t::queue_message(const std::vector<std::string_view>& frames) {
-    std::string& out = handshake_.done() ? out_ : early_;
+    const bool early = !handshake_.done();
+    std::string& out = early ? early_ : out_;
     for (std::size_t i = 0; i < frames.size(); ++i)
         append_frame(out, i + 1 < frames.size() ? flag_more : 0, frames[i]);
+    if (early) {
+        early_ends_.push_back(early_.size()); // placed in the stream when READY is sent
+    } else {
+        message_ends_.push_back(stream_end());
+    }
+}
+
+void connection_t::forget_written_messages() {
+    while (!message_ends_.empty() && message_ends_.front() <= ever_written_)
+        message_ends_.pop_front();
 }
 
 bool connection_t::on_writable() {
@@ -130,6 +155,8 @@ bool connection_t::on_writable() {
             return fail(std::string("write: ") + std::strerror(errno));
         }
         out_start_ += std::size_t(written);
+        ever_written_ += std::size_t(written);
+        forget_written_messages();
     }
     out_.clear();
     out_start_ = 0;

@@ -9,6 +9,7 @@
 #include "zmtp/handshake.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,8 +46,10 @@ public:
     bool on_readable();
 
     // The next whole message received, as frame views, or false if none is complete.
-    // Commands (PING, SUBSCRIBE, ...) are skipped here: a data path that needs them reads
-    // them with next_command() -- not written yet, so they are counted in ignored_commands.
+    // Commands are handled here: a PING is answered with a PONG (RFC 37: a peer with
+    // heartbeats on drops a connection that does not answer), PONG is taken as a sign of
+    // life; others (SUBSCRIBE, ...) are for a data path that needs them, not written yet,
+    // and are counted in ignored_commands.
     bool next_message(std::vector<std::string_view>& frames);
 
     // Queues a message's frames for sending; nothing is written until on_writable(), and
@@ -59,10 +62,17 @@ public:
 
     bool wants_write() const { return out_start_ < out_.size(); }
     std::size_t queued_bytes() const { return out_.size() - out_start_ + early_.size(); }
+    // Messages queued and not yet wholly written to the socket: what a high-water mark in
+    // messages (libzmq's ZMQ_SNDHWM) is measured against.
+    std::size_t queued_messages() const { return message_ends_.size(); }
     std::uint64_t ignored_commands() const { return ignored_commands_; }
 
 private:
     bool fail(std::string why);
+    void on_command(std::string_view body);
+    void forget_written_messages();
+    // The position in our byte stream just past everything queued in out_.
+    std::uint64_t stream_end() const { return ever_written_ + (out_.size() - out_start_); }
     void make_room();
     std::string_view unread() const { return {in_.get() + in_start_, in_end_ - in_start_}; }
 
@@ -78,6 +88,11 @@ private:
     std::string out_;
     std::size_t out_start_ = 0; // first byte not yet written
     std::string early_;         // messages queued before the handshake was done
+    // Where each queued message ends in the stream of bytes we send: it is out once
+    // ever_written_ reaches its end.
+    std::deque<std::uint64_t> message_ends_;
+    std::deque<std::uint64_t> early_ends_; // in early_, for messages queued before READY
+    std::uint64_t ever_written_ = 0;
     std::string error_;
     std::uint64_t ignored_commands_ = 0;
 };

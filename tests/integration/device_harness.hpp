@@ -58,6 +58,34 @@ inline zmq::socket_t connect_socket(zmq::context_t& context, zmq::socket_type ty
     return socket;
 }
 
+// A PULL consumer (linger 0, the given receive high-water mark) connected to address,
+// returned once its ZMTP handshake is done: the device counts it as a consumer from then on.
+inline zmq::socket_t attached_consumer(zmq::context_t& context, const std::string& address,
+                                       int receive_hwm) {
+    zmq::socket_t consumer(context, zmq::socket_type::pull);
+    consumer.set(zmq::sockopt::linger, 0);
+    consumer.set(zmq::sockopt::rcvhwm, receive_hwm);
+    connection_watch_t watch(context, consumer);
+    consumer.connect(address);
+    REQUIRE(watch.wait_handshakes(1));
+    return consumer;
+}
+
+// Sends 1 KiB messages, each starting with its number (from 0), until a send has waited
+// 300 ms in vain: the device and its consumers are full. Returns how many were sent.
+inline int flood(zmq::socket_t& producer) {
+    int sent = 0;
+    while (true) {
+        const std::string payload = std::to_string(sent) + std::string(1024, 'x');
+        if (!producer.send(zmq::buffer(payload), zmq::send_flags::dontwait)) {
+            zmq::pollitem_t item{producer.handle(), 0, ZMQ_POLLOUT, 0};
+            if (zmq::poll(&item, 1, 300ms) == 0) return sent;
+            continue;
+        }
+        ++sent;
+    }
+}
+
 // A subscriber and the first frame of the probe it must see.
 struct probe_watch_t {
     zmq::socket_t* subscriber;

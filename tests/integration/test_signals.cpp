@@ -10,32 +10,16 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// Sends until the streamer and the consumer are full: a send that waits 300 ms in vain.
-int flood(zmq::socket_t& producer) {
-    const std::string payload(1024, 'x');
-    int sent = 0;
-    while (true) {
-        if (!producer.send(zmq::buffer(payload), zmq::send_flags::dontwait)) {
-            zmq::pollitem_t item{producer.handle(), 0, ZMQ_POLLOUT, 0};
-            if (zmq::poll(&item, 1, 300ms) == 0) return sent;
-            continue;
-        }
-        ++sent;
-    }
-}
-
+// With each of the streamer's engines: libzmq's sockets and the native pipeline.
 void stop_while_blocked(int signal_number) {
+    const std::string engine = GENERATE(std::string("native"), std::string("libzmq"));
+    INFO("engine " << engine);
     zmq::context_t context;
-    device_t device(streamer_path,
-                    {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*", "--hwm", "100"});
+    device_t device(streamer_path, {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*", "--hwm",
+                                    "100", "--engine", engine});
     auto producer = connect_socket(context, zmq::socket_type::push, {device.address("frontend")},
                                    [](zmq::socket_t& s) { s.set(zmq::sockopt::sndhwm, 100); });
-    zmq::socket_t consumer(context, zmq::socket_type::pull);
-    consumer.set(zmq::sockopt::linger, 0);
-    consumer.set(zmq::sockopt::rcvhwm, 10);
-    connection_watch_t watch(context, consumer);
-    consumer.connect(device.address("backend"));
-    REQUIRE(watch.wait_handshakes(1));
+    auto consumer = attached_consumer(context, device.address("backend"), 10);
 
     const int sent = flood(producer);
     CHECK(sent > 100); // the device took more than the consumer will ever read

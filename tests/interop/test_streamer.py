@@ -5,7 +5,9 @@
 
 The producer first sends one message at a time until both consumers have received
 something (so both are attached and the round-robin includes both), then the rest of the
-stream; the consumers together must see every message once and nothing else.
+stream; the consumers together must see every message once and nothing else. Run once per
+engine: the native pipeline (ZMTP spoken by zd-streamer itself, against pyzmq's libzmq) and
+libzmq's sockets; STATS must name the engine and count every message.
 
 Usage: test_streamer.py PATH/TO/zd-streamer
 """
@@ -22,7 +24,14 @@ QUIET_MS = 200
 
 
 def test(context, streamer_path):
-    with Device(streamer_path, "-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*") as stage:
+    for engine in ("native", "libzmq"):
+        test_engine(context, streamer_path, engine)
+
+
+def test_engine(context, streamer_path, engine):
+    with Device(streamer_path, "-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*",
+                "--control", "@tcp://127.0.0.1:*", "--engine", engine) as stage:
+        check(stage.stats()["engine"] == engine, f"STATS does not say engine {engine}")
         producer = new_socket(context, zmq.PUSH, stage.address("frontend"), sndtimeo=TIMEOUT_MS)
         consumers = [new_socket(context, zmq.PULL, stage.address("backend")) for _ in range(2)]
         received = [[], []]
@@ -76,7 +85,10 @@ def test(context, streamer_path):
         for index, messages in enumerate(received):
             order = [int(message[-1]) for message in messages]
             check(order == sorted(order), f"consumer {index + 1} got messages out of order")
-        check(stage.stop() == 0, "zd-streamer did not exit 0 on SIGTERM")
+        counted = stage.stats()["frontend_to_backend"]
+        check(counted["received_messages"] == TOTAL and counted["sent_messages"] == TOTAL,
+              f"STATS counted {counted}, not {TOTAL} messages")
+        check(stage.stop() == 0, f"zd-streamer ({engine}) did not exit 0 on SIGTERM")
 
 
 if __name__ == "__main__":

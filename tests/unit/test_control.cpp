@@ -57,8 +57,10 @@ TEST_CASE("STATS is one valid JSON object with every key and value", "[control][
     const json_value_t stats = parse_json(text);
     REQUIRE(stats.type == json_value_t::kind::object);
     CHECK(stats.keys() == std::vector<std::string>{"device", "version", "pid", "uptime_ms", "state",
-                                                   "frontend", "backend", "capture", "control",
-                                                   "frontend_to_backend", "backend_to_frontend"});
+                                                   "engine", "frontend", "backend", "capture",
+                                                   "control", "frontend_to_backend",
+                                                   "backend_to_frontend"});
+    CHECK(stats["engine"].text == "libzmq");
     CHECK(stats["device"].text == "zd-queue");
     CHECK(stats["version"].text == ZD_VERSION);
     CHECK(stats["pid"].as_uint64() == std::uint64_t(getpid()));

@@ -1,0 +1,41 @@
+// A listening tcp or ipc socket for the native ZMTP transport: non-blocking, closed (and
+// its ipc file removed) when destroyed. Like libzmq, binding an ipc path first removes a
+// file left there (by a device that died, say), and tcp listeners set SO_REUSEADDR.
+#pragma once
+
+#include "zmtp/address.hpp"
+
+#include <string>
+
+namespace zd::zmtp {
+
+class listener_t {
+public:
+    // Binds and listens. Throws std::runtime_error naming the endpoint if the kernel refuses
+    // (address in use, no permission, ...).
+    explicit listener_t(const socket_address_t& address);
+    ~listener_t();
+    listener_t(const listener_t&) = delete;
+    listener_t& operator=(const listener_t&) = delete;
+
+    int fd() const { return fd_; }
+
+    // The address as bound, with a wildcard port resolved: "tcp://127.0.0.1:41234".
+    const std::string& endpoint() const { return endpoint_; }
+
+    // Accepts one waiting connection: a connected non-blocking socket, or -1 if none is
+    // waiting (or it vanished before we took it).
+    int accept();
+
+private:
+    int fd_ = -1;
+    bool is_tcp_ = false;
+    std::string endpoint_;
+    std::string ipc_path_; // file to remove on close; empty for tcp and abstract names
+};
+
+// Sets what every native tcp connection gets: TCP_NODELAY (ZMTP writes whole batches, so
+// Nagle's delay only adds latency), and SO_KEEPALIVE when asked.
+void tune_tcp_socket(int fd, bool keepalive);
+
+} // namespace zd::zmtp
