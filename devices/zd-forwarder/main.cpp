@@ -6,7 +6,13 @@
 // PUB socket; the publishers are never slowed down by it.
 // --last-value-cache: a new subscriber gets the latest message of the topic it subscribes
 // to at once (topic = first frame; see lib/core/last_value_cache.hpp).
+//
+// It speaks ZMTP itself (the native engine: one thread, no libzmq socket in the data path)
+// when every endpoint is tcp or ipc with a numeric host and neither ZMTP heartbeats nor the
+// last-value cache are asked for; otherwise it moves messages through libzmq's XSUB and XPUB
+// sockets. --engine chooses.
 #include "core/last_value_cache.hpp"
+#include "core/native_pubsub.hpp"
 #include "core/proxy_device.hpp"
 
 int main(int argc, char** argv) {
@@ -16,6 +22,9 @@ int main(int argc, char** argv) {
     app.footer("Example:\n"
                "  zd-forwarder -f @tcp://*:5550 -b @tcp://*:5551 --last-value-cache\n"
                "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
+               "Engines: native speaks ZMTP 3.x itself (tcp and ipc; numeric hosts, '*' or\n"
+               "localhost; no heartbeats of its own, CURVE, inproc or last-value cache) and is\n"
+               "cheaper per message; libzmq supports everything; auto takes native when it can.\n"
                "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
     zd::device_options_t options;
     zd::add_device_options(app, options);
@@ -27,16 +36,28 @@ int main(int argc, char** argv) {
                    "Topics the last-value cache keeps; the least recently updated go first")
         ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str();
+    std::string engine = "auto";
+    zd::add_engine_option(app, engine);
     return zd::run_main(app, argc, argv, [&] {
         zd::proxy_device_spec_t spec{.name = "zd-forwarder",
                                      .frontend_type = zmq::socket_type::xsub,
                                      .backend_type = zmq::socket_type::xpub,
                                      .frontend_type_name = "XSUB",
                                      .backend_type_name = "XPUB"};
-        if (last_value_cache)
+        spec.engine = *zd::parse_device_engine(engine);
+        if (last_value_cache) {
+            if (spec.engine == zd::device_engine::native)
+                throw zd::usage_error("--engine native does not support --last-value-cache; "
+                                      "use --engine libzmq");
+            spec.engine = zd::device_engine::libzmq;
             spec.customize = [max_topics](zmq::socket_t&, zmq::socket_t& backend) {
                 return zd::make_last_value_publisher(backend, max_topics);
             };
+        } else {
+            spec.native_routing = [](zd::native_device_t& device) {
+                return std::make_unique<zd::native_pubsub_t>(device);
+            };
+        }
         return zd::run_proxy_device(spec, options);
     });
 }

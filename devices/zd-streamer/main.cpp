@@ -7,6 +7,7 @@
 // It speaks ZMTP itself (the native pipeline: one thread, no libzmq socket in the data
 // path) when every endpoint is tcp or ipc with a numeric host and no ZMTP heartbeats are
 // asked for; otherwise it moves messages through libzmq's sockets. --engine chooses.
+#include "core/native_pipeline.hpp"
 #include "core/proxy_device.hpp"
 
 int main(int argc, char** argv) {
@@ -25,9 +26,7 @@ int main(int argc, char** argv) {
     zd::device_options_t options;
     zd::add_device_options(app, options);
     std::string engine = "auto";
-    app.add_option("--engine", engine, "Data path: auto, native or libzmq")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"auto", "native", "libzmq"}));
+    zd::add_engine_option(app, engine);
     return zd::run_main(app, argc, argv, [&] {
         zd::proxy_device_spec_t spec{.name = "zd-streamer",
                                      .frontend_type = zmq::socket_type::pull,
@@ -36,6 +35,9 @@ int main(int argc, char** argv) {
                                      .backend_type_name = "PUSH"};
         spec.proxy.backward = false;
         spec.engine = *zd::parse_device_engine(engine);
+        spec.native_routing = [](zd::native_device_t& device) {
+            return std::make_unique<zd::native_pipeline_t>(device);
+        };
         return zd::run_proxy_device(spec, options);
     });
 }

@@ -96,6 +96,14 @@ void add_device_options(CLI::App& app, device_options_t& options) {
     add_common_options(app, options.common);
 }
 
+void add_engine_option(CLI::App& app, std::string& engine) {
+    app.add_option("--engine", engine,
+                   "Data path: native (ZMTP spoken by the device itself), libzmq (libzmq's "
+                   "sockets), or auto (native when it supports the endpoints and options)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "native", "libzmq"}));
+}
+
 int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
     try {
         app.parse(argc, argv);

@@ -52,6 +52,9 @@ void add_common_options(CLI::App& app, common_options_t& options);
 // Adds -f/--frontend, -b/--backend (required), --control, --capture and the common options.
 void add_device_options(CLI::App& app, device_options_t& options);
 
+// Adds --engine auto|native|libzmq (the data path of a device that has a native engine).
+void add_engine_option(CLI::App& app, std::string& engine);
+
 // Parses the command line, then runs body. Handles --help, --version and --print-config,
 // and maps errors to exit codes: usage errors print the message and return 2, exceptions
 // from body print "error: ..." and return 1. Returns body's result otherwise.

@@ -1,57 +1,41 @@
-// zd-streamer's data path without libzmq's sockets: the device speaks ZMTP 3.x itself
-// (lib/zmtp) to its producers and consumers, in one thread, one poll loop. libzmq's proxy
-// moves every message through two socket layers and hands it between its I/O thread and
-// the proxy thread; here a message is read in a large chunk, cut out as frame views and
-// copied once, into the output buffer of the consumer it goes to (docs/ARCHITECTURE.md,
-// "The native pipeline").
-//
-// What it keeps from the libzmq path: PULL/PUSH semantics with peers of any ZMTP 3.x
-// library (fair-queued input, round-robin output), several endpoints per side, bind and
-// connect with reconnection, --hwm per consumer in messages (at the mark the device stops
-// reading producers: back-pressure, nothing dropped), PAUSE/RESUME/TERMINATE/STATISTICS/
-// STATS, the capture socket, a bounded linger. What it leaves to libzmq (a device falls
-// back to it, or refuses with --engine native): endpoints other than tcp/ipc with numeric
-// hosts, ZMTP heartbeats (PINGs from peers are answered, none are sent), CURVE.
+// zd-streamer's routing on the native engine (core/native_device.hpp): PULL -> PUSH.
+// Producers are fair-queued (each turn of the loop visits them in turn, starting one further
+// each time); each whole message goes to the next consumer in round robin that has finished
+// its handshake and holds fewer than --hwm messages not yet written to its socket. When no
+// consumer has room, the producer being served is held (not read) until one has: back-
+// pressure, nothing dropped. Messages are copied once, from the producer's read buffer into
+// the consumer's output buffer.
 #pragma once
 
-#include "core/control.hpp"
-#include "core/counters.hpp"
-#include "core/proxy.hpp"
-#include "core/socket_options.hpp"
+#include "core/native_device.hpp"
 
-#include <memory>
-#include <string>
-#include <zmq.hpp>
+#include <cstddef>
+#include <string_view>
+#include <vector>
 
 namespace zd {
 
-class stop_signal_t;
-
-// Why the native pipeline cannot serve these endpoints and options, or "" if it can.
-std::string native_pipeline_unsupported(const device_description_t& description,
-                                        const socket_options_t& options);
-
-class native_pipeline_t {
+class native_pipeline_t final : public native_routing_t {
 public:
-    // Binds every frontend (PULL) and backend (PUSH) endpoint of the description that binds
-    // (connecting ones connect when run() starts); its endpoints then read as attached
-    // (wildcard ports resolved). The description must outlive the pipeline: STATS shows it.
-    // Throws std::runtime_error for an endpoint that cannot be bound, std::invalid_argument
-    // for what native_pipeline_unsupported refuses.
-    native_pipeline_t(device_description_t& description, const socket_options_t& options);
-    ~native_pipeline_t();
-    native_pipeline_t(const native_pipeline_t&) = delete;
-    native_pipeline_t& operator=(const native_pipeline_t&) = delete;
+    // The device's frontend must be of type PULL and its backend PUSH.
+    explicit native_pipeline_t(native_device_t& device) : device_(device) {}
 
-    // Moves messages until a stop signal or TERMINATE, then gives consumers up to the
-    // linger time to take what is queued for them. capture and control may be null.
-    proxy_exit run(stop_signal_t& stop, zmq::socket_t* capture, control_server_t* control);
-
-    const proxy_counters_t& counters() const;
+    void peer_ready(native_side_t&, native_peer_t&) override {}
+    void peer_gone(native_side_t&, native_peer_t&) override {}
+    void forward() override;
+    bool forward_again() const override;
 
 private:
-    struct state_t;
-    std::unique_ptr<state_t> state_;
+    static constexpr std::size_t no_consumer = std::size_t(-1);
+
+    std::size_t pick_consumer() const;
+    void forward_from(native_peer_t& producer);
+    void discard_consumer_input();
+
+    native_device_t& device_;
+    std::size_t next_consumer_ = 0;        // round robin over the backend's peers
+    std::size_t next_producer_ = 0;        // where the fair queue starts next turn
+    std::vector<std::string_view> frames_; // the message being forwarded
 };
 
 } // namespace zd

@@ -1,7 +1,6 @@
 #include "core/proxy_device.hpp"
 
 #include "core/log.hpp"
-#include "core/native_pipeline.hpp"
 #include "core/stop_signal.hpp"
 
 #include <optional>
@@ -19,16 +18,17 @@ endpoint_list_t parse_optional(const std::string& text) {
     return text.empty() ? endpoint_list_t{} : parse_endpoints(text, attach_mode::bind);
 }
 
-// Whether this run takes the native pipeline; throws usage_error if it was asked for and
+// Whether this run takes the native engine; throws usage_error if it was asked for and
 // cannot serve these endpoints and options.
-bool use_native_pipeline(const proxy_device_spec_t& spec, const device_description_t& description,
-                         const socket_options_t& options) {
+bool use_native_engine(const proxy_device_spec_t& spec, const device_description_t& description,
+                       const socket_options_t& options) {
     if (spec.engine == device_engine::libzmq) return false;
-    const std::string why = native_pipeline_unsupported(description, options);
+    const std::string why =
+        spec.native_routing ? native_engine_unsupported(description, options) : "this device";
     if (why.empty()) return true;
     if (spec.engine == device_engine::native)
         throw usage_error("--engine native does not support " + why + "; use --engine libzmq");
-    log::debug("engine: libzmq (the native pipeline does not support " + why + ")");
+    log::debug("engine: libzmq (the native engine does not support " + why + ")");
     return false;
 }
 
@@ -51,17 +51,18 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
                                      parse_optional(options.capture),
                                      parse_optional(options.control)};
 
-    const bool native = use_native_pipeline(spec, description, options.common.socket);
+    const bool native = use_native_engine(spec, description, options.common.socket);
 
     stop_signal_t stop; // before the context, so libzmq's threads inherit the blocked mask
     zmq::context_t context(options.common.io_threads);
-    // The libzmq data path's sockets; the native pipeline has its own.
+    // The libzmq data path's sockets; the native engine has its own.
     std::optional<zmq::socket_t> frontend, backend;
     std::unique_ptr<proxy_observer_t> observer;
-    std::unique_ptr<native_pipeline_t> pipeline;
+    std::unique_ptr<native_device_t> native_device;
     if (native) {
         description.engine = "native";
-        pipeline = std::make_unique<native_pipeline_t>(description, options.common.socket);
+        native_device = std::make_unique<native_device_t>(
+            description, options.common.socket, spec.frontend_type_name, spec.backend_type_name);
     } else {
         frontend.emplace(context, spec.frontend_type);
         backend.emplace(context, spec.backend_type);
@@ -89,7 +90,9 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
               (control ? " control=" + to_string(description.control) : std::string()));
     proxy_exit why;
     if (native) {
-        why = pipeline->run(stop, capture ? &*capture : nullptr, control ? &*control : nullptr);
+        const auto routing = spec.native_routing(*native_device);
+        why = native_device->run(*routing, stop, capture ? &*capture : nullptr,
+                                 control ? &*control : nullptr);
     } else {
         proxy_t proxy(*frontend, *backend, capture ? &*capture : nullptr,
                       control ? &*control : nullptr, description, spec.proxy);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/device_cli.hpp"
+#include "core/native_device.hpp"
 #include "core/proxy.hpp"
 
 #include <functional>
@@ -15,9 +16,9 @@
 
 namespace zd {
 
-// Which data path a device runs: libzmq's sockets and the proxy loop, or (zd-streamer only,
-// so far) the native pipeline that speaks ZMTP itself (core/native_pipeline.hpp). auto takes
-// the native one when it supports the endpoints and options, libzmq otherwise.
+// Which data path a device runs: libzmq's sockets and the proxy loop, or the native engine
+// that speaks ZMTP itself (core/native_device.hpp) with the device's routing. auto takes the
+// native one when it supports the endpoints and options, libzmq otherwise.
 enum class device_engine { libzmq, native, automatic };
 
 // Parses "auto", "native" or "libzmq"; nothing for anything else.
@@ -29,8 +30,10 @@ struct proxy_device_spec_t {
     zmq::socket_type backend_type;  // e.g. dealer
     std::string frontend_type_name; // "ROUTER", for STATS
     std::string backend_type_name;
-    proxy_config_t proxy{};                       // directions and drop behaviour
-    device_engine engine = device_engine::libzmq; // native only for PULL -> PUSH
+    proxy_config_t proxy{}; // directions and drop behaviour
+    device_engine engine = device_engine::libzmq;
+    // The device's routing on the native engine; empty if it has none.
+    std::function<std::unique_ptr<native_routing_t>(native_device_t&)> native_routing{};
     // Called after the sockets exist and before they attach, for device-specific options
     // and behaviour; may return an observer that the proxy then feeds. May be empty.
     std::function<std::unique_ptr<proxy_observer_t>(zmq::socket_t& frontend,

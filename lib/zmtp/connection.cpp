@@ -117,7 +117,16 @@ void connection_t::on_command(std::string_view body) {
         return;
     }
     if (command && command->name == "PONG") return;
+    if (command && command_handler_) {
+        command_handler_(command->name, command->data);
+        return;
+    }
     ++ignored_commands_;
+}
+
+void connection_t::queue_command(std::string_view name, std::string_view data) {
+    // Before READY it waits with the early messages, whose ends are measured after it.
+    append_frame(handshake_.done() ? out_ : early_, flag_command, make_command(name, data));
 }
 
 void connection_t::queue_message(const std::vector<std::string_view>& frames) {

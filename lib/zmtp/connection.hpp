@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,9 +49,16 @@ public:
     // The next whole message received, as frame views, or false if none is complete.
     // Commands are handled here: a PING is answered with a PONG (RFC 37: a peer with
     // heartbeats on drops a connection that does not answer), PONG is taken as a sign of
-    // life; others (SUBSCRIBE, ...) are for a data path that needs them, not written yet,
-    // and are counted in ignored_commands.
+    // life; others (SUBSCRIBE, CANCEL, ...) go to the command handler if one is set, and are
+    // counted in ignored_commands otherwise.
     bool next_message(std::vector<std::string_view>& frames);
+
+    // Takes the commands next_message() meets other than PING and PONG: name and data.
+    using command_handler_t = std::function<void(std::string_view name, std::string_view data)>;
+    void set_command_handler(command_handler_t handler) { command_handler_ = std::move(handler); }
+
+    // Queues a command (SUBSCRIBE, CANCEL, ...) for sending, after what is queued already.
+    void queue_command(std::string_view name, std::string_view data);
 
     // Queues a message's frames for sending; nothing is written until on_writable(), and
     // nothing before the handshake is done (messages queued earlier wait for it).
@@ -95,6 +103,7 @@ private:
     std::uint64_t ever_written_ = 0;
     std::string error_;
     std::uint64_t ignored_commands_ = 0;
+    command_handler_t command_handler_;
 };
 
 } // namespace zd::zmtp

@@ -58,6 +58,12 @@ inline zmq::socket_t connect_socket(zmq::context_t& context, zmq::socket_type ty
     return socket;
 }
 
+// args plus a control endpoint on a tcp port the OS picks (device_stats() asks it).
+inline std::vector<std::string> with_control(std::vector<std::string> args) {
+    args.insert(args.end(), {"--control", "@tcp://127.0.0.1:*"});
+    return args;
+}
+
 // A PULL consumer (linger 0, the given receive high-water mark) connected to address,
 // returned once its ZMTP handshake is done: the device counts it as a consumer from then on.
 inline zmq::socket_t attached_consumer(zmq::context_t& context, const std::string& address,

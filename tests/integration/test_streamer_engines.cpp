@@ -14,11 +14,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-std::vector<std::string> with_control(std::vector<std::string> args) {
-    args.insert(args.end(), {"--control", "@tcp://127.0.0.1:*"});
-    return args;
-}
-
 std::string engine_of(zmq::context_t& context, const device_t& device) {
     return device_stats(context, device)["engine"].text;
 }

@@ -6,7 +6,8 @@ the hub and multipart messages arrive whole.
 
 Subscriptions take time to travel up through the hub to the publisher, so the publisher
 sends probes on each subscriber's topics until every subscriber has seen one, and only
-then the counted messages.
+then the counted messages. Run once per engine: the native one (ZMTP spoken by zd-forwarder
+itself, against pyzmq's libzmq) and libzmq's XSUB/XPUB; STATS must name the engine.
 
 Usage: test_forwarder.py PATH/TO/zd-forwarder
 """
@@ -15,7 +16,8 @@ import sys
 
 import zmq
 
-from zdinterop import Device, TestFailure, check, new_socket, recv_multipart, run
+from zdinterop import (ENGINES, TestFailure, check, check_engine, engine_device, new_socket,
+                       recv_multipart, run)
 
 PER_TOPIC = 200
 TOPICS = [b"alpha", b"beta", b"gamma", b"delta"]  # delta: nobody subscribes
@@ -59,7 +61,14 @@ def collect(subscriber, name):
 
 
 def test(context, forwarder_path):
-    with Device(forwarder_path, "-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*") as hub:
+    for engine in ENGINES:
+        test_engine(context, forwarder_path, engine)
+
+
+def test_engine(context, forwarder_path, engine):
+    with engine_device(forwarder_path, engine, "-f", "@tcp://127.0.0.1:*", "-b",
+                       "@tcp://127.0.0.1:*") as hub:
+        check_engine(hub, engine)
         publisher = new_socket(context, zmq.PUB, hub.address("frontend"))
         subscribers = {
             "A": new_socket(context, zmq.SUB, hub.address("backend"), subscribe=b"alpha"),
@@ -87,7 +96,7 @@ def test(context, forwarder_path):
                       f"messages or out of order (first missing: "
                       f"{sorted(set(range(PER_TOPIC)) - set(numbers))[:5]})")
             check(not subscriber.poll(100), f"subscriber {name} got messages after the end")
-        check(hub.stop() == 0, "zd-forwarder did not exit 0 on SIGTERM")
+        check(hub.stop() == 0, f"zd-forwarder ({engine}) did not exit 0 on SIGTERM")
 
 
 if __name__ == "__main__":

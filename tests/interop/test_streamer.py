@@ -16,7 +16,8 @@ import sys
 
 import zmq
 
-from zdinterop import Device, TestFailure, check, new_socket, run
+from zdinterop import (ENGINES, TestFailure, check, check_engine, engine_device, new_socket,
+                       run)
 
 TOTAL = 5000
 TIMEOUT_MS = 5000
@@ -24,14 +25,14 @@ QUIET_MS = 200
 
 
 def test(context, streamer_path):
-    for engine in ("native", "libzmq"):
+    for engine in ENGINES:
         test_engine(context, streamer_path, engine)
 
 
 def test_engine(context, streamer_path, engine):
-    with Device(streamer_path, "-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*",
-                "--control", "@tcp://127.0.0.1:*", "--engine", engine) as stage:
-        check(stage.stats()["engine"] == engine, f"STATS does not say engine {engine}")
+    with engine_device(streamer_path, engine, "-f", "@tcp://127.0.0.1:*", "-b",
+                       "@tcp://127.0.0.1:*") as stage:
+        check_engine(stage, engine)
         producer = new_socket(context, zmq.PUSH, stage.address("frontend"), sndtimeo=TIMEOUT_MS)
         consumers = [new_socket(context, zmq.PULL, stage.address("backend")) for _ in range(2)]
         received = [[], []]

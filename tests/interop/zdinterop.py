@@ -188,6 +188,21 @@ def _show_device_output():
               f"{getattr(device, 'ready_line', '')}\n{device.stderr_text}", file=sys.stderr)
 
 
+def engine_device(path, engine, *args):
+    """A device started with args, a tcp control endpoint and --engine engine ("native" or
+    "libzmq"); check_engine() confirms which one runs."""
+    return Device(path, *args, "--control", "@tcp://127.0.0.1:*", "--engine", engine)
+
+
+def check_engine(device, engine):
+    """Fails unless the device's STATS names engine."""
+    check(device.stats()["engine"] == engine, f"STATS does not say engine {engine}")
+
+
+# The data paths of the devices that have both (zd-streamer, zd-forwarder).
+ENGINES = ("native", "libzmq")
+
+
 def run(test):
     """Runs test(executable, ...) with the arguments from the command line and turns the
     outcome into an exit code: 0 pass, 1 fail (with a message saying what went wrong)."""

@@ -239,3 +239,29 @@ TEST_CASE("connection_t counts the messages queued until the socket has taken th
     CHECK(received == 200);
     CHECK(pair.push->queued_messages() == 0);
 }
+
+TEST_CASE("connection_t hands other commands to its handler and sends queued commands",
+          "[zmtp][command]") {
+    pair_t pair;
+    std::vector<std::string> seen;
+    pair.pull->set_command_handler([&](std::string_view name, std::string_view data) {
+        seen.push_back(std::string(name) + ":" + std::string(data));
+    });
+    pair.push->queue_command("SUBSCRIBE", "news");
+    pair.push->queue_message({"between"});
+    pair.push->queue_command("CANCEL", "news");
+    CHECK(pair.push->queued_messages() == 1); // commands are not messages
+    REQUIRE(pair.push->on_writable());
+
+    std::vector<std::string_view> frames;
+    std::vector<std::string> messages;
+    const auto deadline = steady_clock::now() + 5s;
+    while (seen.size() < 2 && steady_clock::now() < deadline) {
+        if (wait_for(pair.pull->fd(), POLLIN, 100ms)) REQUIRE(pair.pull->on_readable());
+        while (pair.pull->next_message(frames))
+            messages.emplace_back(frames.at(0));
+    }
+    CHECK(seen == std::vector<std::string>{"SUBSCRIBE:news", "CANCEL:news"});
+    CHECK(messages == std::vector<std::string>{"between"});
+    CHECK(pair.pull->ignored_commands() == 0);
+}
