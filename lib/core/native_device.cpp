@@ -94,6 +94,45 @@ std::uint64_t message_bytes(const std::vector<std::string_view>& frames) {
     return bytes;
 }
 
+std::size_t native_round_robin_t::pick(const native_side_t& side, std::size_t mark) const {
+    for (std::size_t tried = 0; tried < side.peers.size(); ++tried) {
+        const std::size_t index = (next_ + tried) % side.peers.size();
+        const native_peer_t& peer = *side.peers[index];
+        if (peer.announced && !peer.connection->broken() &&
+            peer.connection->queued_messages() < mark)
+            return index;
+    }
+    return none;
+}
+
+bool any_held(const native_side_t& side) {
+    return std::any_of(side.peers.begin(), side.peers.end(),
+                       [](const auto& peer) { return peer->held && !peer->connection->broken(); });
+}
+
+void relay_round_robin(native_device_t& device, native_peer_t& from, native_side_t& to,
+                       native_round_robin_t& round_robin, direction_counters_t& way,
+                       std::string_view envelope, std::vector<std::string_view>& frames) {
+    while (true) {
+        const std::size_t target = round_robin.pick(to, device.send_mark());
+        if (target == native_round_robin_t::none) {
+            from.held = true; // read no more from it until a peer has room
+            return;
+        }
+        if (!from.connection->next_message(frames)) break;
+        round_robin.advance_past(target);
+        if (!envelope.empty()) frames.insert(frames.begin(), envelope);
+        const std::uint64_t bytes = message_bytes(frames);
+        ++way.received_messages;
+        way.received_bytes += bytes;
+        device.capture(frames);
+        to.peers[target]->connection->queue_message(frames);
+        ++way.sent_messages;
+        way.sent_bytes += bytes;
+    }
+    from.held = false;
+}
+
 std::size_t native_device_t::send_mark() const {
     return options_.send_hwm > 0 ? std::size_t(options_.send_hwm)
                                  : std::numeric_limits<std::size_t>::max();

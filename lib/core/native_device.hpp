@@ -53,6 +53,53 @@ struct native_side_t {
     std::vector<std::unique_ptr<native_peer_t>> peers;
 };
 
+// Round robin over a side's peers that have finished their handshake and hold fewer than
+// mark messages not yet written: where a PUSH or DEALER sends next.
+class native_round_robin_t {
+public:
+    static constexpr std::size_t none = std::size_t(-1);
+
+    // The index of the next such peer, or none. Does not move on: advance_past() does, once
+    // a message went to it.
+    std::size_t pick(const native_side_t& side, std::size_t mark) const;
+    void advance_past(std::size_t index) { next_ = index + 1; }
+
+private:
+    std::size_t next_ = 0;
+};
+
+// Calls visit(peer) for every ready peer of a side, starting one further on each call:
+// how a PULL or ROUTER fair-queues its input.
+class native_fair_queue_t {
+public:
+    template <typename Visit>
+    void visit(native_side_t& side, Visit visit) {
+        const std::size_t count = side.peers.size();
+        for (std::size_t turn = 0; turn < count; ++turn) {
+            native_peer_t& peer = *side.peers[(next_ + turn) % count];
+            if (peer.announced && !peer.connection->broken()) visit(peer);
+        }
+        if (count > 0) next_ = (next_ + 1) % count;
+    }
+
+private:
+    std::size_t next_ = 0;
+};
+
+// Whether a peer of the side is held and not broken (a routing waits to read it).
+bool any_held(const native_side_t& side);
+
+class native_device_t;
+
+// Moves every whole message `from` has buffered to the peers of `to`, round robin under the
+// device's mark, counting them in `way` and copying them to the capture socket; each goes
+// behind `envelope` if that is not empty (the queue's routing id). When no peer has room,
+// `from` is held (not read) until one has: back-pressure, nothing dropped. frames is
+// scratch space.
+void relay_round_robin(native_device_t& device, native_peer_t& from, native_side_t& to,
+                       native_round_robin_t& round_robin, direction_counters_t& way,
+                       std::string_view envelope, std::vector<std::string_view>& frames);
+
 // What a device does with its peers' traffic. The loop calls it; it reads and queues
 // messages through the peers' connections.
 class native_routing_t {

@@ -26,15 +26,11 @@ public:
     bool forward_again() const override;
 
 private:
-    static constexpr std::size_t no_consumer = std::size_t(-1);
-
-    std::size_t pick_consumer() const;
-    void forward_from(native_peer_t& producer);
     void discard_consumer_input();
 
     native_device_t& device_;
-    std::size_t next_consumer_ = 0;        // round robin over the backend's peers
-    std::size_t next_producer_ = 0;        // where the fair queue starts next turn
+    native_round_robin_t consumers_;
+    native_fair_queue_t producers_;
     std::vector<std::string_view> frames_; // the message being forwarded
 };
 

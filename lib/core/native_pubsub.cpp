@@ -128,13 +128,9 @@ void native_pubsub_t::publish_from(native_peer_t& publisher) {
 void native_pubsub_t::forward() {
     for (auto& subscriber : device_.backend().peers)
         if (subscriber->extension) read_subscriptions(*subscriber);
-    auto& publishers = device_.frontend().peers;
-    if (device_.paused() || publishers.empty()) return;
-    for (std::size_t turn = 0; turn < publishers.size(); ++turn) {
-        native_peer_t& publisher = *publishers[(next_publisher_ + turn) % publishers.size()];
-        if (publisher.announced && !publisher.connection->broken()) publish_from(publisher);
-    }
-    next_publisher_ = (next_publisher_ + 1) % publishers.size();
+    if (device_.paused()) return;
+    publishers_.visit(device_.frontend(),
+                      [this](native_peer_t& publisher) { publish_from(publisher); });
 }
 
 } // namespace zd

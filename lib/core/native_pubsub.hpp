@@ -41,7 +41,7 @@ private:
 
     native_device_t& device_;
     std::map<std::string, std::size_t, std::less<>> subscribed_; // topic -> subscribers to it
-    std::size_t next_publisher_ = 0;       // where the fair queue starts next turn
+    native_fair_queue_t publishers_;
     std::vector<std::string_view> frames_; // the message being forwarded
 };
 

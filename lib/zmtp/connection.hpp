@@ -68,6 +68,9 @@ public:
     // connection is broken.
     bool on_writable();
 
+    // Marks the connection broken, for why: the owner's loop then closes it.
+    void drop(std::string why) { fail(std::move(why)); }
+
     bool wants_write() const { return out_start_ < out_.size(); }
     std::size_t queued_bytes() const { return out_.size() - out_start_ + early_.size(); }
     // Messages queued and not yet wholly written to the socket: what a high-water mark in

@@ -6,6 +6,9 @@
 //                                              [ROUTER] zd-queue [DEALER]
 //    4 DEALER clients --> @ipc://DIR/f.ipc   --+                +-- @ipc://DIR/b.ipc   <-- worker 2
 //    (DEALER)
+//
+// Every test runs with each engine: the native one (ZMTP spoken by the queue itself, the
+// default) and libzmq's ROUTER/DEALER.
 #include "device_harness.hpp"
 
 #include <map>
@@ -16,11 +19,13 @@ using namespace zd::test;
 namespace {
 
 struct queue_fixture_t {
+    std::string engine = GENERATE(std::string("native"), std::string("libzmq"));
     temp_dir_t dir;
     zmq::context_t context;
     device_t device{queue_path,
                     {"-f", "@tcp://127.0.0.1:*,@" + dir.ipc("f.ipc"), "-b",
-                     "@tcp://127.0.0.1:*,@" + dir.ipc("b.ipc"), "--control", "@tcp://127.0.0.1:*"}};
+                     "@tcp://127.0.0.1:*,@" + dir.ipc("b.ipc"), "--control", "@tcp://127.0.0.1:*",
+                     "--engine", engine}};
 };
 
 // One client: what it has asked and not yet been answered.

@@ -4,6 +4,9 @@
     REQ client 5 ---> ROUTER [zd-queue] DEALER
     DEALER client --/  (20 in flight)         \\-- REP worker "w2" (replies "w2:" + request)
 
+Run once per engine: the native one (ZMTP spoken by zd-queue itself, against pyzmq's
+libzmq) and libzmq's ROUTER/DEALER; STATS must name the engine.
+
 Usage: test_queue.py PATH/TO/zd-queue
 """
 
@@ -11,7 +14,7 @@ import sys
 
 import zmq
 
-from zdinterop import Device, check, new_socket, recv_multipart, run
+from zdinterop import ENGINES, check, check_engine, engine_device, new_socket, recv_multipart, run
 
 CLIENTS = 6
 ROUNDS = 5
@@ -38,7 +41,14 @@ def serve_until(workers, served, clients, done, what):
 
 
 def test(context, queue_path):
-    with Device(queue_path, "-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*") as queue:
+    for engine in ENGINES:
+        test_engine(context, queue_path, engine)
+
+
+def test_engine(context, queue_path, engine):
+    with engine_device(queue_path, engine, "-f", "@tcp://127.0.0.1:*", "-b",
+                       "@tcp://127.0.0.1:*") as queue:
+        check_engine(queue, engine)
         workers = {name: new_socket(context, zmq.REP, queue.address("backend"))
                    for name in ("w1", "w2")}
         served = {name: 0 for name in workers}
@@ -103,7 +113,7 @@ def test(context, queue_path):
               f"workers served {served}, expected {total} requests in all")
         check(all(count > 0 for count in served.values()),
               f"round-robin should give both workers work, got {served}")
-        check(queue.stop() == 0, "zd-queue did not exit 0 on SIGTERM")
+        check(queue.stop() == 0, f"zd-queue ({engine}) did not exit 0 on SIGTERM")
 
 
 if __name__ == "__main__":

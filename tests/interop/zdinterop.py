@@ -199,7 +199,7 @@ def check_engine(device, engine):
     check(device.stats()["engine"] == engine, f"STATS does not say engine {engine}")
 
 
-# The data paths of the devices that have both (zd-streamer, zd-forwarder).
+# The data paths of the devices that have both (zd-queue, zd-forwarder, zd-streamer).
 ENGINES = ("native", "libzmq")
 
 
