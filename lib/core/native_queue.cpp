@@ -36,7 +36,7 @@ void native_queue_t::peer_ready(native_side_t& side, native_peer_t& peer) {
         zmtp::find_property(peer.connection->handshake().peer_properties(), "Identity");
     if (identity && !identity->empty()) {
         if (clients_.count(std::string(*identity)) > 0) {
-            log::info("frontend: refused a client whose routing id another client has");
+            log::debug("frontend: refused a client whose routing id another client has");
             peer.connection->drop("routing id already in use");
             return;
         }
