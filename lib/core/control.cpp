@@ -2,6 +2,7 @@
 
 #include "core/json_writer.hpp"
 
+#include <chrono>
 #include <unistd.h>
 
 namespace zd {
@@ -113,6 +114,19 @@ std::string stats_json(const device_description_t& device, const proxy_counters_
     write_direction(json, counters.backend_to_frontend);
     json.end_object();
     return json.str();
+}
+
+std::uint64_t steady_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+control_reply_t answer_proxy_control(control_command command, std::string_view text, bool& paused,
+                                     bool& terminate, const device_description_t& description,
+                                     const proxy_counters_t& counters, std::uint64_t started_ms) {
+    return answer_control(command, text, paused, terminate, statistics_values(counters), [&] {
+        return stats_json(description, counters, paused, steady_ms() - started_ms);
+    });
 }
 
 int control_command_index(const std::size_t* frame_sizes, std::size_t frame_count) {

@@ -60,6 +60,16 @@ control_reply_t answer_control(control_command command, std::string_view text, b
                                bool& terminate, const std::array<std::uint64_t, 8>& statistics,
                                const std::function<std::string()>& stats_json);
 
+// Milliseconds on the steady clock: what a device's uptime in STATS is counted from.
+std::uint64_t steady_ms();
+
+// The answer of a proxy device, whichever engine runs it: answer_control with its
+// counters' STATISTICS, and STATS from stats_json with the uptime since started_ms
+// (steady_ms() when its loop started).
+control_reply_t answer_proxy_control(control_command command, std::string_view text, bool& paused,
+                                     bool& terminate, const device_description_t& description,
+                                     const proxy_counters_t& counters, std::uint64_t started_ms);
+
 // Control requests are tiny; anything larger is refused by libzmq before it costs memory.
 constexpr long long control_max_message_size = 64 * 1024;
 

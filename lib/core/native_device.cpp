@@ -18,11 +18,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-std::uint64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(clock::now().time_since_epoch()).count();
-}
-
 // libzmq's default ZMQ_RECONNECT_IVL: how long a connecting side waits between attempts.
 constexpr std::chrono::milliseconds reconnect_interval{100};
 
@@ -171,7 +166,7 @@ struct native_device_t::loop_t {
     stop_signal_t& stop;
     control_server_t* control;
     bool terminate = false;
-    std::uint64_t started_ms = now_ms();
+    std::uint64_t started_ms = steady_ms();
     std::vector<pollfd> pollfds;             // rebuilt every turn
     std::vector<poll_target_t> poll_targets; // what each pollfd stands for
 
@@ -202,7 +197,7 @@ void native_device_t::loop_t::add_peer(native_side_t& side, int fd, bool tcp,
 void native_device_t::loop_t::start_due_connectors(native_side_t& side, clock::time_point now) {
     for (auto& connector : side.connectors) {
         const int fd = connector->start_if_due(now);
-        if (fd >= 0) add_peer(side, fd, connector->endpoint().starts_with("tcp"), connector.get());
+        if (fd >= 0) add_peer(side, fd, connector->is_tcp(), connector.get());
     }
 }
 
@@ -255,12 +250,8 @@ void native_device_t::loop_t::serve_control() {
     if (!control) return;
     while (control->socket().get(zmq::sockopt::events) & ZMQ_POLLIN)
         control->serve_pending([this](control_command command, std::string_view text) {
-            proxy_counters_t& counters = device.counters_;
-            return answer_control(command, text, device.paused_, terminate,
-                                  statistics_values(counters), [&] {
-                                      return stats_json(device.description_, counters,
-                                                        device.paused_, now_ms() - started_ms);
-                                  });
+            return answer_proxy_control(command, text, device.paused_, terminate,
+                                        device.description_, device.counters_, started_ms);
         });
 }
 
@@ -272,14 +263,14 @@ void native_device_t::loop_t::on_event(const poll_target_t& target, short revent
     case poll_target_t::listener: {
         auto& listener = *side.listeners[target.index];
         for (int fd; (fd = listener.accept()) >= 0;)
-            add_peer(side, fd, listener.endpoint().starts_with("tcp"), nullptr);
+            add_peer(side, fd, listener.is_tcp(), nullptr);
         break;
     }
     case poll_target_t::connector: {
         auto& connector = *side.connectors[target.index];
         const int fd = connector.on_writable(now);
         if (fd >= 0)
-            add_peer(side, fd, connector.endpoint().starts_with("tcp"), &connector);
+            add_peer(side, fd, connector.is_tcp(), &connector);
         else
             log::debug(std::string(side.name) + " " + connector.endpoint() + ": " +
                        connector.last_error() + "; retrying");

@@ -35,7 +35,7 @@ void native_queue_t::peer_ready(native_side_t& side, native_peer_t& peer) {
     const auto identity =
         zmtp::find_property(peer.connection->handshake().peer_properties(), "Identity");
     if (identity && !identity->empty()) {
-        if (clients_.count(std::string(*identity)) > 0) {
+        if (clients_.contains(*identity)) {
             log::debug("frontend: refused a client whose routing id another client has");
             peer.connection->drop("routing id already in use");
             return;
@@ -44,7 +44,7 @@ void native_queue_t::peer_ready(native_side_t& side, native_peer_t& peer) {
     } else {
         do
             client->routing_id = generated_routing_id(next_routing_id_++);
-        while (clients_.count(client->routing_id) > 0);
+        while (clients_.contains(client->routing_id));
     }
     clients_.emplace(client->routing_id, &peer);
     peer.extension = std::move(client);
@@ -63,7 +63,7 @@ void native_queue_t::forward_replies(native_peer_t& worker) {
         ++way.received_messages;
         way.received_bytes += bytes;
         device_.capture(frames_);
-        const auto client = clients_.find(std::string(frames_[0]));
+        const auto client = clients_.find(frames_[0]);
         if (frames_.size() < 2 || client == clients_.end() ||
             client->second->connection->broken() ||
             client->second->connection->queued_messages() >= mark) {

@@ -15,6 +15,7 @@
 #include "core/native_device.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,7 +37,15 @@ private:
     void forward_replies(native_peer_t& worker);
 
     native_device_t& device_;
-    std::unordered_map<std::string, native_peer_t*> clients_; // by routing id
+    // Looked up by a reply's first frame, a view: no string is made per reply.
+    struct id_hash_t {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view id) const {
+            return std::hash<std::string_view>{}(id);
+        }
+    };
+    std::unordered_map<std::string, native_peer_t*, id_hash_t, std::equal_to<>>
+        clients_; // by routing id
     std::uint32_t next_routing_id_;
     native_round_robin_t workers_;
     native_fair_queue_t client_queue_;

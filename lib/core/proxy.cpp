@@ -3,19 +3,9 @@
 #include "core/stop_signal.hpp"
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 namespace zd {
-
-namespace {
-
-std::uint64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-} // namespace
 
 // One way through the proxy. Holds at most one parked frame: the frame the output refused
 // with EAGAIN, which is retried before anything else is read from the input.
@@ -54,9 +44,8 @@ proxy_t::proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t*
 proxy_t::~proxy_t() = default;
 
 control_reply_t proxy_t::answer(control_command command, std::string_view text) {
-    return answer_control(command, text, paused_, terminate_, statistics_values(counters_), [&] {
-        return stats_json(description_, counters_, paused_, now_ms() - started_ms_);
-    });
+    return answer_proxy_control(command, text, paused_, terminate_, description_, counters_,
+                                started_ms_);
 }
 
 void proxy_t::pump(direction_t& way) {
@@ -141,7 +130,7 @@ void proxy_t::pump(direction_t& way) {
 }
 
 proxy_exit proxy_t::run(stop_signal_t& stop) {
-    started_ms_ = now_ms();
+    started_ms_ = steady_ms();
     enum { frontend_item, backend_item, stop_item, control_item };
     while (!terminate_) {
         zmq_pollitem_t items[4] = {};

@@ -24,6 +24,7 @@ public:
     connector_t& operator=(const connector_t&) = delete;
 
     const std::string& endpoint() const { return endpoint_; }
+    bool is_tcp() const { return !address_.is_ipc(); }
 
     // While connecting: the socket to poll for writability. -1 otherwise.
     int pending_fd() const { return state_ == state::connecting ? fd_ : -1; }

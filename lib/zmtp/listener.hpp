@@ -19,6 +19,7 @@ public:
     listener_t& operator=(const listener_t&) = delete;
 
     int fd() const { return fd_; }
+    bool is_tcp() const { return is_tcp_; } // tcp, not ipc
 
     // The address as bound, with a wildcard port resolved: "tcp://127.0.0.1:41234".
     const std::string& endpoint() const { return endpoint_; }
