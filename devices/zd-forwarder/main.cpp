@@ -11,9 +11,9 @@
 // when every endpoint is tcp or ipc with a numeric host and neither ZMTP heartbeats nor the
 // last-value cache are asked for; otherwise it moves messages through libzmq's XSUB and XPUB
 // sockets. --engine chooses.
-#include "core/last_value_cache.hpp"
-#include "core/native_pubsub.hpp"
-#include "core/proxy_device.hpp"
+#include "proxy/last_value_cache.hpp"
+#include "cli/device_cli.hpp"
+#include "proxy/proxy_device.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"zd-forwarder: a pub/sub hub (XSUB frontend for publishers, XPUB backend for "
@@ -54,9 +54,7 @@ int main(int argc, char** argv) {
                 return zd::make_last_value_publisher(backend, max_topics);
             };
         } else {
-            spec.native_routing = [](zd::native_device_t& device) {
-                return std::make_unique<zd::native_pubsub_t>(device);
-            };
+            spec.native_routing = zd::native_routing_kind::forwarder;
         }
         return zd::run_proxy_device(spec, options);
     });

@@ -10,8 +10,8 @@
 // It speaks ZMTP itself (the native engine: one thread, no libzmq socket in the data path)
 // when every endpoint is tcp or ipc with a numeric host and no ZMTP heartbeats are asked
 // for; otherwise it moves messages through libzmq's ROUTER and DEALER. --engine chooses.
-#include "core/native_queue.hpp"
-#include "core/proxy_device.hpp"
+#include "cli/device_cli.hpp"
+#include "proxy/proxy_device.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"zd-queue: a shared request/reply queue (ROUTER frontend for clients, DEALER "
@@ -36,9 +36,7 @@ int main(int argc, char** argv) {
                                      .backend_type_name = "DEALER"};
         spec.proxy.frontend_drops = true;
         spec.engine = *zd::parse_device_engine(engine);
-        spec.native_routing = [](zd::native_device_t& device) {
-            return std::make_unique<zd::native_queue_t>(device);
-        };
+        spec.native_routing = zd::native_routing_kind::queue;
         spec.customize = [](zmq::socket_t& frontend, zmq::socket_t&) {
             // Turn silent drops of unroutable replies into errors we can count.
             frontend.set(zmq::sockopt::router_mandatory, 1);

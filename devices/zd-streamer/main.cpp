@@ -7,8 +7,8 @@
 // It speaks ZMTP itself (the native pipeline: one thread, no libzmq socket in the data
 // path) when every endpoint is tcp or ipc with a numeric host and no ZMTP heartbeats are
 // asked for; otherwise it moves messages through libzmq's sockets. --engine chooses.
-#include "core/native_pipeline.hpp"
-#include "core/proxy_device.hpp"
+#include "cli/device_cli.hpp"
+#include "proxy/proxy_device.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"zd-streamer: a pipeline stage (PULL frontend for producers, PUSH backend for "
@@ -35,9 +35,7 @@ int main(int argc, char** argv) {
                                      .backend_type_name = "PUSH"};
         spec.proxy.backward = false;
         spec.engine = *zd::parse_device_engine(engine);
-        spec.native_routing = [](zd::native_device_t& device) {
-            return std::make_unique<zd::native_pipeline_t>(device);
-        };
+        spec.native_routing = zd::native_routing_kind::streamer;
         return zd::run_proxy_device(spec, options);
     });
 }

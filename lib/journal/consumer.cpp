@@ -3,7 +3,7 @@
 // or forgot it.
 #include "journal/consumer.hpp"
 
-#include "core/endpoints.hpp"
+#include "base/endpoints.hpp"
 
 #include <algorithm>
 

@@ -17,8 +17,8 @@
 // destruction. No thread of its own; not thread-safe.
 #pragma once
 
-#include "core/endpoints.hpp"
-#include "core/socket_options.hpp"
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
 #include "journal/client_common.hpp"
 #include "journal/protocol.hpp"
 

@@ -1,8 +1,8 @@
 #include "journal/journal_server.hpp"
 
-#include "core/json_writer.hpp"
-#include "core/log.hpp"
-#include "core/stop_signal.hpp"
+#include "base/json_writer.hpp"
+#include "base/log.hpp"
+#include "base/stop_signal.hpp"
 #include "journal/protocol.hpp"
 
 #include <algorithm>

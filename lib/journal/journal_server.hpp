@@ -8,9 +8,9 @@
 // Wire protocols and guarantees: docs/JOURNAL.md.
 #pragma once
 
-#include "core/control.hpp"
-#include "core/endpoints.hpp"
-#include "core/socket_options.hpp"
+#include "base/control.hpp"
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
 #include "journal/consumer_offsets.hpp"
 #include "journal/log.hpp"
 

@@ -3,7 +3,7 @@
 // sequence numbers after a NACK or when ACKs stall.
 #include "journal/producer.hpp"
 
-#include "core/endpoints.hpp"
+#include "base/endpoints.hpp"
 #include "journal/protocol.hpp"
 
 #include <algorithm>

@@ -19,8 +19,8 @@
 // them regularly. Not thread-safe: one thread uses a producer.
 #pragma once
 
-#include "core/endpoints.hpp"
-#include "core/socket_options.hpp"
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
 #include "journal/client_common.hpp"
 
 #include <chrono>

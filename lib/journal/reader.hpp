@@ -6,8 +6,8 @@
 // again from the same position. No thread of its own; not thread-safe.
 #pragma once
 
-#include "core/endpoints.hpp"
-#include "core/socket_options.hpp"
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
 #include "journal/client_common.hpp"
 
 #include <chrono>

@@ -1,6 +1,6 @@
 #include "mdp/broker.hpp"
 
-#include "core/json_writer.hpp"
+#include "base/json_writer.hpp"
 
 #include <algorithm>
 #include <stdexcept>

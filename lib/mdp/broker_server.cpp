@@ -1,7 +1,7 @@
 #include "mdp/broker_server.hpp"
 
-#include "core/json_writer.hpp"
-#include "core/stop_signal.hpp"
+#include "base/json_writer.hpp"
+#include "base/stop_signal.hpp"
 
 #include <atomic>
 #include <cerrno>

@@ -9,9 +9,9 @@
 // without waiting for heartbeats or expiry.
 #pragma once
 
-#include "core/control.hpp"
-#include "core/endpoints.hpp"
-#include "core/socket_options.hpp"
+#include "base/control.hpp"
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
 #include "mdp/broker.hpp"
 
 #include <memory>

@@ -16,8 +16,8 @@
 // the worker echo it) and match on that.
 #pragma once
 
-#include "core/endpoints.hpp"
-#include "core/socket_options.hpp"
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
 #include "mdp/codec.hpp"
 
 #include <chrono>

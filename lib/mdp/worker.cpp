@@ -4,7 +4,7 @@
 // loop's zmq_poll sees requests, replies, stop and timers in one place.
 #include "mdp/worker.hpp"
 
-#include "core/log.hpp"
+#include "base/log.hpp"
 
 #include <cerrno>
 #include <condition_variable>

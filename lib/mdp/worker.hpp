@@ -18,8 +18,8 @@
 //   in progress to another worker; the handler is told to cancel; serve() returns once it has.
 #pragma once
 
-#include "core/endpoints.hpp"
-#include "core/socket_options.hpp"
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
 #include "mdp/client.hpp"
 #include "mdp/codec.hpp"
 

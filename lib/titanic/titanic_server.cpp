@@ -2,10 +2,10 @@
 // titanic_server.hpp for the picture and docs/TITANIC.md for the protocol).
 #include "titanic/titanic_server.hpp"
 
-#include "core/control.hpp"
-#include "core/json_writer.hpp"
-#include "core/log.hpp"
-#include "core/stop_signal.hpp"
+#include "base/control.hpp"
+#include "base/json_writer.hpp"
+#include "base/log.hpp"
+#include "base/stop_signal.hpp"
 #include "mdp/codec.hpp"
 #include "titanic/tsp.hpp"
 

@@ -16,8 +16,8 @@
 // PARTIALs before it) is one REP record. Protocol and guarantees: docs/TITANIC.md.
 #pragma once
 
-#include "core/endpoints.hpp"
-#include "core/socket_options.hpp"
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
 #include "journal/log.hpp"
 #include "titanic/store.hpp"
 

@@ -1,7 +1,7 @@
 // Fuzz target: control requests. The input is split into frames (first byte: frame count,
 // then length-prefixed frames); the request parser must find a command or refuse, and the
 // command parser must map any bytes to a command without reading past the frame.
-#include "core/control.hpp"
+#include "base/control.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -2,7 +2,7 @@
 // either parses into endpoints that print back to a list that parses to the same endpoints,
 // or throws endpoint_error; nothing else. Each endpoint the native transport takes prints
 // (as libzmq's last endpoint would) to an address it takes again, as the same socket address.
-#include "core/endpoints.hpp"
+#include "base/endpoints.hpp"
 #include "zmtp/address.hpp"
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Fuzz target: JSON string escaping. Whatever bytes go in (frames are arbitrary binary), the
 // output is a quoted JSON string with no raw control characters and only valid UTF-8.
-#include "core/json_writer.hpp"
+#include "base/json_writer.hpp"
 
 #include <cstdint>
 #include <cstdlib>

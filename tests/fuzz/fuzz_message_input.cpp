@@ -4,7 +4,7 @@
 // chunks as reads would deliver them. Nothing may be lost, added or reordered: the records
 // joined by the delimiter give back the input (less one trailing delimiter), and each
 // record's frames joined by the separator give back the record.
-#include "tools/message_input.hpp"
+#include "shell/message_input.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view input(reinterpret_cast<const char*>(data) + 2 + separator_length,
                                  size - 2 - separator_length);
 
-    zd::tools::record_splitter_t splitter(delimiter);
+    zd::shell::record_splitter_t splitter(delimiter);
     std::vector<std::string> records;
     for (std::size_t at = 0; at < input.size();) {
         chunk_seed = chunk_seed * 1103515245u + 12345u;
@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (input.empty() != records.empty()) std::abort();
 
     for (const auto& record : records) {
-        const auto frames = zd::tools::split_frames(record, separator);
+        const auto frames = zd::shell::split_frames(record, separator);
         if (frames.empty() || join(frames, separator) != record) std::abort();
         if (separator.empty() && frames.size() != 1) std::abort();
     }

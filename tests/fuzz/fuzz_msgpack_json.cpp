@@ -2,7 +2,7 @@
 // is one strict JSON value (RFC 8259, valid UTF-8), and a frame that does not decode becomes
 // an object whose first member is "$invalid_msgpack", as msgpack_json.hpp promises.
 #include "json_reader.hpp"
-#include "tools/msgpack_json.hpp"
+#include "shell/msgpack_json.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -13,7 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view frame(reinterpret_cast<const char*>(data), size);
     std::string out;
-    const bool decoded = zd::tools::append_msgpack_as_json(out, frame);
+    const bool decoded = zd::shell::append_msgpack_as_json(out, frame);
     zd::test::json_value_t value;
     try {
         value = zd::test::parse_json(out);

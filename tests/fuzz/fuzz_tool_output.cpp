@@ -5,7 +5,7 @@
 // valid UTF-8 reads back unchanged in json); text and hex print one line of valid UTF-8
 // with no control bytes; hex holds only hex digits between the separators.
 #include "json_reader.hpp"
-#include "tools/message_format.hpp"
+#include "shell/message_format.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -96,14 +96,14 @@ void check_one_line(const std::string& line, bool hex, const std::string& separa
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
-    using zd::tools::output_format;
+    using zd::shell::output_format;
     const output_format formats[] = {output_format::text, output_format::hex, output_format::json,
                                      output_format::msgpack};
-    zd::tools::format_options_t options;
+    zd::shell::format_options_t options;
     options.format = formats[data[0] % 4];
     const auto frames =
         frames_of(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
-    const std::string line = zd::tools::format_message(frames, options);
+    const std::string line = zd::shell::format_message(frames, options);
     switch (options.format) {
     case output_format::json:
         check_json_array(line, frames, true);

@@ -4,7 +4,7 @@
 // Not thread-safe: one test thread owns each child.
 #pragma once
 
-#include "core/endpoints.hpp"
+#include "base/endpoints.hpp"
 
 #include <chrono>
 #include <map>

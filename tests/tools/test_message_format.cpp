@@ -1,21 +1,21 @@
 // How zd-recv prints messages: escaping, hex, JSON and the frame separator.
-#include "tools/message_format.hpp"
+#include "shell/message_format.hpp"
 
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 
-using zd::tools::format_message;
-using zd::tools::output_format;
+using zd::shell::format_message;
+using zd::shell::output_format;
 
 namespace {
 std::string escaped(std::string_view text) {
     std::string out;
-    zd::tools::append_escaped(out, text);
+    zd::shell::append_escaped(out, text);
     return out;
 }
 std::string hex(std::string_view bytes) {
     std::string out;
-    zd::tools::append_hex(out, bytes);
+    zd::shell::append_hex(out, bytes);
     return out;
 }
 } // namespace
@@ -60,30 +60,30 @@ TEST_CASE("text and hex join frames with the separator", "[tools]") {
 }
 
 TEST_CASE("json prints one array of frame strings", "[tools]") {
-    const zd::tools::format_options_t json{output_format::json};
+    const zd::shell::format_options_t json{output_format::json};
     CHECK(format_message({"a", "b\"c"}, json) == R"(["a","b\"c"])");
     CHECK(format_message({""}, json) == R"([""])");
     CHECK(format_message({"\xFF\n"}, json) == R"(["\u00ff\n"])");
 }
 
 TEST_CASE("msgpack prints one array of decoded frames", "[tools]") {
-    const zd::tools::format_options_t msgpack{output_format::msgpack};
+    const zd::shell::format_options_t msgpack{output_format::msgpack};
     CHECK(format_message({"\x01", "\xA2hi"}, msgpack) == R"([1,"hi"])");
     CHECK(format_message({"hello"}, msgpack) ==
           R"([{"$invalid_msgpack":"extra bytes after the value","size":5,"hex":"68656c6c6f"}])");
 }
 
 TEST_CASE("format names parse, anything else is an error naming the value", "[tools]") {
-    CHECK(zd::tools::parse_output_format("text") == output_format::text);
-    CHECK(zd::tools::parse_output_format("hex") == output_format::hex);
-    CHECK(zd::tools::parse_output_format("json") == output_format::json);
-    CHECK(zd::tools::parse_output_format("msgpack") == output_format::msgpack);
-    CHECK_THROWS_WITH(zd::tools::parse_output_format("xml"), Catch::Contains("'xml'"));
+    CHECK(zd::shell::parse_output_format("text") == output_format::text);
+    CHECK(zd::shell::parse_output_format("hex") == output_format::hex);
+    CHECK(zd::shell::parse_output_format("json") == output_format::json);
+    CHECK(zd::shell::parse_output_format("msgpack") == output_format::msgpack);
+    CHECK_THROWS_WITH(zd::shell::parse_output_format("xml"), Catch::Contains("'xml'"));
 }
 
 TEST_CASE("frame views follow a received message", "[tools]") {
     std::vector<zmq::message_t> message;
     message.emplace_back(std::string_view("one"));
     message.emplace_back(std::string_view("two"));
-    CHECK(zd::tools::frame_views(message) == std::vector<std::string_view>{"one", "two"});
+    CHECK(zd::shell::frame_views(message) == std::vector<std::string_view>{"one", "two"});
 }

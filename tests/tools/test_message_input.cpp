@@ -1,10 +1,10 @@
 // How zd-send cuts stdin into messages and messages into frames.
-#include "tools/message_input.hpp"
+#include "shell/message_input.hpp"
 
 #include <catch2/catch.hpp>
 
-using zd::tools::record_splitter_t;
-using zd::tools::split_frames;
+using zd::shell::record_splitter_t;
+using zd::shell::split_frames;
 
 namespace {
 std::vector<std::string> records_of(char delimiter, const std::vector<std::string_view>& chunks) {

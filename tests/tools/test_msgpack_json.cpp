@@ -1,6 +1,6 @@
 // msgpack -> JSON for zd-recv --format msgpack: every type, and bad input that must never
 // crash the tool (truncated, malformed, forged sizes, deep nesting).
-#include "tools/msgpack_json.hpp"
+#include "shell/msgpack_json.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -13,7 +13,7 @@ namespace {
 
 std::string json_of(std::string_view frame, bool expect_valid = true) {
     std::string out;
-    CHECK(zd::tools::append_msgpack_as_json(out, frame) == expect_valid);
+    CHECK(zd::shell::append_msgpack_as_json(out, frame) == expect_valid);
     return out;
 }
 

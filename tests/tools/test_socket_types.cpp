@@ -1,9 +1,9 @@
 // Socket type names for --type: which each tool takes, and errors that name the value.
-#include "tools/socket_types.hpp"
+#include "shell/socket_types.hpp"
 
 #include <catch2/catch.hpp>
 
-using namespace zd::tools;
+using namespace zd::shell;
 
 TEST_CASE("sending tools take the sending types", "[tools]") {
     CHECK(parse_socket_type("push", sending_socket_types()) == zmq::socket_type::push);

@@ -1,7 +1,7 @@
 // The control protocol (lib/core/control.hpp): command names, the STATISTICS order libzmq
 // defines, the STATS JSON, and a control server that answers REQ and DEALER clients, counts
 // malformed requests and never stalls on a client that stops reading.
-#include "core/control.hpp"
+#include "base/control.hpp"
 #include "json_reader.hpp"
 #include "messages.hpp"
 

@@ -1,6 +1,6 @@
 // The endpoint grammar (lib/core/endpoints.hpp): what parses, what each side defaults to,
 // and that every error names the bad value, since that message is all a user sees.
-#include "core/endpoints.hpp"
+#include "base/endpoints.hpp"
 
 #include <catch2/catch.hpp>
 #include <zmq.hpp>

@@ -1,7 +1,7 @@
 // The JSON writer (lib/core/json_writer.hpp) behind STATS and the tools' --json output: its
 // output must be valid JSON for any input bytes, since endpoints and topics are user text.
 // Checked with the strict reader in tests/support.
-#include "core/json_writer.hpp"
+#include "base/json_writer.hpp"
 #include "json_reader.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
 // The forwarder's last-value cache (lib/core/last_value_cache.hpp): the latest message per
 // topic, found by subscription prefix, with the least recently updated topic evicted first.
-#include "core/last_value_cache.hpp"
+#include "proxy/last_value_cache.hpp"
 
 #include <catch2/catch.hpp>
 

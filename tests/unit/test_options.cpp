@@ -1,7 +1,7 @@
 // The shared device command line (lib/core/device_cli.hpp), parsed from argument vectors as a
 // shell would pass them: required sides, endpoint validation naming the value, socket
 // options, --config files and --print-config output that must read back as the same options.
-#include "core/device_cli.hpp"
+#include "cli/device_cli.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>

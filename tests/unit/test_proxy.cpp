@@ -7,8 +7,8 @@
 //
 // Checks what libzmq's own proxy does not promise: exact message counters, dropped replies
 // counted, and control commands answered while an output is stuck at its high-water mark.
-#include "core/proxy.hpp"
-#include "core/stop_signal.hpp"
+#include "proxy/proxy.hpp"
+#include "base/stop_signal.hpp"
 #include "json_reader.hpp"
 #include "messages.hpp"
 
@@ -27,7 +27,7 @@ struct proxy_harness_t {
     zmq::socket_t backend;
     zd::control_server_t control;
     zd::proxy_t proxy;
-    std::future<zd::proxy_exit> running;
+    std::future<zd::loop_exit> running;
 
     // setup runs on the proxy's sockets before they bind (socket options).
     proxy_harness_t(zmq::socket_type frontend_type, zmq::socket_type backend_type,
@@ -99,7 +99,7 @@ struct proxy_harness_t {
     }
 
     // Sends TERMINATE and waits for the loop to end; returns how it ended.
-    zd::proxy_exit terminate() {
+    zd::loop_exit terminate() {
         CHECK(command("TERMINATE") == frames_t{""});
         REQUIRE(running.wait_for(5s) == std::future_status::ready);
         return running.get();
@@ -139,7 +139,7 @@ TEST_CASE("proxy keeps order and multipart frames, and counts every message once
     const auto stats = harness.stats();
     CHECK(stats["state"].text == "running");
     CHECK(stats["frontend_to_backend"]["dropped_messages"].as_uint64() == 0);
-    CHECK(harness.terminate() == zd::proxy_exit::terminate);
+    CHECK(harness.terminate() == zd::loop_exit::terminate);
     CHECK(harness.proxy.counters().frontend_to_backend.sent_messages == count);
     CHECK(harness.proxy.counters().frontend_to_backend.sent_bytes == bytes);
 }
@@ -274,7 +274,7 @@ TEST_CASE("an unknown command is answered with an error naming it", "[proxy][con
     const auto reply = harness.command("REBOOT");
     REQUIRE(reply.size() == 1);
     CHECK_THAT(reply[0], Catch::Matchers::StartsWith("ERROR unknown command 'REBOOT'"));
-    CHECK(harness.terminate() == zd::proxy_exit::terminate);
+    CHECK(harness.terminate() == zd::loop_exit::terminate);
 }
 
 TEST_CASE("the proxy copies every frame to the capture socket", "[proxy][capture]") {

@@ -1,6 +1,6 @@
 #include "broker_memory.hpp"
 
-#include "core/endpoints.hpp"
+#include "base/endpoints.hpp"
 
 #include <fstream>
 #include <stdexcept>

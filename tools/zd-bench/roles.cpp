@@ -1,6 +1,6 @@
 #include "roles.hpp"
 
-#include "core/endpoints.hpp"
+#include "base/endpoints.hpp"
 #include "shared_block.hpp"
 
 #include <CLI/CLI.hpp>

@@ -5,13 +5,13 @@
 // reply costs one --timeout, never a hang. mmi.* services are answered by the broker itself:
 // `zd-call mmi.service echo` prints 200 or 404 and exits 0 or 3, which makes
 // `until zd-call -q mmi.service echo; do sleep 0.1; done` a way to wait for a worker.
-#include "core/log.hpp"
-#include "core/stop_signal.hpp"
+#include "base/log.hpp"
+#include "base/stop_signal.hpp"
 #include "mdp/client.hpp"
-#include "tools/message_format.hpp"
-#include "tools/message_input.hpp"
-#include "tools/tool_cli.hpp"
-#include "tools/tool_io.hpp"
+#include "shell/message_format.hpp"
+#include "shell/message_input.hpp"
+#include "cli/tool_cli.hpp"
+#include "shell/tool_io.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -47,7 +47,7 @@ std::optional<std::string> read_stdin(zd::stop_signal_t& stop) {
     std::string text;
     char buffer[65536];
     while (true) {
-        if (zd::tools::wait_for_readable(0, stop, std::nullopt) != zd::tools::wait_result::ready)
+        if (zd::shell::wait_for_readable(0, stop, std::nullopt) != zd::shell::wait_result::ready)
             return std::nullopt;
         const ssize_t count = ::read(0, buffer, sizeof buffer);
         if (count > 0) {
@@ -66,7 +66,7 @@ std::optional<frames_t> request_body(const call_options_t& options, zd::stop_sig
     auto input = read_stdin(stop);
     if (!input) return std::nullopt;
     if (!options.lines) return frames_t{std::move(*input)};
-    zd::tools::record_splitter_t splitter('\n');
+    zd::shell::record_splitter_t splitter('\n');
     splitter.feed(*input);
     frames_t frames;
     while (auto line = splitter.next())
@@ -77,23 +77,23 @@ std::optional<frames_t> request_body(const call_options_t& options, zd::stop_sig
 
 // Prints a reply (or a 0.2 PARTIAL) and flushes it at once, so streamed parts show as they
 // come. raw: each frame as is, one per line; otherwise one line in zd-recv's formats.
-bool print_frames(zd::tools::line_output_t& output, const frames_t& frames,
+bool print_frames(zd::shell::line_output_t& output, const frames_t& frames,
                   const call_options_t& options) {
     if (options.format == "raw") {
         for (const auto& frame : frames)
             output.add_line(frame);
     } else {
-        zd::tools::format_options_t format;
-        format.format = zd::tools::parse_output_format(options.format);
+        zd::shell::format_options_t format;
+        format.format = zd::shell::parse_output_format(options.format);
         format.separator = options.separator;
         const std::vector<std::string_view> views(frames.begin(), frames.end());
-        output.add_line(zd::tools::format_message(views, format));
+        output.add_line(zd::shell::format_message(views, format));
     }
     return output.flush();
 }
 
 int run(const call_options_t& options) {
-    zd::tools::configure_log("zd-call", options.common);
+    zd::shell::configure_log("zd-call", options.common);
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
     const auto body = request_body(options, stop);
     if (!body) {
@@ -109,7 +109,7 @@ int run(const call_options_t& options) {
 
     zmq::context_t context(options.common.io_threads);
     zd::mdp::client_t client(context, options.broker, client_options);
-    zd::tools::line_output_t output;
+    zd::shell::line_output_t output;
     std::optional<frames_t> reply;
     try {
         reply = client.call(options.service, *body, [&](const frames_t& partial) {
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
     app.add_option("-b,--broker", options.broker,
                    "Broker endpoint (default: $ZD_BROKER or tcp://127.0.0.1:5555)")
         ->type_name("ENDPOINT")
-        ->check(zd::tools::tool_endpoint_validator());
+        ->check(zd::shell::tool_endpoint_validator());
     app.add_option("service", options.service, "The service to call (mmi.* asks the broker)")
         ->required()
         ->type_name("SERVICE")

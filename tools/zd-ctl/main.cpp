@@ -4,10 +4,10 @@
 // statistics (libzmq's eight counters, named). A DEALER socket with linger 0 and a bounded
 // wait, so a device that is gone or has no --control makes zd-ctl fail fast and say so,
 // instead of hanging like a REQ client would.
-#include "core/log.hpp"
-#include "core/stop_signal.hpp"
-#include "tools/tool_cli.hpp"
-#include "tools/tool_io.hpp"
+#include "base/log.hpp"
+#include "base/stop_signal.hpp"
+#include "cli/tool_cli.hpp"
+#include "shell/tool_io.hpp"
 
 #include <algorithm>
 #include <array>
@@ -16,7 +16,7 @@
 
 namespace {
 
-using zd::tools::wait_result;
+using zd::shell::wait_result;
 
 struct ctl_options_t {
     zd::common_options_t common;
@@ -60,7 +60,7 @@ int print_reply(const command_t& command, const std::vector<zmq::message_t>& rep
         zd::log::error("device answered: " + reply[0].to_string());
         return zd::exit_failure;
     }
-    zd::tools::line_output_t output;
+    zd::shell::line_output_t output;
     if (command.wire == "STATS") {
         if (reply.size() != 1) {
             zd::log::error("unexpected STATS reply: " + std::to_string(reply.size()) + " frames");
@@ -90,10 +90,10 @@ int print_reply(const command_t& command, const std::vector<zmq::message_t>& rep
 }
 
 int run(const ctl_options_t& options) {
-    zd::tools::configure_log("zd-ctl", options.common);
+    zd::shell::configure_log("zd-ctl", options.common);
     const command_t* command = find_command(options.command);
     const auto endpoints = zd::parse_endpoints(options.endpoints, zd::attach_mode::connect);
-    const auto deadline = zd::tools::deadline_after(options.timeout_ms);
+    const auto deadline = zd::shell::deadline_after(options.timeout_ms);
 
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
     zmq::context_t context(options.common.io_threads);
@@ -104,10 +104,10 @@ int run(const ctl_options_t& options) {
     // The empty delimiter makes the request look like a REQ's, which every control server
     // accepts; the reply then comes back behind the same delimiter.
     const std::vector<std::string> request{"", std::string(command->wire)};
-    wait_result waited = zd::tools::send_message(socket, request, stop, deadline);
+    wait_result waited = zd::shell::send_message(socket, request, stop, deadline);
     std::vector<zmq::message_t> reply;
-    while (waited == wait_result::ready && !zd::tools::try_receive_message(socket, reply))
-        waited = zd::tools::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline);
+    while (waited == wait_result::ready && !zd::shell::try_receive_message(socket, reply))
+        waited = zd::shell::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline);
     if (waited == wait_result::stopped) {
         zd::log::error("interrupted before the device answered");
         return zd::exit_failure; // the command may or may not have been carried out
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     app.add_option("endpoint", options.endpoints, "The device's control endpoint")
         ->required()
         ->type_name("ENDPOINT")
-        ->check(zd::tools::tool_endpoint_validator());
+        ->check(zd::shell::tool_endpoint_validator());
     app.add_option("command", options.command,
                    "pause, resume, terminate, stats or statistics (case-insensitive)")
         ->required()

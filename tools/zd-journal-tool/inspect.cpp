@@ -1,8 +1,8 @@
 // dump, verify and tail: read a journal directory without taking its lock (the device may be
 // running), through the same scan recovery uses, so what verify calls damage is exactly what
 // the device would refuse at start.
-#include "core/json_writer.hpp"
-#include "core/stop_signal.hpp"
+#include "base/json_writer.hpp"
+#include "base/stop_signal.hpp"
 #include "journal/consumer_offsets.hpp"
 #include "journal/recovery.hpp"
 #include "journal/segment.hpp"

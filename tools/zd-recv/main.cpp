@@ -3,12 +3,12 @@
 // The shell end of a pipeline: `zd-recv tcp://host:5558 | grep ... | zd-send ...`. Frame
 // boundaries stay visible, bytes that would break the line are escaped, stdout is flushed
 // whenever the socket has nothing more, and a closed pipe ends the tool quietly.
-#include "core/log.hpp"
-#include "core/stop_signal.hpp"
-#include "tools/message_format.hpp"
-#include "tools/socket_types.hpp"
-#include "tools/tool_cli.hpp"
-#include "tools/tool_io.hpp"
+#include "base/log.hpp"
+#include "base/stop_signal.hpp"
+#include "shell/message_format.hpp"
+#include "shell/socket_types.hpp"
+#include "cli/tool_cli.hpp"
+#include "shell/tool_io.hpp"
 
 namespace {
 
@@ -29,7 +29,7 @@ constexpr int stop_check_interval = 256; // messages handled between stop-signal
 zmq::socket_type resolve_type(const recv_options_t& options) {
     if (options.type.empty())
         return options.topics.empty() ? zmq::socket_type::pull : zmq::socket_type::sub;
-    return zd::tools::parse_socket_type(options.type, zd::tools::receiving_socket_types());
+    return zd::shell::parse_socket_type(options.type, zd::shell::receiving_socket_types());
 }
 
 void subscribe(zmq::socket_t& socket, zmq::socket_type type,
@@ -60,10 +60,10 @@ void answer(zmq::socket_t& socket, const std::vector<zmq::message_t>& request,
 }
 
 int run(const recv_options_t& options, bool fixed_reply) {
-    zd::tools::configure_log("zd-recv", options.common);
-    using zd::tools::wait_result;
+    zd::shell::configure_log("zd-recv", options.common);
+    using zd::shell::wait_result;
     const zmq::socket_type type = resolve_type(options);
-    const zd::tools::format_options_t format{zd::tools::parse_output_format(options.format),
+    const zd::shell::format_options_t format{zd::shell::parse_output_format(options.format),
                                              options.separator};
     const auto endpoints = zd::parse_endpoints(options.endpoints, zd::attach_mode::connect);
 
@@ -74,20 +74,20 @@ int run(const recv_options_t& options, bool fixed_reply) {
     if (type == zmq::socket_type::sub) subscribe(socket, type, options.topics);
     const auto attached = zd::attach(socket, endpoints);
     if (type == zmq::socket_type::xsub) subscribe(socket, type, options.topics);
-    zd::tools::announce_ready(attached);
+    zd::shell::announce_ready(attached);
 
-    zd::tools::line_output_t output;
+    zd::shell::line_output_t output;
     std::uint64_t received = 0;
-    auto last_message = zd::tools::clock_t::now();
+    auto last_message = zd::shell::clock_t::now();
     std::vector<zmq::message_t> message;
     while (true) {
-        if (zd::tools::try_receive_message(socket, message)) {
+        if (zd::shell::try_receive_message(socket, message)) {
             if (!output.add_line(
-                    zd::tools::format_message(zd::tools::frame_views(message), format)))
+                    zd::shell::format_message(zd::shell::frame_views(message), format)))
                 return zd::exit_ok; // the reader of our output has gone: nothing left to do
             if (type == zmq::socket_type::rep) answer(socket, message, options, fixed_reply);
             ++received;
-            last_message = zd::tools::clock_t::now();
+            last_message = zd::shell::clock_t::now();
             if (options.count > 0 && received == std::uint64_t(options.count)) {
                 output.flush();
                 return zd::exit_ok;
@@ -97,10 +97,10 @@ int run(const recv_options_t& options, bool fixed_reply) {
             continue;
         }
         if (!output.flush()) return zd::exit_ok;
-        zd::tools::deadline_t deadline;
+        zd::shell::deadline_t deadline;
         if (options.timeout_ms >= 0)
             deadline = last_message + std::chrono::milliseconds(options.timeout_ms);
-        switch (zd::tools::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline, output.watch_fd())) {
+        switch (zd::shell::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline, output.watch_fd())) {
         case wait_result::ready:
             continue;
         case wait_result::output_closed:
@@ -152,13 +152,13 @@ int main(int argc, char** argv) {
                    "Where to receive: bare = connect, '@' = bind, comma-separated list")
         ->required()
         ->type_name("ENDPOINTS")
-        ->check(zd::tools::tool_endpoint_validator());
+        ->check(zd::shell::tool_endpoint_validator());
     app.add_option(
            "-t,--type", options.type,
-           "Socket type: " + zd::tools::socket_type_names(zd::tools::receiving_socket_types()) +
+           "Socket type: " + zd::shell::socket_type_names(zd::shell::receiving_socket_types()) +
                " (default pull, or sub with --subscribe)")
         ->type_name("TYPE")
-        ->check(zd::tools::socket_type_validator(zd::tools::receiving_socket_types()));
+        ->check(zd::shell::socket_type_validator(zd::shell::receiving_socket_types()));
     app.add_option("--subscribe", options.topics,
                    "Subscribe to messages whose first frame starts with TOPIC (repeatable; "
                    "implies --type sub; sub without it subscribes to everything)")
@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
     app.add_option("--format", options.format, "Output format: text, hex, json or msgpack")
         ->type_name("FORMAT")
-        ->check(zd::tools::output_format_validator())
+        ->check(zd::shell::output_format_validator())
         ->capture_default_str();
     app.add_option("-s,--separator", options.separator,
                    "Printed between frames in text and hex output")

@@ -4,14 +4,14 @@
 // what makes naive senders lose messages: a PUB waits for its first subscriber instead of
 // publishing into the void (slow joiner), linger is generous so that a pipeline's tail is
 // handed over before exit, and a sender that never reached any peer says so and exits 1.
-#include "core/log.hpp"
-#include "core/stop_signal.hpp"
-#include "tools/message_format.hpp"
-#include "tools/message_input.hpp"
-#include "tools/peer_monitor.hpp"
-#include "tools/socket_types.hpp"
-#include "tools/tool_cli.hpp"
-#include "tools/tool_io.hpp"
+#include "base/log.hpp"
+#include "base/stop_signal.hpp"
+#include "shell/message_format.hpp"
+#include "shell/message_input.hpp"
+#include "shell/peer_monitor.hpp"
+#include "shell/socket_types.hpp"
+#include "cli/tool_cli.hpp"
+#include "shell/tool_io.hpp"
 
 #include <cerrno>
 #include <system_error>
@@ -19,7 +19,7 @@
 
 namespace {
 
-using zd::tools::wait_result;
+using zd::shell::wait_result;
 
 struct send_options_t {
     zd::common_options_t common;
@@ -69,7 +69,7 @@ private:
             if (auto record = splitter_.next()) return record;
             if (at_end_) return splitter_.finish();
             // Wait with the stop signal in view: a terminal or an idle pipe may never write.
-            if (zd::tools::wait_for_readable(STDIN_FILENO, stop, std::nullopt) ==
+            if (zd::shell::wait_for_readable(STDIN_FILENO, stop, std::nullopt) ==
                 wait_result::stopped) {
                 stopped_ = true;
                 return {};
@@ -87,7 +87,7 @@ private:
     }
 
     const send_options_t& options_;
-    zd::tools::record_splitter_t splitter_;
+    zd::shell::record_splitter_t splitter_;
     std::uint64_t produced_ = 0;
     bool at_end_ = false;
     bool stopped_ = false;
@@ -97,7 +97,7 @@ private:
 // on DEALER or PAIR) is read and dropped, so it never piles up.
 void drain_incoming(zmq::socket_t& socket) {
     std::vector<zmq::message_t> message;
-    while (zd::tools::try_receive_message(socket, message)) {
+    while (zd::shell::try_receive_message(socket, message)) {
     }
 }
 
@@ -111,22 +111,22 @@ std::string milliseconds(long long ms) {
 }
 
 int run(send_options_t& options, bool separator_given) {
-    zd::tools::configure_log("zd-send", options.common);
+    zd::shell::configure_log("zd-send", options.common);
     zmq::socket_type type =
-        zd::tools::parse_socket_type(options.type, zd::tools::sending_socket_types());
+        zd::shell::parse_socket_type(options.type, zd::shell::sending_socket_types());
     const bool publishing = type == zmq::socket_type::pub || type == zmq::socket_type::xpub;
     if (publishing) type = zmq::socket_type::xpub; // XPUB tells us when a subscriber arrives
     const auto endpoints = zd::parse_endpoints(options.endpoints, zd::attach_mode::connect);
-    zd::tools::format_options_t reply_format{zd::tools::parse_output_format(options.format)};
+    zd::shell::format_options_t reply_format{zd::shell::parse_output_format(options.format)};
     if (separator_given) reply_format.separator = options.separator;
 
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
     zmq::context_t context(options.common.io_threads);
     zmq::socket_t socket(context, type);
     options.common.socket.apply_to(socket);
-    zd::tools::peer_monitor_t monitor(context, socket);
+    zd::shell::peer_monitor_t monitor(context, socket);
     const auto attached = zd::attach(socket, endpoints);
-    zd::tools::announce_ready(attached);
+    zd::shell::announce_ready(attached);
 
     // On a signal, stop now: whatever is still queued is dropped instead of lingering.
     const auto stop_now = [&] {
@@ -136,8 +136,8 @@ int run(send_options_t& options, bool separator_given) {
     };
 
     if (publishing && options.wait_subscriber_ms > 0) {
-        switch (zd::tools::wait_for_socket(socket, ZMQ_POLLIN, stop,
-                                           zd::tools::deadline_after(options.wait_subscriber_ms))) {
+        switch (zd::shell::wait_for_socket(socket, ZMQ_POLLIN, stop,
+                                           zd::shell::deadline_after(options.wait_subscriber_ms))) {
         case wait_result::ready:
             drain_incoming(socket);
             zd::log::debug("a subscriber arrived");
@@ -152,21 +152,21 @@ int run(send_options_t& options, bool separator_given) {
         }
     }
 
-    zd::tools::line_output_t output;
+    zd::shell::line_output_t output;
     message_source_t source(options);
-    const auto started = zd::tools::clock_t::now();
+    const auto started = zd::shell::clock_t::now();
     std::uint64_t sent = 0;
     while (auto message = source.next(stop)) {
         if (options.rate > 0) {
             // Paced on an absolute schedule, so rounding never drifts the average rate.
             const auto due =
-                started + std::chrono::duration_cast<zd::tools::clock_t::duration>(
+                started + std::chrono::duration_cast<zd::shell::clock_t::duration>(
                               std::chrono::duration<double>(double(sent) / options.rate));
-            if (zd::tools::sleep_until(stop, due) == wait_result::stopped) return stop_now();
+            if (zd::shell::sleep_until(stop, due) == wait_result::stopped) return stop_now();
         }
-        const auto frames = zd::tools::split_frames(*message, options.separator);
-        const auto deadline = zd::tools::deadline_after(options.timeout_ms);
-        const wait_result result = zd::tools::send_message(socket, frames, stop, deadline);
+        const auto frames = zd::shell::split_frames(*message, options.separator);
+        const auto deadline = zd::shell::deadline_after(options.timeout_ms);
+        const wait_result result = zd::shell::send_message(socket, frames, stop, deadline);
         if (result == wait_result::stopped) return stop_now();
         if (result == wait_result::timeout) {
             zd::log::error("could not send within " + milliseconds(options.timeout_ms) +
@@ -177,18 +177,18 @@ int run(send_options_t& options, bool separator_given) {
         ++sent;
         if (type == zmq::socket_type::req) {
             const wait_result waited =
-                zd::tools::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline, output.watch_fd());
+                zd::shell::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline, output.watch_fd());
             if (waited == wait_result::stopped || waited == wait_result::output_closed)
                 return stop_now();
             std::vector<zmq::message_t> reply;
-            if (waited == wait_result::timeout || !zd::tools::try_receive_message(socket, reply)) {
+            if (waited == wait_result::timeout || !zd::shell::try_receive_message(socket, reply)) {
                 zd::log::error("no reply within " + milliseconds(options.timeout_ms) +
                                " (--timeout) to message " + std::to_string(sent));
                 socket.set(zmq::sockopt::linger, 0);
                 return zd::exit_failure;
             }
             if (!output.add_line(
-                    zd::tools::format_message(zd::tools::frame_views(reply), reply_format)) ||
+                    zd::shell::format_message(zd::shell::frame_views(reply), reply_format)) ||
                 !output.flush())
                 return stop_now();
         } else if (has_incoming(type) && sent % drain_interval == 0) {
@@ -201,7 +201,7 @@ int run(send_options_t& options, bool separator_given) {
     // one as long as linger would have kept them, then tell the truth.
     if (sent > 0 && !monitor.peer_seen()) {
         const auto waited =
-            monitor.wait_for_peer(stop, zd::tools::deadline_after(options.common.socket.linger_ms));
+            monitor.wait_for_peer(stop, zd::shell::deadline_after(options.common.socket.linger_ms));
         if (waited == wait_result::stopped) return stop_now();
         if (waited == wait_result::timeout) {
             zd::log::error("no peer connected to " + zd::to_string(attached) + " within " +
@@ -252,15 +252,15 @@ int main(int argc, char** argv) {
                    "Where to send: bare = connect, '@' = bind, comma-separated list")
         ->required()
         ->type_name("ENDPOINTS")
-        ->check(zd::tools::tool_endpoint_validator());
+        ->check(zd::shell::tool_endpoint_validator());
     app.add_option("message", options.messages,
                    "Messages to send, one per argument (default: read stdin)")
         ->type_name("MESSAGE");
     app.add_option("-t,--type", options.type,
                    "Socket type: " +
-                       zd::tools::socket_type_names(zd::tools::sending_socket_types()))
+                       zd::shell::socket_type_names(zd::shell::sending_socket_types()))
         ->type_name("TYPE")
-        ->check(zd::tools::socket_type_validator(zd::tools::sending_socket_types()))
+        ->check(zd::shell::socket_type_validator(zd::shell::sending_socket_types()))
         ->capture_default_str();
     app.add_flag("-0,--null", options.null_delimited,
                  "stdin records end with NUL instead of newline");
@@ -289,7 +289,7 @@ int main(int argc, char** argv) {
     app.add_option("--format", options.format,
                    "req: print replies as text, hex, json or msgpack (see zd-recv --help)")
         ->type_name("FORMAT")
-        ->check(zd::tools::output_format_validator())
+        ->check(zd::shell::output_format_validator())
         ->capture_default_str();
     zd::add_common_options(app, options.common);
     return zd::run_main(app, argc, argv, [&] { return run(options, separator->count() > 0); });

@@ -6,10 +6,10 @@
 // run without a shell, bounded by --command-timeout, and are killed (with their process
 // group) on SIGINT/SIGTERM, which makes zd-worker exit 0 after telling the broker.
 #include "command_runner.hpp"
-#include "core/log.hpp"
-#include "core/stop_signal.hpp"
+#include "base/log.hpp"
+#include "base/stop_signal.hpp"
 #include "mdp/worker.hpp"
-#include "tools/tool_cli.hpp"
+#include "cli/tool_cli.hpp"
 
 #include <csignal>
 #include <cstdlib>
@@ -99,7 +99,7 @@ frames_t run_for_request(const frames_t& body, zd::mdp::request_context_t& conte
 }
 
 int run(const worker_tool_options_t& options) {
-    zd::tools::configure_log("zd-worker", options.common);
+    zd::shell::configure_log("zd-worker", options.common);
     if (options.echo == !options.command.empty()) {
         zd::log::error(options.echo ? "--echo takes no COMMAND"
                                     : "a COMMAND (after --) or --echo is required");
@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
     app.add_option("-b,--broker", options.broker,
                    "Broker endpoint (default: $ZD_BROKER or tcp://127.0.0.1:5555)")
         ->type_name("ENDPOINT")
-        ->check(zd::tools::tool_endpoint_validator());
+        ->check(zd::shell::tool_endpoint_validator());
     app.add_option("service", options.service, "The service to serve")
         ->required()
         ->type_name("SERVICE")

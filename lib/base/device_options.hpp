@@ -1,0 +1,40 @@
+// What every device and tool is told on its command line, as plain values: the shared
+// options, a device's endpoint lists, the exit codes and the usage error. The command-line
+// parser that fills them lives in lib/cli; nothing here depends on it, so the libraries
+// that run devices take these without linking a parser.
+#pragma once
+
+#include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace zd {
+
+enum exit_code { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+
+// Thrown by a device's body for a combination of options it cannot run with, found only
+// once the options are read together: run_main prints it and exits 2, as for a bad option.
+class usage_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+struct common_options_t {
+    socket_options_t socket;
+    int verbose = 0;    // -v, repeatable
+    bool quiet = false; // -q: errors only
+    int io_threads = 1; // libzmq I/O threads
+    bool print_config = false;
+};
+
+struct device_options_t {
+    common_options_t common;
+    std::string frontend; // endpoint lists as typed; validated while parsing
+    std::string backend;
+    std::string control;
+    std::string capture;
+};
+
+} // namespace zd

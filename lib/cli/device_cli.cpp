@@ -1,0 +1,132 @@
+#include "cli/device_cli.hpp"
+
+#include "base/log.hpp"
+
+#include <iostream>
+
+namespace zd {
+
+CLI::Validator endpoint_list_validator() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            if (text.empty()) return {}; // an option left unset, e.g. in a --print-config file
+            try {
+                parse_endpoints(text, attach_mode::bind);
+                return {};
+            } catch (const endpoint_error& error) {
+                return error.what();
+            }
+        },
+        "ENDPOINTS", "endpoint list");
+}
+
+void add_socket_options(CLI::App& app, socket_options_t& options) {
+    const char* group = "Socket";
+    app.add_option_function<int>(
+           "--hwm",
+           [&options](int hwm) {
+               options.send_hwm = hwm;
+               options.receive_hwm = hwm;
+           },
+           "High-water mark, messages per peer and direction (0 = none; default 1000)")
+        ->check(CLI::NonNegativeNumber)
+        ->group(group);
+    app.add_option("--linger", options.linger_ms,
+                   "Milliseconds to flush pending messages at shutdown (bounded so exit never "
+                   "hangs)")
+        ->check(CLI::Range(0, 60000))
+        ->capture_default_str()
+        ->group(group);
+    app.add_flag("--immediate", options.immediate,
+                 "Queue messages only to completed connections (ZMQ_IMMEDIATE)")
+        ->group(group);
+    app.add_flag("--tcp-keepalive", options.tcp_keepalive, "Enable TCP keepalive")->group(group);
+    app.add_option("--heartbeat-ivl", options.heartbeat_interval_ms,
+                   "ZMTP heartbeat interval in ms (0 = off)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--heartbeat-timeout", options.heartbeat_timeout_ms,
+                   "Drop a peer silent for this many ms (needs --heartbeat-ivl)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--heartbeat-ttl", options.heartbeat_ttl_ms,
+                   "Ask peers to drop us after this many ms of silence")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--max-msg-size", options.max_message_size,
+                   "Largest inbound message in bytes; a peer sending more is disconnected "
+                   "(-1 = no limit)")
+        ->check(CLI::Range(-1LL, (1LL << 62)))
+        ->capture_default_str()
+        ->group(group);
+}
+
+void add_common_options(CLI::App& app, common_options_t& options) {
+    add_socket_options(app, options.socket);
+    app.add_flag("-v,--verbose", options.verbose, "More diagnostics on stderr (repeatable)");
+    app.add_flag("-q,--quiet", options.quiet, "Only errors on stderr");
+    app.add_option("--io-threads", options.io_threads, "libzmq I/O threads")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.set_config("--config", "", "Read options from an INI or TOML file");
+    app.add_flag("--print-config", options.print_config,
+                 "Print the effective configuration (INI, usable with --config) and exit")
+        ->configurable(false);
+    app.set_version_flag("--version", std::string(ZD_VERSION));
+}
+
+void add_device_options(CLI::App& app, device_options_t& options) {
+    app.add_option("-f,--frontend", options.frontend,
+                   "Frontend endpoints, e.g. @tcp://*:5555,>ipc:///run/up (bare = bind)")
+        ->required()
+        ->check(endpoint_list_validator());
+    app.add_option("-b,--backend", options.backend,
+                   "Backend endpoints, same notation (bare = bind)")
+        ->required()
+        ->check(endpoint_list_validator());
+    app.add_option("--control", options.control,
+                   "Control endpoints (PAUSE, RESUME, TERMINATE, STATISTICS, STATS; see zd-ctl)")
+        ->check(endpoint_list_validator());
+    app.add_option("--capture", options.capture,
+                   "Capture endpoints: a PUB socket that gets a copy of every frame")
+        ->check(endpoint_list_validator());
+    add_common_options(app, options.common);
+}
+
+void add_engine_option(CLI::App& app, std::string& engine) {
+    app.add_option("--engine", engine,
+                   "Data path: native (ZMTP spoken by the device itself), libzmq (libzmq's "
+                   "sockets), or auto (native when it supports the endpoints and options)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "native", "libzmq"}));
+}
+
+int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        const int code = app.exit(error); // prints help, version or the error message
+        return code == 0 ? exit_ok : exit_usage;
+    }
+    if (app.get_option("--print-config")->count() > 0) {
+        std::cout << app.config_to_str(true, true);
+        return exit_ok;
+    }
+    try {
+        return body();
+    } catch (const endpoint_error& error) {
+        log::error(std::string("error: ") + error.what());
+        return exit_usage;
+    } catch (const usage_error& error) {
+        log::error(std::string("error: ") + error.what());
+        return exit_usage;
+    } catch (const std::exception& error) {
+        log::error(std::string("error: ") + error.what());
+        return exit_failure;
+    }
+}
+
+} // namespace zd

@@ -1,0 +1,35 @@
+// The command line every device and tool shares, built with CLI11: learn one, know them all.
+// Devices add -f/-b/--control/--capture; everyone gets the socket options, -v/-q,
+// --config FILE (INI or TOML), --print-config and --version.
+// Exit codes: 0 ok, 1 runtime failure, 2 usage error.
+#pragma once
+
+#include "base/device_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace zd {
+
+// A CLI11 validator for endpoint lists: the error names the bad value.
+CLI::Validator endpoint_list_validator();
+
+// Adds the socket option flags (--hwm, --linger, --immediate, --tcp-keepalive,
+// --heartbeat-ivl/-timeout/-ttl, --max-msg-size) to app.
+void add_socket_options(CLI::App& app, socket_options_t& options);
+
+// Adds the socket options plus -v, -q, --io-threads, --config, --print-config, --version.
+void add_common_options(CLI::App& app, common_options_t& options);
+
+// Adds -f/--frontend, -b/--backend (required), --control, --capture and the common options.
+void add_device_options(CLI::App& app, device_options_t& options);
+
+// Adds --engine auto|native|libzmq (the data path of a device that has a native engine).
+void add_engine_option(CLI::App& app, std::string& engine);
+
+// Parses the command line, then runs body. Handles --help, --version and --print-config,
+// and maps errors to exit codes: usage errors print the message and return 2, exceptions
+// from body print "error: ..." and return 1. Returns body's result otherwise.
+int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
+
+} // namespace zd

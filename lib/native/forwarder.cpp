@@ -1,0 +1,136 @@
+#include "native/forwarder.hpp"
+
+#include <set>
+
+namespace zd {
+
+namespace {
+
+// A subscriber's topics.
+struct subscriber_t : native_peer_extension_t {
+    std::set<std::string, std::less<>> topics;
+
+    bool wants(std::string_view topic) const {
+        for (const auto& prefix : topics)
+            if (topic.starts_with(prefix)) return true;
+        return false;
+    }
+};
+
+subscriber_t* subscriber_of(native_peer_t& peer) {
+    return static_cast<subscriber_t*>(peer.extension.get());
+}
+
+// A subscription to a publisher, in the form its ZMTP version reads: a command for 3.1,
+// a message of 1 (subscribe) or 0 (cancel) and the topic for 3.0.
+void send_subscription(zmtp::connection_t& publisher, bool subscribe, std::string_view topic) {
+    if (publisher.handshake().peer_minor_version() >= 1) {
+        publisher.queue_command(subscribe ? "SUBSCRIBE" : "CANCEL", topic);
+        return;
+    }
+    std::string message(1, subscribe ? '\1' : '\0');
+    message += topic;
+    publisher.queue_message({message});
+}
+
+} // namespace
+
+void native_forwarder_t::peer_ready(native_side_t& side, native_peer_t& peer) {
+    if (&side == &device_.frontend()) { // a publisher: everything subscribed so far
+        for (const auto& [topic, count] : subscribed_)
+            send_subscription(*peer.connection, true, topic);
+        return;
+    }
+    peer.extension = std::make_unique<subscriber_t>();
+    peer.connection->set_command_handler(
+        [this, &peer](std::string_view name, std::string_view data) {
+            if (name == "SUBSCRIBE") subscribe(peer, data);
+            if (name == "CANCEL") cancel(peer, data);
+        });
+}
+
+void native_forwarder_t::peer_gone(native_side_t& side, native_peer_t& peer) {
+    if (&side == &device_.frontend() || !peer.extension) return;
+    for (const auto& topic : subscriber_of(peer)->topics)
+        release(topic);
+    subscriber_of(peer)->topics.clear();
+}
+
+void native_forwarder_t::send_upstream(bool subscribe, std::string_view topic) {
+    direction_counters_t& way = device_.counters().backend_to_frontend;
+    ++way.received_messages;
+    way.received_bytes += 1 + topic.size();
+    for (auto& publisher : device_.frontend().peers)
+        if (publisher->announced && !publisher->connection->broken())
+            send_subscription(*publisher->connection, subscribe, topic);
+    ++way.sent_messages;
+    way.sent_bytes += 1 + topic.size();
+}
+
+void native_forwarder_t::subscribe(native_peer_t& subscriber, std::string_view topic) {
+    if (!subscriber_of(subscriber)->topics.emplace(topic).second) return; // already had it
+    auto [entry, added] = subscribed_.try_emplace(std::string(topic), 0);
+    if (++entry->second == 1) send_upstream(true, topic);
+}
+
+void native_forwarder_t::cancel(native_peer_t& subscriber, std::string_view topic) {
+    auto& topics = subscriber_of(subscriber)->topics;
+    const auto mine = topics.find(topic);
+    if (mine == topics.end()) return; // never subscribed: nothing to cancel
+    topics.erase(mine);
+    release(topic);
+}
+
+// One subscriber less for a topic; the last one's going is passed upstream.
+void native_forwarder_t::release(std::string_view topic) {
+    const auto entry = subscribed_.find(topic);
+    if (entry == subscribed_.end() || --entry->second > 0) return;
+    subscribed_.erase(entry);
+    send_upstream(false, topic);
+}
+
+// ZMTP 3.0 subscribers subscribe with messages: 1 or 0, then the topic. Anything else a
+// subscriber sends is not a subscription and goes nowhere.
+void native_forwarder_t::read_subscriptions(native_peer_t& subscriber) {
+    while (subscriber.connection->next_message(frames_)) {
+        if (frames_.size() != 1 || frames_[0].empty()) continue;
+        const char kind = frames_[0][0];
+        if (kind == 1) subscribe(subscriber, frames_[0].substr(1));
+        if (kind == 0) cancel(subscriber, frames_[0].substr(1));
+    }
+}
+
+// Every publication a publisher has buffered, to every subscriber that wants it.
+void native_forwarder_t::publish_from(native_peer_t& publisher) {
+    direction_counters_t& way = device_.counters().frontend_to_backend;
+    const int hwm = device_.options().send_hwm;
+    const std::size_t mark = hwm > 0 ? std::size_t(hwm) : std::numeric_limits<std::size_t>::max();
+    while (publisher.connection->next_message(frames_)) {
+        const std::uint64_t bytes = message_bytes(frames_);
+        ++way.received_messages;
+        way.received_bytes += bytes;
+        device_.capture(frames_);
+        for (auto& peer : device_.backend().peers) {
+            if (!peer->extension || peer->connection->broken() ||
+                !subscriber_of(*peer)->wants(frames_[0]))
+                continue;
+            if (peer->connection->queued_messages() >= mark) {
+                ++way.dropped_messages; // a slow subscriber misses it, as with XPUB
+                continue;
+            }
+            peer->connection->queue_message(frames_);
+        }
+        ++way.sent_messages;
+        way.sent_bytes += bytes;
+    }
+}
+
+void native_forwarder_t::forward() {
+    for (auto& subscriber : device_.backend().peers)
+        if (subscriber->extension) read_subscriptions(*subscriber);
+    if (device_.paused()) return;
+    publishers_.visit(device_.frontend(),
+                      [this](native_peer_t& publisher) { publish_from(publisher); });
+}
+
+} // namespace zd

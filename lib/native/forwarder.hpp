@@ -1,0 +1,48 @@
+// zd-forwarder's routing on the native engine (native/device.hpp): XSUB -> XPUB.
+//
+// Subscribers (SUB, XSUB) subscribe with SUBSCRIBE/CANCEL commands (ZMTP 3.1) or with
+// messages starting with 1/0 (3.0); the forwarder keeps each one's topics and, like a
+// non-verbose XPUB, passes upstream only the first subscription to a topic and the last
+// cancellation: to every publisher (PUB, XPUB) at once, and the whole set to a publisher
+// when it connects, in the form its ZMTP version reads. A publication (topic = its first
+// frame) goes to every subscriber with a topic that is a prefix of it. A subscriber at its
+// high-water mark (--hwm messages not yet written to its socket) misses publications,
+// counted in frontend_to_backend.dropped_messages (one per subscriber that missed one);
+// publishers are never slowed down by it.
+#pragma once
+
+#include "native/device.hpp"
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zd {
+
+class native_forwarder_t final : public native_routing_t {
+public:
+    // The device's frontend must be of type XSUB and its backend XPUB.
+    explicit native_forwarder_t(native_device_t& device) : device_(device) {}
+
+    void peer_ready(native_side_t& side, native_peer_t& peer) override;
+    void peer_gone(native_side_t& side, native_peer_t& peer) override;
+    void forward() override;
+    bool forward_again() const override { return false; }
+
+private:
+    void subscribe(native_peer_t& subscriber, std::string_view topic);
+    void cancel(native_peer_t& subscriber, std::string_view topic);
+    void release(std::string_view topic);
+    void send_upstream(bool subscribe, std::string_view topic);
+    void read_subscriptions(native_peer_t& subscriber);
+    void publish_from(native_peer_t& publisher);
+
+    native_device_t& device_;
+    std::map<std::string, std::size_t, std::less<>> subscribed_; // topic -> subscribers to it
+    native_fair_queue_t publishers_;
+    std::vector<std::string_view> frames_; // the message being forwarded
+};
+
+} // namespace zd

@@ -1,0 +1,102 @@
+#include "native/queue.hpp"
+
+#include "base/log.hpp"
+
+#include <random>
+
+namespace zd {
+
+namespace {
+
+struct client_t : native_peer_extension_t {
+    std::string routing_id;
+};
+
+const std::string& routing_id_of(const native_peer_t& client) {
+    return static_cast<const client_t&>(*client.extension).routing_id;
+}
+
+// libzmq's ROUTER: a zero byte, then a 32-bit counter that starts at a random value.
+std::string generated_routing_id(std::uint32_t value) {
+    std::string id(5, '\0');
+    for (int i = 0; i < 4; ++i)
+        id[std::size_t(4 - i)] = char((value >> (8 * i)) & 0xff);
+    return id;
+}
+
+} // namespace
+
+native_queue_t::native_queue_t(native_device_t& device)
+    : device_(device), next_routing_id_(std::random_device{}()) {}
+
+void native_queue_t::peer_ready(native_side_t& side, native_peer_t& peer) {
+    if (&side != &device_.frontend()) return;
+    auto client = std::make_unique<client_t>();
+    const auto identity =
+        zmtp::find_property(peer.connection->handshake().peer_properties(), "Identity");
+    if (identity && !identity->empty()) {
+        if (clients_.contains(*identity)) {
+            log::debug("frontend: refused a client whose routing id another client has");
+            peer.connection->drop("routing id already in use");
+            return;
+        }
+        client->routing_id = std::string(*identity);
+    } else {
+        do
+            client->routing_id = generated_routing_id(next_routing_id_++);
+        while (clients_.contains(client->routing_id));
+    }
+    clients_.emplace(client->routing_id, &peer);
+    peer.extension = std::move(client);
+}
+
+void native_queue_t::peer_gone(native_side_t& side, native_peer_t& peer) {
+    if (&side == &device_.frontend() && peer.extension) clients_.erase(routing_id_of(peer));
+}
+
+// A worker's replies to the clients their first frame names.
+void native_queue_t::forward_replies(native_peer_t& worker) {
+    direction_counters_t& way = device_.counters().backend_to_frontend;
+    const std::size_t mark = device_.send_mark();
+    while (worker.connection->next_message(frames_)) {
+        const std::uint64_t bytes = message_bytes(frames_);
+        ++way.received_messages;
+        way.received_bytes += bytes;
+        device_.capture(frames_);
+        const auto client = clients_.find(frames_[0]);
+        if (frames_.size() < 2 || client == clients_.end() ||
+            client->second->connection->broken() ||
+            client->second->connection->queued_messages() >= mark) {
+            ++way.dropped_messages;
+            continue;
+        }
+        frames_.erase(frames_.begin());
+        client->second->connection->queue_message(frames_);
+        ++way.sent_messages;
+        way.sent_bytes += bytes;
+    }
+}
+
+void native_queue_t::forward() {
+    // Paused, workers are not read either: their replies wait in the kernel's buffers.
+    for (auto& worker : device_.backend().peers)
+        worker->held = device_.paused();
+    if (device_.paused()) return;
+    worker_queue_.visit(device_.backend(),
+                        [this](native_peer_t& worker) { forward_replies(worker); });
+    // A client's requests, each behind its routing id, to workers while one has room.
+    client_queue_.visit(device_.frontend(), [this](native_peer_t& client) {
+        if (client.extension)
+            relay_round_robin(device_, client, device_.backend(), workers_,
+                              device_.counters().frontend_to_backend, routing_id_of(client),
+                              frames_);
+    });
+}
+
+// Writing to workers can make room for a held client's requests.
+bool native_queue_t::forward_again() const {
+    return !device_.paused() && any_held(device_.frontend()) &&
+           workers_.pick(device_.backend(), device_.send_mark()) != native_round_robin_t::none;
+}
+
+} // namespace zd

@@ -1,0 +1,115 @@
+#include "proxy/last_value_cache.hpp"
+
+#include "proxy/proxy.hpp"
+
+#include <stdexcept>
+
+namespace zd {
+
+namespace {
+// Draft option in libzmq 4.3.x (present in Debian's build): in manual mode, the next
+// message goes only to the subscriber whose subscription was received last.
+constexpr int xpub_manual_last_value = 98;
+} // namespace
+
+last_value_cache_t::last_value_cache_t(std::size_t max_topics) : max_topics_(max_topics) {}
+
+void last_value_cache_t::store(std::vector<zmq::message_t>& message) {
+    if (message.empty() || max_topics_ == 0) return;
+    const std::string_view topic = message.front().to_string_view();
+    auto found = entries_.find(topic);
+    if (found == entries_.end()) {
+        if (entries_.size() >= max_topics_) {
+            auto oldest = topics_by_age_.begin();
+            entries_.erase(oldest->second);
+            topics_by_age_.erase(oldest);
+        }
+        found = entries_.emplace(std::string(topic), entry_t{{}, 0}).first;
+    } else {
+        topics_by_age_.erase(found->second.sequence);
+    }
+    found->second.message = std::move(message);
+    found->second.sequence = next_sequence_++;
+    topics_by_age_.emplace(found->second.sequence, found->first);
+    message.clear();
+}
+
+const std::vector<zmq::message_t>*
+last_value_cache_t::latest_matching(std::string_view prefix) const {
+    const entry_t* latest = nullptr;
+    for (auto it = entries_.lower_bound(prefix);
+         it != entries_.end() && std::string_view(it->first).starts_with(prefix); ++it)
+        if (!latest || it->second.sequence > latest->sequence) latest = &it->second;
+    return latest ? &latest->message : nullptr;
+}
+
+namespace {
+
+class last_value_publisher_t : public proxy_observer_t {
+public:
+    last_value_publisher_t(zmq::socket_t& xpub, std::size_t max_topics)
+        : xpub_(xpub), cache_(max_topics) {}
+
+    void forwarded_to_backend(std::vector<zmq::message_t>& message) override {
+        cache_.store(message);
+    }
+
+    // XPUB in manual mode hands us every (un)subscription; we must apply it ourselves.
+    void forwarded_to_frontend(std::vector<zmq::message_t>& message) override {
+        if (message.size() != 1 || message[0].size() == 0) return;
+        const auto* data = message[0].data<char>();
+        const std::string_view topic(data + 1, message[0].size() - 1);
+        if (data[0] == 0) {
+            apply_subscription(ZMQ_UNSUBSCRIBE, topic);
+            return;
+        }
+        if (data[0] != 1) return;
+        if (!apply_subscription(ZMQ_SUBSCRIBE, topic)) return;
+        const auto* latest = cache_.latest_matching(topic);
+        if (!latest) return;
+        // Only while this flag is set does a send go to the new subscriber alone; leaving it
+        // set would steer the next ordinary publication to that subscriber only.
+        set_last_value_mode(1);
+        for (std::size_t i = 0; i < latest->size(); ++i) {
+            zmq::message_t copy;
+            copy.copy(const_cast<zmq::message_t&>((*latest)[i]));
+            const auto flags =
+                i + 1 < latest->size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+            (void)xpub_.send(copy, flags | zmq::send_flags::dontwait);
+        }
+        set_last_value_mode(0);
+    }
+
+private:
+    // Setting ZMQ_XPUB_MANUAL_LAST_VALUE sets manual mode to the same value in libzmq
+    // 4.3.4, so switching it off must switch manual mode back on.
+    void set_last_value_mode(int on) {
+        zmq_setsockopt(xpub_.handle(), xpub_manual_last_value, &on, sizeof on);
+        if (!on) {
+            const int manual = 1;
+            zmq_setsockopt(xpub_.handle(), ZMQ_XPUB_MANUAL, &manual, sizeof manual);
+        }
+    }
+
+    // Never throws: a subscription libzmq refuses is skipped, not a reason to stop.
+    bool apply_subscription(int option, std::string_view topic) {
+        return zmq_setsockopt(xpub_.handle(), option, topic.data(), topic.size()) == 0;
+    }
+
+    zmq::socket_t& xpub_;
+    last_value_cache_t cache_;
+};
+
+} // namespace
+
+std::unique_ptr<proxy_observer_t> make_last_value_publisher(zmq::socket_t& xpub,
+                                                            std::size_t max_topics) {
+    int off = 0;
+    if (zmq_setsockopt(xpub.handle(), xpub_manual_last_value, &off, sizeof off) != 0)
+        throw std::runtime_error("--last-value-cache needs ZMQ_XPUB_MANUAL_LAST_VALUE "
+                                 "(libzmq 4.3.3 or later built with draft options)");
+    xpub.set(zmq::sockopt::xpub_manual, 1);
+    return std::make_unique<last_value_publisher_t>(xpub, max_topics);
+}
+
+} // namespace zd

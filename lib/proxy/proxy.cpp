@@ -1,0 +1,178 @@
+#include "proxy/proxy.hpp"
+
+#include "base/stop_signal.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace zd {
+
+// One way through the proxy. Holds at most one parked frame: the frame the output refused
+// with EAGAIN, which is retried before anything else is read from the input.
+struct proxy_t::direction_t {
+    void* input;
+    void* output;
+    direction_counters_t& counters;
+    bool output_drops; // the output refuses rather than blocks: drop and count
+    bool to_backend;   // which observer callback sees this direction's messages
+    zmq_msg_t parked;  // valid only while has_parked
+    bool has_parked = false;
+    bool parked_more = false;
+    bool discarding = false;              // dropping the rest of a refused multipart message
+    bool capture_discarding = false;      // capture refused this message's first frame
+    std::vector<zmq::message_t> observed; // copies for the observer, one message's frames
+
+    direction_t(void* in, void* out, direction_counters_t& c, bool drops, bool backend)
+        : input(in), output(out), counters(c), output_drops(drops), to_backend(backend) {}
+    ~direction_t() {
+        if (has_parked) zmq_msg_close(&parked);
+    }
+};
+
+proxy_t::proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t* capture,
+                 control_server_t* control, device_description_t description, proxy_config_t config)
+    : description_(std::move(description)), config_(config), frontend_(frontend), backend_(backend),
+      capture_(capture), control_(control) {
+    forward_ =
+        std::make_unique<direction_t>(frontend.handle(), backend.handle(),
+                                      counters_.frontend_to_backend, config.backend_drops, true);
+    backward_ =
+        std::make_unique<direction_t>(backend.handle(), frontend.handle(),
+                                      counters_.backend_to_frontend, config.frontend_drops, false);
+}
+
+proxy_t::~proxy_t() = default;
+
+control_reply_t proxy_t::answer(control_command command, std::string_view text) {
+    return answer_proxy_control(command, text, paused_, terminate_, description_, counters_,
+                                started_ms_);
+}
+
+void proxy_t::pump(direction_t& way) {
+    if (way.has_parked) {
+        const int flags = ZMQ_DONTWAIT | (way.parked_more ? ZMQ_SNDMORE : 0);
+        const std::size_t size = zmq_msg_size(&way.parked);
+        if (zmq_msg_send(&way.parked, way.output, flags) < 0) {
+            if (errno == EAGAIN) return; // still full: keep waiting for POLLOUT
+            zmq_msg_close(&way.parked);  // the peer is gone: drop it
+            way.discarding = way.parked_more;
+            if (!way.parked_more) ++way.counters.dropped_messages;
+        } else {
+            way.counters.sent_bytes += size;
+            if (!way.parked_more) ++way.counters.sent_messages;
+        }
+        way.has_parked = false;
+    }
+
+    zmq_msg_t frame;
+    for (int moved = 0; moved < config_.burst;) {
+        zmq_msg_init(&frame);
+        if (zmq_msg_recv(&frame, way.input, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&frame);
+            if (errno == EAGAIN || errno == EINTR) return;
+            throw zmq::error_t();
+        }
+        const bool more = zmq_msg_more(&frame);
+        const std::size_t size = zmq_msg_size(&frame);
+        way.counters.received_bytes += size;
+        if (!more) {
+            ++way.counters.received_messages;
+            ++moved;
+        }
+
+        if (capture_) {
+            zmq_msg_t copy;
+            zmq_msg_init(&copy);
+            zmq_msg_copy(&copy, &frame);
+            if (way.capture_discarding ||
+                zmq_msg_send(&copy, capture_->handle(), ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) <
+                    0) {
+                zmq_msg_close(&copy);
+                way.capture_discarding = more; // keep the capture stream's framing whole
+                if (!more) ++counters_.capture_dropped;
+            } else if (!more) {
+                ++counters_.captured_messages;
+            }
+        }
+        if (observer_) {
+            way.observed.emplace_back();
+            zmq_msg_copy(way.observed.back().handle(), &frame);
+            if (!more) {
+                if (way.to_backend)
+                    observer_->forwarded_to_backend(way.observed);
+                else
+                    observer_->forwarded_to_frontend(way.observed);
+                way.observed.clear();
+            }
+        }
+
+        if (way.discarding) {
+            zmq_msg_close(&frame);
+            way.discarding = more;
+            if (!more) ++way.counters.dropped_messages;
+            continue;
+        }
+        if (zmq_msg_send(&frame, way.output, ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) >= 0) {
+            way.counters.sent_bytes += size;
+            if (!more) ++way.counters.sent_messages;
+            continue;
+        }
+        if (errno == EAGAIN && !way.output_drops) {
+            way.parked = frame; // ownership moves to the parked slot
+            way.has_parked = true;
+            way.parked_more = more;
+            return;
+        }
+        zmq_msg_close(&frame);
+        way.discarding = more;
+        if (!more) ++way.counters.dropped_messages;
+    }
+}
+
+loop_exit proxy_t::run(stop_signal_t& stop) {
+    started_ms_ = steady_ms();
+    enum { frontend_item, backend_item, stop_item, control_item };
+    while (!terminate_) {
+        zmq_pollitem_t items[4] = {};
+        items[frontend_item].socket = frontend_.handle();
+        items[backend_item].socket = backend_.handle();
+        if (!paused_) {
+            if (forward_->has_parked)
+                items[backend_item].events |= ZMQ_POLLOUT;
+            else
+                items[frontend_item].events |= ZMQ_POLLIN;
+            if (config_.backward) {
+                if (backward_->has_parked)
+                    items[frontend_item].events |= ZMQ_POLLOUT;
+                else
+                    items[backend_item].events |= ZMQ_POLLIN;
+            }
+        }
+        items[stop_item].fd = stop.fd();
+        items[stop_item].events = ZMQ_POLLIN;
+        int count = 3;
+        if (control_) {
+            items[control_item].socket = control_->socket().handle();
+            items[control_item].events = ZMQ_POLLIN;
+            count = 4;
+        }
+        if (zmq_poll(items, count, -1) < 0) {
+            if (errno == EINTR) continue;
+            throw zmq::error_t();
+        }
+        if (items[stop_item].revents && stop.received()) return loop_exit::signal;
+        if (control_ && items[control_item].revents)
+            control_->serve_pending([this](control_command command, std::string_view text) {
+                return answer(command, text);
+            });
+        if (paused_) continue;
+        if (items[frontend_item].revents & ZMQ_POLLIN || items[backend_item].revents & ZMQ_POLLOUT)
+            pump(*forward_);
+        if (config_.backward && (items[backend_item].revents & ZMQ_POLLIN ||
+                                 items[frontend_item].revents & ZMQ_POLLOUT))
+            pump(*backward_);
+    }
+    return loop_exit::terminate;
+}
+
+} // namespace zd

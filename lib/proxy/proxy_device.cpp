@@ -1,0 +1,146 @@
+#include "proxy/proxy_device.hpp"
+
+#include "base/log.hpp"
+#include "base/stop_signal.hpp"
+
+#include <optional>
+
+#if ZD_NATIVE_ENGINE
+#include "native/device.hpp"
+#include "native/forwarder.hpp"
+#include "native/queue.hpp"
+#include "native/streamer.hpp"
+#endif
+
+namespace zd {
+
+namespace {
+
+log::level log_level(const common_options_t& options) {
+    if (options.quiet) return log::level::error;
+    return options.verbose > 0 ? log::level::debug : log::level::info;
+}
+
+endpoint_list_t parse_optional(const std::string& text) {
+    return text.empty() ? endpoint_list_t{} : parse_endpoints(text, attach_mode::bind);
+}
+
+// Why the native engine cannot run this device with these endpoints and options; empty if
+// it can.
+std::string native_engine_refusal(const proxy_device_spec_t& spec,
+                                  const device_description_t& description,
+                                  const socket_options_t& options) {
+    if (spec.native_routing == native_routing_kind::none) return "this device";
+#if ZD_NATIVE_ENGINE
+    return native_engine_unsupported(description, options);
+#else
+    (void)description;
+    (void)options;
+    return "this build (zdevices was built with ZD_NATIVE_ENGINE=OFF)";
+#endif
+}
+
+#if ZD_NATIVE_ENGINE
+std::unique_ptr<native_routing_t> make_native_routing(native_routing_kind kind,
+                                                      native_device_t& device) {
+    switch (kind) {
+    case native_routing_kind::streamer: return std::make_unique<native_streamer_t>(device);
+    case native_routing_kind::queue: return std::make_unique<native_queue_t>(device);
+    case native_routing_kind::forwarder: return std::make_unique<native_forwarder_t>(device);
+    case native_routing_kind::none: break;
+    }
+    throw std::logic_error("no native routing for this device"); // refused before
+}
+#endif
+
+// Whether this run takes the native engine; throws usage_error if it was asked for and
+// cannot serve these endpoints and options.
+bool use_native_engine(const proxy_device_spec_t& spec, const device_description_t& description,
+                       const socket_options_t& options) {
+    if (spec.engine == device_engine::libzmq) return false;
+    const std::string why = native_engine_refusal(spec, description, options);
+    if (why.empty()) return true;
+    if (spec.engine == device_engine::native)
+        throw usage_error("--engine native does not support " + why + "; use --engine libzmq");
+    log::debug("engine: libzmq (the native engine does not support " + why + ")");
+    return false;
+}
+
+} // namespace
+
+std::optional<device_engine> parse_device_engine(std::string_view text) {
+    if (text == "auto") return device_engine::automatic;
+    if (text == "native") return device_engine::native;
+    if (text == "libzmq") return device_engine::libzmq;
+    return std::nullopt;
+}
+
+int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& options) {
+    log::configure(spec.name, log_level(options.common));
+    device_description_t description{spec.name,
+                                     spec.frontend_type_name,
+                                     spec.backend_type_name,
+                                     parse_endpoints(options.frontend, attach_mode::bind),
+                                     parse_endpoints(options.backend, attach_mode::bind),
+                                     parse_optional(options.capture),
+                                     parse_optional(options.control)};
+
+    const bool native = use_native_engine(spec, description, options.common.socket);
+
+    stop_signal_t stop; // before the context, so libzmq's threads inherit the blocked mask
+    zmq::context_t context(options.common.io_threads);
+    // The libzmq data path's sockets; the native engine has its own.
+    std::optional<zmq::socket_t> frontend, backend;
+    std::unique_ptr<proxy_observer_t> observer;
+#if ZD_NATIVE_ENGINE
+    std::unique_ptr<native_device_t> native_device;
+    if (native) {
+        description.engine = "native";
+        native_device = std::make_unique<native_device_t>(
+            description, options.common.socket, spec.frontend_type_name, spec.backend_type_name);
+    }
+#endif
+    if (!native) {
+        frontend.emplace(context, spec.frontend_type);
+        backend.emplace(context, spec.backend_type);
+        options.common.socket.apply_to(*frontend);
+        options.common.socket.apply_to(*backend);
+        if (spec.customize) observer = spec.customize(*frontend, *backend);
+        description.frontend = attach(*frontend, description.frontend);
+        description.backend = attach(*backend, description.backend);
+    }
+    std::optional<zmq::socket_t> capture;
+    if (!description.capture.empty()) {
+        capture.emplace(context, zmq::socket_type::pub);
+        options.common.socket.apply_to(*capture);
+        description.capture = attach(*capture, description.capture);
+    }
+    std::optional<control_server_t> control;
+    if (!description.control.empty()) {
+        control.emplace(context, description.control, options.common.socket);
+        description.control = control->endpoints();
+    }
+
+    log::info("ready frontend=" + to_string(description.frontend) +
+              " backend=" + to_string(description.backend) +
+              (capture ? " capture=" + to_string(description.capture) : std::string()) +
+              (control ? " control=" + to_string(description.control) : std::string()));
+    loop_exit why;
+#if ZD_NATIVE_ENGINE
+    if (native) {
+        const auto routing = make_native_routing(spec.native_routing, *native_device);
+        why = native_device->run(*routing, stop, capture ? &*capture : nullptr,
+                                 control ? &*control : nullptr);
+    }
+#endif
+    if (!native) {
+        proxy_t proxy(*frontend, *backend, capture ? &*capture : nullptr,
+                      control ? &*control : nullptr, description, spec.proxy);
+        proxy.set_observer(observer.get());
+        why = proxy.run(stop);
+    }
+    log::info(why == loop_exit::signal ? "stopping on signal" : "stopping on TERMINATE");
+    return exit_ok;
+}
+
+} // namespace zd
