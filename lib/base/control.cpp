@@ -16,16 +16,26 @@ control_command parse_control_command(std::string_view text) {
     return control_command::unknown;
 }
 
-std::array<std::uint64_t, 8> statistics_values(const proxy_counters_t& counters) {
+std::array<std::uint64_t, 8> statistics_t::values() const {
+    return {frontend_messages_in, frontend_bytes_in, frontend_messages_out, frontend_bytes_out,
+            backend_messages_in,  backend_bytes_in,  backend_messages_out,  backend_bytes_out};
+}
+
+statistics_t statistics_values(const proxy_counters_t& counters) {
     const auto& forward = counters.frontend_to_backend;
     const auto& backward = counters.backend_to_frontend;
-    return {forward.received_messages, forward.received_bytes,     backward.sent_messages,
-            backward.sent_bytes,       backward.received_messages, backward.received_bytes,
-            forward.sent_messages,     forward.sent_bytes};
+    return {.frontend_messages_in = forward.received_messages,
+            .frontend_bytes_in = forward.received_bytes,
+            .frontend_messages_out = backward.sent_messages,
+            .frontend_bytes_out = backward.sent_bytes,
+            .backend_messages_in = backward.received_messages,
+            .backend_bytes_in = backward.received_bytes,
+            .backend_messages_out = forward.sent_messages,
+            .backend_bytes_out = forward.sent_bytes};
 }
 
 control_reply_t answer_control(control_command command, std::string_view text, bool& paused,
-                               bool& terminate, const std::array<std::uint64_t, 8>& statistics,
+                               bool& terminate, const statistics_t& statistics,
                                const std::function<std::string()>& stats_json) {
     control_reply_t reply;
     switch (command) {
@@ -39,7 +49,7 @@ control_reply_t answer_control(control_command command, std::string_view text, b
         terminate = true;
         break;
     case control_command::statistics:
-        for (std::uint64_t value : statistics)
+        for (std::uint64_t value : statistics.values())
             reply.emplace_back(&value, sizeof value);
         break;
     case control_command::stats:
@@ -79,12 +89,10 @@ void write_direction(json_writer_t& json, const direction_counters_t& counters) 
 
 } // namespace
 
-std::string stats_json(const device_description_t& device, const proxy_counters_t& counters,
-                       bool paused, std::uint64_t uptime_ms) {
-    json_writer_t json;
-    json.begin_object()
-        .key("device")
-        .value(device.name)
+void write_stats_header(json_writer_t& json, std::string_view device, std::uint64_t uptime_ms,
+                        std::string_view state) {
+    json.key("device")
+        .value(device)
         .key("version")
         .value(ZD_VERSION)
         .key("pid")
@@ -92,9 +100,15 @@ std::string stats_json(const device_description_t& device, const proxy_counters_
         .key("uptime_ms")
         .value(uptime_ms)
         .key("state")
-        .value(paused ? "paused" : "running")
-        .key("engine")
-        .value(device.engine);
+        .value(state);
+}
+
+std::string stats_json(const device_description_t& device, const proxy_counters_t& counters,
+                       bool paused, std::uint64_t uptime_ms) {
+    json_writer_t json;
+    json.begin_object();
+    write_stats_header(json, device.name, uptime_ms, paused ? "paused" : "running");
+    json.key("engine").value(device.engine);
     json.key("frontend").begin_object().key("type").value(device.frontend_type).key("endpoints");
     write_endpoints(json, device.frontend);
     json.end_object();

@@ -28,9 +28,26 @@ enum class control_command { pause, resume, terminate, statistics, stats, unknow
 // Maps a command frame to a command. Exact, upper-case names as libzmq expects.
 control_command parse_control_command(std::string_view text);
 
-// The eight uint64 values of libzmq's STATISTICS reply, in its order: frontend messages
-// in, bytes in, messages out, bytes out, then the same four for the backend.
-std::array<std::uint64_t, 8> statistics_values(const proxy_counters_t& counters);
+// libzmq's STATISTICS reply (zmq_proxy_steerable's eight uint64 values, in its order):
+// what the frontend socket read and sent, then the same for the backend. A device without
+// two sides fills what it has, by name, and leaves the rest 0.
+struct statistics_t {
+    std::uint64_t frontend_messages_in = 0;
+    std::uint64_t frontend_bytes_in = 0;
+    std::uint64_t frontend_messages_out = 0;
+    std::uint64_t frontend_bytes_out = 0;
+    std::uint64_t backend_messages_in = 0;
+    std::uint64_t backend_bytes_in = 0;
+    std::uint64_t backend_messages_out = 0;
+    std::uint64_t backend_bytes_out = 0;
+
+    // The eight values in the reply's order.
+    std::array<std::uint64_t, 8> values() const;
+};
+
+// A proxy's STATISTICS: frontend "out" is what went backend -> frontend, backend "in" is
+// what the backend read.
+statistics_t statistics_values(const proxy_counters_t& counters);
 
 // Who a device is, for the STATS reply.
 struct device_description_t {
@@ -61,8 +78,16 @@ using control_reply_t = std::vector<zmq::message_t>;
 // stats_json makes, anything else an ERROR naming the command. Devices differ only in their
 // statistics and their STATS object.
 control_reply_t answer_control(control_command command, std::string_view text, bool& paused,
-                               bool& terminate, const std::array<std::uint64_t, 8>& statistics,
+                               bool& terminate, const statistics_t& statistics,
                                const std::function<std::string()>& stats_json);
+
+class json_writer_t;
+
+// The members every STATS object opens with, in this order: device, version, pid,
+// uptime_ms, state ("running", "paused", or a device's own such as "disk_full"). json must
+// be inside the object, before any other member.
+void write_stats_header(json_writer_t& json, std::string_view device, std::uint64_t uptime_ms,
+                        std::string_view state);
 
 // Milliseconds on the steady clock: what a device's uptime in STATS is counted from.
 std::uint64_t steady_ms();

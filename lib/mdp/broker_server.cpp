@@ -1,7 +1,8 @@
 #include "mdp/broker_server.hpp"
 
 #include "base/json_writer.hpp"
-#include "base/stop_signal.hpp"
+#include "base/message_io.hpp"
+#include "base/poll_loop.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -108,37 +109,11 @@ void broker_server_t::drain_monitor(steady::time_point now) {
 }
 
 // Receives one whole message into message.frames. Returns false if none is waiting. A
-// message of more than max_frames frames is received and dropped frame by frame (it never
-// takes more than max_frames slots), and message.too_long is set.
+// message of more than max_frames frames is dropped, its routing id kept (too_long).
 bool broker_server_t::receive_message(received_t& message) {
-    auto& frames = message.frames;
-    frames.clear();
-    message.too_long = false;
-    while (true) {
-        if (frames.size() == max_frames_) {
-            // Keep the routing id (frames[0]) to tell the broker who sent it.
-            // The rest of a message is always there once its first frame is (libzmq
-            // delivers messages whole), so this loop does not wait.
-            zmq::message_t rest;
-            bool more = true;
-            while (more) {
-                if (zmq_msg_recv(rest.handle(), router_.handle(), ZMQ_DONTWAIT) < 0) continue;
-                bytes_in_ += rest.size();
-                more = rest.more();
-            }
-            frames.resize(1);
-            message.too_long = true;
-            return true;
-        }
-        frames.emplace_back();
-        if (zmq_msg_recv(frames.back().handle(), router_.handle(), ZMQ_DONTWAIT) < 0) {
-            frames.pop_back();
-            if (frames.empty()) return false; // nothing waiting (EAGAIN)
-            continue;                         // cannot happen mid-message; retry the frame
-        }
-        bytes_in_ += frames.back().size();
-        if (!frames.back().more()) return true;
-    }
+    const auto got = zd::receive_message(router_, message.frames, max_frames_, &bytes_in_);
+    message.too_long = got == received::too_long;
+    return got != received::nothing;
 }
 
 // Reads what is waiting (up to a burst), then handles it. Handling a message sends at once,
@@ -178,30 +153,19 @@ void broker_server_t::handle(received_t& message) {
         now);
 }
 
-control_reply_t broker_server_t::answer(control_command command, std::string_view text) {
-    // The steerable-proxy shape, with the ROUTER as the only socket: in, in bytes, out, 0.
-    return answer_control(command, text, paused_, terminate_,
-                          {messages_in_, bytes_in_, outbox_->messages_out, 0, 0, 0, 0, 0},
-                          [this] { return stats_json(); });
+statistics_t broker_server_t::statistics() const {
+    // The steerable-proxy shape, with the ROUTER as the only socket.
+    return {.frontend_messages_in = messages_in_,
+            .frontend_bytes_in = bytes_in_,
+            .frontend_messages_out = outbox_->messages_out};
 }
 
 std::string broker_server_t::stats_json() const {
     json_writer_t json;
-    json.begin_object()
-        .key("device")
-        .value("zd-broker")
-        .key("version")
-        .value(ZD_VERSION)
-        .key("pid")
-        .value(std::int64_t(getpid()))
-        .key("uptime_ms")
-        .value(std::uint64_t(
-            std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started_)
-                .count()))
-        .key("state")
-        .value(paused_ ? "paused" : "running")
-        .key("endpoints")
-        .begin_array();
+    json.begin_object();
+    write_stats_header(json, "zd-broker", loop_ ? loop_->uptime_ms() : 0,
+                       loop_ && loop_->paused() ? "paused" : "running");
+    json.key("endpoints").begin_array();
     for (const auto& endpoint : endpoints_)
         json.value(endpoint.to_string());
     json.end_array();
@@ -213,39 +177,21 @@ std::string broker_server_t::stats_json() const {
 }
 
 bool broker_server_t::run(stop_signal_t& stop) {
-    started_ = steady::now();
-    while (!terminate_) {
-        zmq_pollitem_t items[4] = {};
-        items[0].socket = router_.handle();
-        items[0].events = paused_ ? 0 : ZMQ_POLLIN;
-        items[1].socket = monitor_.handle();
-        items[1].events = ZMQ_POLLIN;
-        items[2].fd = stop.fd();
-        items[2].events = ZMQ_POLLIN;
-        int count = 3;
-        if (control_) {
-            items[3].socket = control_->socket().handle();
-            items[3].events = ZMQ_POLLIN;
-            count = 4;
-        }
-        const auto until_timer = std::chrono::duration_cast<std::chrono::milliseconds>(
-            broker_->next_timer() - steady::now());
-        const long timeout = std::max<long>(0, long(until_timer.count()) + 1);
-        if (zmq_poll(items, count, timeout) < 0) {
-            if (errno == EINTR) continue;
-            throw zmq::error_t();
-        }
-        if (items[2].revents && stop.received()) return false;
-        if (control_ && items[3].revents)
-            control_->serve_pending([this](control_command command, std::string_view text) {
-                return answer(command, text);
-            });
-        if (items[1].revents) drain_monitor(steady::now());
-        if (items[0].revents) receive_burst();
+    poll_loop_t loop(stop, control_ ? &*control_ : nullptr,
+                     {[this] { return statistics(); }, [this] { return stats_json(); }});
+    loop_ = &loop;
+    // Connection events first: a descriptor reused by a new connection is then not taken
+    // for the old one (handle() also drains them before it looks a new peer up).
+    loop.add(monitor_, ZMQ_POLLIN, [this] { drain_monitor(steady::now()); });
+    loop.add(router_, ZMQ_POLLIN, [this] { receive_burst(); }, poll_loop_t::on_pause::stop);
+    loop.set_deadline([this] { return broker_->next_timer(); });
+    loop.set_after_turn([this] {
         const auto now = steady::now();
         if (now >= broker_->next_timer()) broker_->on_timer(now);
-    }
-    return true;
+    });
+    const bool terminated = loop.run() == loop_exit::terminate;
+    loop_ = nullptr;
+    return terminated;
 }
 
 } // namespace zd::mdp

@@ -20,8 +20,9 @@
 #include <zmq.hpp>
 
 namespace zd {
+class poll_loop_t;
 class stop_signal_t;
-}
+} // namespace zd
 
 namespace zd::mdp {
 
@@ -60,7 +61,7 @@ private:
     bool receive_message(received_t& message);
     void receive_burst();
     void handle(received_t& message);
-    control_reply_t answer(control_command command, std::string_view text);
+    statistics_t statistics() const;
     std::string stats_json() const;
 
     zmq::socket_t router_;
@@ -72,9 +73,7 @@ private:
     std::unordered_map<int, std::uint64_t> inode_of_fd_; // open connections
     std::vector<received_t> burst_{burst_messages};      // reused for every burst
     std::size_t max_frames_ = 0;
-    bool paused_ = false;
-    bool terminate_ = false;
-    std::chrono::steady_clock::time_point started_;
+    poll_loop_t* loop_ = nullptr; // while run() runs: its pause state and uptime
     std::uint64_t messages_in_ = 0, bytes_in_ = 0;
 };
 

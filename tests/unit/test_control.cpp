@@ -38,7 +38,7 @@ zd::proxy_counters_t distinct_counters() {
 TEST_CASE("STATISTICS values follow libzmq: frontend in, frontend out, backend in, backend out",
           "[control]") {
     // Frontend "out" is what went backend -> frontend; backend "in" is what the backend read.
-    const auto values = zd::statistics_values(distinct_counters());
+    const auto values = zd::statistics_values(distinct_counters()).values();
     const std::array<std::uint64_t, 8> expected = {11, 12, 23, 24, 21, 22, 13, 14};
     CHECK(values == expected);
 }
