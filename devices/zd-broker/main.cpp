@@ -6,9 +6,9 @@
 // that dies goes back to the front of the queue (workers are idempotent by the spec), up to
 // --max-retries times. Queues, request age and the number of services are bounded; see
 // docs/BROKER.md for every limit and what happens at it.
-#include "cli/device_cli.hpp"
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/device_cli.hpp"
 #include "mdp/broker_server.hpp"
 
 int main(int argc, char** argv) {

@@ -11,8 +11,8 @@
 // when every endpoint is tcp or ipc with a numeric host and neither ZMTP heartbeats nor the
 // last-value cache are asked for; otherwise it moves messages through libzmq's XSUB and XPUB
 // sockets. --engine chooses.
-#include "proxy/last_value_cache.hpp"
 #include "cli/device_cli.hpp"
+#include "proxy/last_value_cache.hpp"
 #include "proxy/proxy_device.hpp"
 
 int main(int argc, char** argv) {

@@ -6,9 +6,9 @@
 // their offset and acknowledge them; each named consumer's offset is kept durably, so after
 // any crash it resumes where it left off (at-least-once). Readers on --replay page through
 // the journal from any retained offset or time. Protocols and guarantees: docs/JOURNAL.md.
-#include "cli/device_cli.hpp"
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
 #include "journal/journal_server.hpp"
 

@@ -7,9 +7,9 @@
 // as one record, so a client asking titanic.reply never sees half of it. After kill -9 the
 // device restarts on the same DIR, finds every acknowledged request and dispatches what has
 // no reply yet. Protocol and guarantees: docs/TITANIC.md.
-#include "cli/device_cli.hpp"
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
 #include "titanic/titanic_server.hpp"
 

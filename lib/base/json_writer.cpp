@@ -2,9 +2,7 @@
 
 #include "base/text.hpp"
 
-
 namespace zd {
-
 
 void append_json_string(std::string& out, std::string_view text) {
     out += '"';

@@ -16,8 +16,7 @@ poll_loop_t::watch_id poll_loop_t::add(zmq::socket_t& socket, short events, hand
     return watches_.size() - 1;
 }
 
-poll_loop_t::watch_id poll_loop_t::add(int fd, short events, handler_t on_ready,
-                                       on_pause paused) {
+poll_loop_t::watch_id poll_loop_t::add(int fd, short events, handler_t on_ready, on_pause paused) {
     watches_.push_back({nullptr, fd, events, std::move(on_ready), paused});
     return watches_.size() - 1;
 }
@@ -66,8 +65,8 @@ loop_exit poll_loop_t::run() {
             const auto& watch = watches_[id];
             if (watch.events == 0 || (!watch.socket && watch.fd < 0)) continue;
             if (paused_ && watch.paused == on_pause::stop) continue;
-            items_.push_back({watch.socket ? watch.socket->handle() : nullptr, watch.fd,
-                              watch.events, 0});
+            items_.push_back(
+                {watch.socket ? watch.socket->handle() : nullptr, watch.fd, watch.events, 0});
             polled_.push_back(id);
         }
         if (zmq_poll(items_.data(), int(items_.size()), poll_timeout_ms()) < 0) {

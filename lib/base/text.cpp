@@ -14,12 +14,18 @@ void append_escaped_byte(std::string& out, unsigned char byte, escape_style styl
 // The two-character escape of c, or nullptr if c has none in this style.
 const char* short_escape(char c, escape_style style) {
     switch (c) {
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    case '\t': return "\\t";
-    case '\\': return "\\\\";
-    case '"': return style == escape_style::json ? "\\\"" : nullptr;
-    default: return nullptr;
+    case '\n':
+        return "\\n";
+    case '\r':
+        return "\\r";
+    case '\t':
+        return "\\t";
+    case '\\':
+        return "\\\\";
+    case '"':
+        return style == escape_style::json ? "\\\"" : nullptr;
+    default:
+        return nullptr;
     }
 }
 

@@ -183,7 +183,8 @@ bool broker_server_t::run(stop_signal_t& stop) {
     // Connection events first: a descriptor reused by a new connection is then not taken
     // for the old one (handle() also drains them before it looks a new peer up).
     loop.add(monitor_, ZMQ_POLLIN, [this] { drain_monitor(steady::now()); });
-    loop.add(router_, ZMQ_POLLIN, [this] { receive_burst(); }, poll_loop_t::on_pause::stop);
+    loop.add(
+        router_, ZMQ_POLLIN, [this] { receive_burst(); }, poll_loop_t::on_pause::stop);
     loop.set_deadline([this] { return broker_->next_timer(); });
     loop.set_after_turn([this] {
         const auto now = steady::now();

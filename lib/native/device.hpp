@@ -147,7 +147,7 @@ public:
     // Runs the loop until a stop signal or TERMINATE, then gives peers up to the linger
     // time to take what is queued for them. capture and control may be null.
     loop_exit run(native_routing_t& routing, stop_signal_t& stop, zmq::socket_t* capture,
-                   control_server_t* control);
+                  control_server_t* control);
 
 private:
     struct loop_t;

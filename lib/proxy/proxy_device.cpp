@@ -44,10 +44,14 @@ std::string native_engine_refusal(const proxy_device_spec_t& spec,
 std::unique_ptr<native_routing_t> make_native_routing(native_routing_kind kind,
                                                       native_device_t& device) {
     switch (kind) {
-    case native_routing_kind::streamer: return std::make_unique<native_streamer_t>(device);
-    case native_routing_kind::queue: return std::make_unique<native_queue_t>(device);
-    case native_routing_kind::forwarder: return std::make_unique<native_forwarder_t>(device);
-    case native_routing_kind::none: break;
+    case native_routing_kind::streamer:
+        return std::make_unique<native_streamer_t>(device);
+    case native_routing_kind::queue:
+        return std::make_unique<native_queue_t>(device);
+    case native_routing_kind::forwarder:
+        return std::make_unique<native_forwarder_t>(device);
+    case native_routing_kind::none:
+        break;
     }
     throw std::logic_error("no native routing for this device"); // refused before
 }

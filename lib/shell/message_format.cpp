@@ -1,8 +1,8 @@
 #include "shell/message_format.hpp"
 
 #include "base/json_writer.hpp"
-#include "shell/msgpack_json.hpp"
 #include "base/text.hpp"
+#include "shell/msgpack_json.hpp"
 
 #include <stdexcept>
 #include <zmq.hpp>
