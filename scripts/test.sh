@@ -5,12 +5,8 @@
 # every stage runs even after an earlier one failed, so one run shows every problem.
 #
 # Usage: sudo scripts/test.sh        (root only needed if packages are missing)
-# Time on a 2-core machine, from scratch (2026-11-22, clean clones): about 16 min in all
-# (931 s on an idle machine at c29dfb5): 6 min for the Release build and its tests, 7 for the
-# sanitizer build (which skips the benchmark programs and compiles the CLI11 files at -O0)
-# and its tests, 3 for libFuzzer (build, then 12 targets one per core). CI allows 20
-# minutes: test code is compiled without optimisation to stay inside it
-# (tests/CMakeLists.txt).
+# How long a clean run takes, stage by stage, is in docs/CI_TIMES.md: test code is compiled
+# without optimisation to stay well inside CI's time (tests/CMakeLists.txt).
 # Environment:
 #   ZD_BUILD_ROOT     where the build trees go (default: the repository)
 #   ZD_RELEASE_DIR    Release tree      (default: $ZD_BUILD_ROOT/build-release)

@@ -5,7 +5,7 @@
 // A subscriber too slow to keep up loses messages at its high-water mark, as with a plain
 // PUB socket; the publishers are never slowed down by it.
 // --last-value-cache: a new subscriber gets the latest message of the topic it subscribes
-// to at once (topic = first frame; see lib/core/last_value_cache.hpp).
+// to at once (topic = first frame; see lib/proxy/last_value_cache.hpp).
 //
 // It speaks ZMTP itself (the native engine: one thread, no libzmq socket in the data path)
 // when every endpoint is tcp or ipc with a numeric host and neither ZMTP heartbeats nor the

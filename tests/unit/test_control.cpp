@@ -1,4 +1,4 @@
-// The control protocol (lib/core/control.hpp): command names, the STATISTICS order libzmq
+// The control protocol (lib/base/control.hpp): command names, the STATISTICS order libzmq
 // defines, the STATS JSON, and a control server that answers REQ and DEALER clients, counts
 // malformed requests and never stalls on a client that stops reading.
 #include "base/control.hpp"

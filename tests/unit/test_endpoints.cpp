@@ -1,4 +1,4 @@
-// The endpoint grammar (lib/core/endpoints.hpp): what parses, what each side defaults to,
+// The endpoint grammar (lib/base/endpoints.hpp): what parses, what each side defaults to,
 // and that every error names the bad value, since that message is all a user sees.
 #include "base/endpoints.hpp"
 

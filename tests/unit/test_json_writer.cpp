@@ -1,4 +1,4 @@
-// The JSON writer (lib/core/json_writer.hpp) behind STATS and the tools' --json output: its
+// The JSON writer (lib/base/json_writer.hpp) behind STATS and the tools' --json output: its
 // output must be valid JSON for any input bytes, since endpoints and topics are user text.
 // Checked with the strict reader in tests/support.
 #include "base/json_writer.hpp"

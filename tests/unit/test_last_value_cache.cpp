@@ -1,4 +1,4 @@
-// The forwarder's last-value cache (lib/core/last_value_cache.hpp): the latest message per
+// The forwarder's last-value cache (lib/proxy/last_value_cache.hpp): the latest message per
 // topic, found by subscription prefix, with the least recently updated topic evicted first.
 #include "proxy/last_value_cache.hpp"
 

@@ -1,4 +1,4 @@
-// The shared device command line (lib/core/device_cli.hpp), parsed from argument vectors as a
+// The shared device command line (lib/cli/device_cli.hpp), parsed from argument vectors as a
 // shell would pass them: required sides, endpoint validation naming the value, socket
 // options, --config files and --print-config output that must read back as the same options.
 #include "cli/device_cli.hpp"

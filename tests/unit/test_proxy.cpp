@@ -1,4 +1,4 @@
-// The proxy loop (lib/core/proxy.hpp) in-process over inproc sockets, the proxy on its own
+// The proxy loop (lib/proxy/proxy.hpp) in-process over inproc sockets, the proxy on its own
 // thread and the test acting as every peer:
 //
 //      producer/client --> [frontend]  proxy_t  [backend] --> consumer/worker
