@@ -87,9 +87,7 @@ int main(int argc, char** argv) {
     zd::add_common_options(app, common);
 
     return zd::run_main(app, argc, argv, [&] {
-        zd::log::configure("zd-broker", common.quiet         ? zd::log::level::error
-                                        : common.verbose > 0 ? zd::log::level::debug
-                                                             : zd::log::level::info);
+        zd::configure_log("zd-broker", common);
         config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);
         config.request_timeout = std::chrono::milliseconds(request_timeout_ms);
         config.service_ttl = std::chrono::milliseconds(service_ttl_ms);

@@ -128,9 +128,7 @@ int main(int argc, char** argv) {
     zd::add_common_options(app, common);
 
     return zd::run_main(app, argc, argv, [&] {
-        zd::log::configure("zd-journal", common.quiet         ? zd::log::level::error
-                                         : common.verbose > 0 ? zd::log::level::debug
-                                                              : zd::log::level::info);
+        zd::configure_log("zd-journal", common);
         using namespace zd::journal;
         config.log.dir = dir;
         apply_fsync_option(fsync_text, config.log);

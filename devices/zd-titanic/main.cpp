@@ -120,9 +120,7 @@ int main(int argc, char** argv) {
     zd::add_common_options(app, common);
 
     return zd::run_main(app, argc, argv, [&] {
-        zd::log::configure("zd-titanic", common.quiet         ? zd::log::level::error
-                                         : common.verbose > 0 ? zd::log::level::debug
-                                                              : zd::log::level::info);
+        zd::configure_log("zd-titanic", common);
         config.log.dir = dir;
         zd::journal::apply_fsync_option(fsync_text, config.log);
         config.heartbeat_interval = std::chrono::milliseconds(heartbeat_ms);

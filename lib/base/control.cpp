@@ -1,6 +1,7 @@
 #include "base/control.hpp"
 
 #include "base/json_writer.hpp"
+#include "base/message_io.hpp"
 
 #include <chrono>
 #include <unistd.h>
@@ -162,15 +163,9 @@ void control_server_t::serve_pending(
     const std::function<control_reply_t(control_command, std::string_view)>& handler) {
     while (true) {
         // A request is: routing id, [empty delimiter from REQ], command, [ignored frames].
+        // No frame limit of its own: control_max_message_size bounds a request already.
         std::vector<zmq::message_t> frames;
-        while (true) {
-            zmq::message_t frame;
-            if (!socket_.recv(frame, zmq::recv_flags::dontwait)) break;
-            const bool more = frame.more();
-            frames.push_back(std::move(frame));
-            if (!more) break;
-        }
-        if (frames.empty()) return;
+        if (receive_message(socket_, frames) == received::nothing) return;
         std::vector<std::size_t> sizes;
         for (const auto& frame : frames)
             sizes.push_back(frame.size());

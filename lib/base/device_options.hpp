@@ -9,6 +9,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace zd {
 
@@ -36,5 +37,8 @@ struct device_options_t {
     std::string control;
     std::string capture;
 };
+
+// Sets the log's program name and level from -v/-q: errors only with -q, detail with -v.
+void configure_log(std::string_view program, const common_options_t& options);
 
 } // namespace zd

@@ -1,6 +1,6 @@
 // Command-line pieces only the tools need, on top of cli/device_cli.hpp: endpoints where a
 // bare address connects, socket type and format names checked while parsing (so a typo is
-// exit 2 naming the value), and the log set up from -v/-q.
+// exit 2 naming the value), and the ready line of a tool that binds.
 #pragma once
 
 #include "cli/device_cli.hpp"
@@ -24,8 +24,5 @@ CLI::Validator output_format_validator();
 // Logs "ready endpoint=<attached endpoints>", like a device's ready line: at info level if
 // any endpoint is bound (the operator needs the port a wildcard got), else at debug level.
 void announce_ready(const endpoint_list_t& attached);
-
-// Sets the log's program name and level from -v/-q.
-void configure_log(std::string_view program, const common_options_t& options);
 
 } // namespace zd::shell

@@ -1,6 +1,8 @@
 // Socket plumbing the journal's client helpers share (see client_common.hpp).
 #include "journal/client_common.hpp"
 
+#include "base/message_io.hpp"
+
 #include <cerrno>
 
 namespace zd::journal::client_detail {
@@ -33,18 +35,7 @@ short wait(zmq::socket_t& socket, short events, deadline_t deadline, int stop_fd
 }
 
 bool receive(zmq::socket_t& socket, std::vector<zmq::message_t>& frames) {
-    frames.clear();
-    zmq::message_t frame;
-    if (!socket.recv(frame, zmq::recv_flags::dontwait)) return false;
-    bool more = frame.more();
-    frames.push_back(std::move(frame));
-    while (more) { // libzmq delivers whole messages: the rest is already here
-        zmq::message_t next;
-        (void)socket.recv(next);
-        more = next.more();
-        frames.push_back(std::move(next));
-    }
-    return true;
+    return receive_message(socket, frames) != received::nothing;
 }
 
 std::vector<std::string_view> views_of(const std::vector<zmq::message_t>& frames) {

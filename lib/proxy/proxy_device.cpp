@@ -16,11 +16,6 @@ namespace zd {
 
 namespace {
 
-log::level log_level(const common_options_t& options) {
-    if (options.quiet) return log::level::error;
-    return options.verbose > 0 ? log::level::debug : log::level::info;
-}
-
 endpoint_list_t parse_optional(const std::string& text) {
     return text.empty() ? endpoint_list_t{} : parse_endpoints(text, attach_mode::bind);
 }
@@ -80,7 +75,7 @@ std::optional<device_engine> parse_device_engine(std::string_view text) {
 }
 
 int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& options) {
-    log::configure(spec.name, log_level(options.common));
+    configure_log(spec.name, options.common);
     device_description_t description{spec.name,
                                      spec.frontend_type_name,
                                      spec.backend_type_name,

@@ -1,5 +1,7 @@
 #include "shell/tool_io.hpp"
 
+#include "base/message_io.hpp"
+
 #include "base/stop_signal.hpp"
 
 #include <algorithm>
@@ -96,18 +98,7 @@ wait_result send_message(zmq::socket_t& socket, const std::vector<std::string>& 
 }
 
 bool try_receive_message(zmq::socket_t& socket, std::vector<zmq::message_t>& message) {
-    message.clear();
-    zmq::message_t frame;
-    if (!socket.recv(frame, zmq::recv_flags::dontwait)) return false;
-    bool more = frame.more();
-    message.push_back(std::move(frame));
-    while (more) { // the rest of a message is already here: libzmq delivers whole messages
-        zmq::message_t next;
-        (void)socket.recv(next);
-        more = next.more();
-        message.push_back(std::move(next));
-    }
-    return true;
+    return receive_message(socket, message) != received::nothing;
 }
 
 line_output_t::line_output_t(int fd) : fd_(fd) {

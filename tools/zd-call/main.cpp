@@ -93,7 +93,7 @@ bool print_frames(zd::shell::line_output_t& output, const frames_t& frames,
 }
 
 int run(const call_options_t& options) {
-    zd::shell::configure_log("zd-call", options.common);
+    zd::configure_log("zd-call", options.common);
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
     const auto body = request_body(options, stop);
     if (!body) {

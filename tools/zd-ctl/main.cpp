@@ -90,7 +90,7 @@ int print_reply(const command_t& command, const std::vector<zmq::message_t>& rep
 }
 
 int run(const ctl_options_t& options) {
-    zd::shell::configure_log("zd-ctl", options.common);
+    zd::configure_log("zd-ctl", options.common);
     const command_t* command = find_command(options.command);
     const auto endpoints = zd::parse_endpoints(options.endpoints, zd::attach_mode::connect);
     const auto deadline = zd::shell::deadline_after(options.timeout_ms);

@@ -60,7 +60,7 @@ void answer(zmq::socket_t& socket, const std::vector<zmq::message_t>& request,
 }
 
 int run(const recv_options_t& options, bool fixed_reply) {
-    zd::shell::configure_log("zd-recv", options.common);
+    zd::configure_log("zd-recv", options.common);
     using zd::shell::wait_result;
     const zmq::socket_type type = resolve_type(options);
     const zd::shell::format_options_t format{zd::shell::parse_output_format(options.format),

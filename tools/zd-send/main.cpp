@@ -111,7 +111,7 @@ std::string milliseconds(long long ms) {
 }
 
 int run(send_options_t& options, bool separator_given) {
-    zd::shell::configure_log("zd-send", options.common);
+    zd::configure_log("zd-send", options.common);
     zmq::socket_type type =
         zd::shell::parse_socket_type(options.type, zd::shell::sending_socket_types());
     const bool publishing = type == zmq::socket_type::pub || type == zmq::socket_type::xpub;

@@ -99,7 +99,7 @@ frames_t run_for_request(const frames_t& body, zd::mdp::request_context_t& conte
 }
 
 int run(const worker_tool_options_t& options) {
-    zd::shell::configure_log("zd-worker", options.common);
+    zd::configure_log("zd-worker", options.common);
     if (options.echo == !options.command.empty()) {
         zd::log::error(options.echo ? "--echo takes no COMMAND"
                                     : "a COMMAND (after --) or --echo is required");
