@@ -71,8 +71,15 @@ class EchoWorker:
 
 
 def failure(broker, worker, what):
-    return TestFailure(f"{what}; zd-worker: {worker.output() or '(silent)'}; "
-                       f"broker stats: {broker.broker_stats()}")
+    stats = broker.broker_stats()
+    why = ""
+    if stats["rejected"]:
+        why = f" ({stats['rejected']} refused by the broker's queue limits)"
+    elif stats["expired"]:
+        why = (f" ({stats['expired']} expired: they waited longer than the default "
+               f"--request-timeout, 60 s; the machine is too busy for the one worker)")
+    return TestFailure(f"{what}{why}; zd-worker: {worker.output() or '(silent)'}; "
+                       f"broker stats: {stats}")
 
 
 def test(context, broker_path, worker_path, requests):
