@@ -4,7 +4,8 @@
 // requests one at a time, least recently used worker first (--worker-credit N lets a worker
 // hold N at once, pipelined into its socket, for throughput). A request held by a worker
 // that dies goes back to the front of the queue (workers are idempotent by the spec), up to
-// --max-retries times. Queues, request age and the number of services are bounded; see
+// --max-retries times. Queues (by memory, and by count if asked), request age and the number
+// of services are bounded; a refused request is logged, since MDP cannot tell its client. See
 // docs/BROKER.md for every limit and what happens at it.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
@@ -55,9 +56,21 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 1000))
         ->capture_default_str()
         ->group(group);
+    app.add_option("--max-queue-bytes", config.max_queue_bytes,
+                   "Memory the requests waiting for one service's workers may hold (bodies plus "
+                   "160 bytes per request and 64 per frame; suffixes KiB, MiB, GiB). The default, "
+                   "256 MiB, holds about a million small requests. Past it a request is refused: "
+                   "dropped unanswered (MDP cannot tell the client), counted in 'rejected', and "
+                   "logged (at most once per service every 10 s)")
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(zd::mdp::queued_request_bytes(1, 0), std::size_t(1) << 50))
+        ->capture_default_str()
+        ->group(group);
     app.add_option("--max-queue", config.max_queue,
-                   "Requests queued per service; more are refused (dropped and counted)")
-        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+                   "Requests waiting per service, 0 = no count limit (the default: "
+                   "--max-queue-bytes bounds the queue). Past it a request is refused as at "
+                   "--max-queue-bytes")
+        ->check(CLI::Range(std::size_t(0), std::size_t(100000000)))
         ->capture_default_str()
         ->group(group);
     app.add_option("--max-services", config.max_services,

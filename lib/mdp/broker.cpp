@@ -37,6 +37,7 @@ struct broker_t::request_t : list_hook_t<in_service_queue>,
     std::vector<zmq::message_t> body; // kept until the final reply, for re-dispatch
     time_point_t deadline{};          // expires if still queued then
     int retries = 0;
+    std::size_t bytes = 0; // counted against max_queue_bytes while queued
 };
 
 struct broker_t::client_t : peer_t {
@@ -58,7 +59,10 @@ struct broker_t::worker_t : peer_t, list_hook_t<idle_workers> {
 
 struct broker_t::service_t {
     std::string name;
+    // Requests waiting for a worker, oldest first (a dead worker's go back to the front).
+    // Changed only through the four functions below, which keep queued_bytes in step.
     intrusive_list_t<request_t, in_service_queue> queue;
+    std::size_t queued_bytes = 0;
     // Workers that can take another request (they hold fewer than worker_credit), least
     // recently used first. With a credit of 1 these are exactly the idle workers.
     intrusive_list_t<worker_t, idle_workers> idle;
@@ -66,10 +70,33 @@ struct broker_t::service_t {
     std::size_t in_flight = 0;
     time_point_t idle_since{};
     std::uint64_t served = 0, expired = 0, retried = 0, failed = 0, rejected = 0;
+    refusals_t refusals;
+
+    void queue_back(request_t* request) {
+        queue.push_back(request);
+        queued_bytes += request->bytes;
+    }
+    void queue_front(request_t* request) {
+        queue.push_front(request);
+        queued_bytes += request->bytes;
+    }
+    request_t* take_front() {
+        request_t* request = queue.pop_front();
+        if (request) queued_bytes -= request->bytes;
+        return request;
+    }
+    void unqueue(request_t* request) {
+        queue.erase(request);
+        queued_bytes -= request->bytes;
+    }
 };
 
 broker_t::broker_t(const broker_config_t& config, outbox_t& outbox)
     : config_(config), outbox_(outbox) {
+    // What queued_request_overhead stands for: the request and its body's frame array, each a
+    // heap block (malloc adds up to 16 bytes to each).
+    static_assert(sizeof(request_t) + 2 * 16 <= queued_request_overhead);
+    static_assert(sizeof(zmq::message_t) <= queued_frame_overhead);
     if (config.heartbeat_interval.count() <= 0)
         throw std::invalid_argument("heartbeat interval must be positive");
     if (config.heartbeat_liveness < 1)
@@ -77,8 +104,13 @@ broker_t::broker_t(const broker_config_t& config, outbox_t& outbox)
     if (config.request_timeout.count() <= 0)
         throw std::invalid_argument("request timeout must be positive");
     if (config.max_retries < 0) throw std::invalid_argument("max retries cannot be negative");
-    if (config.max_queue == 0 || config.max_services == 0)
-        throw std::invalid_argument("queue and service limits must be at least 1");
+    if (config.max_services == 0) throw std::invalid_argument("max services must be at least 1");
+    if (config.max_queue_bytes < queued_request_bytes(1, 0))
+        throw std::invalid_argument("max queue bytes must be at least " +
+                                    std::to_string(queued_request_bytes(1, 0)) +
+                                    " (one request of one empty frame)");
+    if (config.refusal_report_interval.count() <= 0)
+        throw std::invalid_argument("refusal report interval must be positive");
     if (config.max_frames < 8) // the longest MDP command without a body has 6
         throw std::invalid_argument("max frames must be at least 8");
     if (config.worker_credit < 1 || config.worker_credit > max_worker_credit)
@@ -173,12 +205,26 @@ void broker_t::handle_request(std::vector<zmq::message_t>& frames, const incomin
     service_t* service = find_or_create_service(service_name, now);
     if (!service) {
         ++counters_.rejected;
+        refuse(nullptr, service_name, queue_limit::services, now);
         return;
     }
-    if (service->queue.size() >= config_.max_queue) {
-        ++service->rejected;
-        ++counters_.rejected;
-        return;
+    std::size_t body_bytes = 0;
+    for (std::size_t i = message.body; i < frames.size(); ++i)
+        body_bytes += frames[i].size();
+    const std::size_t bytes = queued_request_bytes(frames.size() - message.body, body_bytes);
+    // The limits bound what waits: a request that finds a worker with credit does not queue.
+    // (With such a worker the queue is empty, so only a request larger than max_queue_bytes
+    // by itself gets through here and nowhere else.)
+    if (service->idle.empty()) {
+        const bool over_count =
+            config_.max_queue != 0 && service->queue.size() >= config_.max_queue;
+        if (over_count || service->queued_bytes + bytes > config_.max_queue_bytes) {
+            ++service->rejected;
+            ++counters_.rejected;
+            refuse(service, service_name, over_count ? queue_limit::requests : queue_limit::bytes,
+                   now);
+            return;
+        }
     }
     client_t& client =
         known_client ? *known_client : add_client(frames[0].to_string_view(), message, from);
@@ -186,11 +232,12 @@ void broker_t::handle_request(std::vector<zmq::message_t>& frames, const incomin
     request->client = &client;
     request->service = service;
     request->deadline = now + config_.request_timeout;
+    request->bytes = bytes;
     request->body.reserve(frames.size() - message.body);
     for (std::size_t i = message.body; i < frames.size(); ++i)
         request->body.push_back(std::move(frames[i]));
     client.requests.push_back(request);
-    service->queue.push_back(request);
+    service->queue_back(request);
     dispatch_pending(*service, now);
 }
 
@@ -360,6 +407,31 @@ broker_t::service_t* broker_t::find_or_create_service(std::string_view name, tim
     return created;
 }
 
+// Counts a refusal for the report; reports at once if the last report is old enough (the
+// first one always is).
+void broker_t::refuse(service_t* service, std::string_view name, queue_limit limit,
+                      time_point_t now) {
+    refusals_t& refusals = service ? service->refusals : services_refusals_;
+    ++refusals.unreported;
+    refusals.limit = limit;
+    if (!service) services_refused_name_.assign(name);
+    if (now >= refusals.next_report) report(refusals, name, service, now);
+}
+
+void broker_t::report(refusals_t& refusals, std::string_view name, const service_t* service,
+                      time_point_t now) {
+    const refusal_report_t report{name,
+                                  refusals.limit,
+                                  refusals.unreported,
+                                  !refusals.reported,
+                                  service ? service->queue.size() : 0,
+                                  service ? service->queued_bytes : 0};
+    refusals.unreported = 0;
+    refusals.reported = true;
+    refusals.next_report = now + config_.refusal_report_interval;
+    if (reporter_) reporter_(report);
+}
+
 broker_t::client_t& broker_t::add_client(std::string_view id, const incoming_t& message,
                                          connection_t from) {
     auto client = std::make_unique<client_t>();
@@ -374,7 +446,7 @@ broker_t::client_t& broker_t::add_client(std::string_view id, const incoming_t& 
 
 void broker_t::dispatch_pending(service_t& service, time_point_t now) {
     while (!service.queue.empty() && !service.idle.empty()) {
-        request_t* request = service.queue.pop_front();
+        request_t* request = service.take_front();
         worker_t* worker = service.idle.pop_front();
         dispatch(*worker, *request, now);
     }
@@ -407,7 +479,7 @@ void broker_t::dispatch(worker_t& worker, request_t& request, time_point_t now) 
         --service.in_flight;
         worker.requests.erase(&request);
         request.worker = nullptr;
-        service.queue.push_front(&request);
+        service.queue_front(&request);
         remove_worker(worker, now);
         return;
     }
@@ -445,13 +517,12 @@ void broker_t::requeue_or_fail(request_t& request, time_point_t now) {
     ++request.retries;
     ++service.retried;
     ++counters_.retried;
-    service.queue.push_front(&request); // first in line: it has waited longest
+    service.queue_front(&request); // first in line: it has waited longest
 }
 
 void broker_t::finish(request_t& request, time_point_t now) {
     service_t& service = *request.service;
-    if (static_cast<list_hook_t<in_service_queue>&>(request).linked())
-        service.queue.erase(&request);
+    if (static_cast<list_hook_t<in_service_queue>&>(request).linked()) service.unqueue(&request);
     client_t& client = *request.client;
     client.requests.erase(&request);
     delete &request;
@@ -549,10 +620,18 @@ void broker_t::on_timer(time_point_t now) {
             ++counters_.expired;
             finish(*request, now);
         }
-        if (service->workers == 0 && service->queue.empty() && service->in_flight == 0 &&
-            now - service->idle_since >= config_.service_ttl)
-            forgotten.push_back(name);
+        const bool forget = service->workers == 0 && service->queue.empty() &&
+                            service->in_flight == 0 &&
+                            now - service->idle_since >= config_.service_ttl;
+        // Refusals not yet reported are reported when their interval is over, or before the
+        // service is forgotten (with it goes the count).
+        refusals_t& refusals = service->refusals;
+        if (refusals.unreported > 0 && (forget || now >= refusals.next_report))
+            report(refusals, name, service.get(), now);
+        if (forget) forgotten.push_back(name);
     }
+    if (services_refusals_.unreported > 0 && now >= services_refusals_.next_report)
+        report(services_refusals_, services_refused_name_, nullptr, now);
     for (std::string_view name : forgotten)
         services_.erase(services_.find(name));
     // A quarter interval keeps heartbeats at most 1.25 intervals apart and expiry timely,
@@ -621,10 +700,10 @@ bool broker_t::service_stats(std::string_view name, service_stats_t& stats) cons
     auto found = services_.find(name);
     if (found == services_.end()) return false;
     const service_t& service = *found->second;
-    stats = service_stats_t{service.name,    service.queue.size(), service.in_flight,
-                            service.workers, service.idle.size(),  service.served,
-                            service.expired, service.retried,      service.failed,
-                            service.rejected};
+    stats = service_stats_t{service.name,     service.queue.size(), service.in_flight,
+                            service.workers,  service.idle.size(),  service.served,
+                            service.expired,  service.retried,      service.failed,
+                            service.rejected, service.queued_bytes};
     return true;
 }
 
@@ -669,6 +748,8 @@ std::string broker_t::stats_json() const {
             .begin_object()
             .key("queued")
             .value(std::uint64_t(stats.queued))
+            .key("queued_bytes")
+            .value(std::uint64_t(stats.queued_bytes))
             .key("in_flight")
             .value(std::uint64_t(stats.in_flight))
             .key("workers")

@@ -5,7 +5,8 @@
 // What it does beyond the reference broker (see docs/BROKER.md):
 // - remembers which requests each worker holds; when that worker dies, disconnects or expires,
 //   the request goes back to the front of its service's queue (up to max_retries times);
-// - bounds everything: requests per service queue, request age, number of services; forgets
+// - bounds everything: bytes (and, opt-in, requests) per service queue, request age, number
+//   of services, and reports refused requests (rate-limited) so they are never silent; forgets
 //   services with no workers and no requests after service_ttl; drops the queued requests of
 //   clients whose connection closed; counts replies to clients that are gone;
 // - dispatches in O(1): hash maps and intrusive lists, request bodies kept as zmq messages
@@ -38,7 +39,8 @@ struct broker_config_t {
     milliseconds_t request_timeout{60000};   // a queued request older than this expires
     int max_retries = 3;                     // times a request is re-dispatched after its
                                              // worker died; then it fails (dropped, counted)
-    std::size_t max_queue = 10000;           // queued requests per service; more are refused
+    std::size_t max_queue = 0;               // queued requests per service; more are refused.
+                                             // 0: no count limit (max_queue_bytes bounds it)
     std::size_t max_services = 10000;        // distinct services; requests for more refused
     milliseconds_t service_ttl{60000};       // forget a service idle this long (no workers,
                                              // no requests)
@@ -47,7 +49,23 @@ struct broker_config_t {
                                              // worker's socket while it works (opt-in)
     std::size_t max_frames = 1000;           // frames in one message; a longer one is
                                              // dropped whole (the socket side enforces it)
+
+    // Memory the requests queued for one service may hold, as queued_request_bytes() counts
+    // it; more are refused. 256 MiB, about a million small requests (see docs/BROKER.md).
+    std::size_t max_queue_bytes = std::size_t(256) << 20;
+    // Refused requests are reported (refusal_report_t) at most once per service this often.
+    milliseconds_t refusal_report_interval{10000};
 };
+
+// What a queued request counts against max_queue_bytes: its body's bytes plus what the broker
+// keeps beside them, a fixed cost per request (its bookkeeping) and per frame (a zmq_msg_t,
+// which holds a body of up to 33 bytes inline). Counting only the body would let a flood of
+// tiny requests hold many times the limit in memory.
+constexpr std::size_t queued_request_overhead = 160;
+constexpr std::size_t queued_frame_overhead = 64;
+constexpr std::size_t queued_request_bytes(std::size_t frames, std::size_t body_bytes) {
+    return queued_request_overhead + frames * queued_frame_overhead + body_bytes;
+}
 
 // The largest worker_credit accepted: a worker's socket queues what it holds, and a dead
 // worker's requests all go back to the queue.
@@ -85,6 +103,27 @@ struct broker_counters_t {
     std::uint64_t workers_expired = 0;    // workers removed for missing heartbeats
 };
 
+// Which limit refused a request.
+enum class queue_limit {
+    bytes,    // max_queue_bytes
+    requests, // max_queue
+    services, // max_services: the request named a new service
+};
+
+// A report that requests were refused, for a log line: MDP cannot tell the client, so the
+// operator must be. The first refusal of a service is reported at once; later ones are added
+// up and reported at most once per refusal_report_interval (by on_timer, or with the next
+// refusal after the interval). Refusals for new services past max_services are reported the
+// same way, for all such names together.
+struct refusal_report_t {
+    std::string_view service;  // the service (for services: the last name refused)
+    queue_limit limit;         // the limit that refused the last of them
+    std::uint64_t refused = 0; // requests refused since the previous report
+    bool first = false;        // the first report for this service (or for services)
+    std::size_t queued = 0;    // the service's queue at the report (0 for services)
+    std::size_t queued_bytes = 0;
+};
+
 struct service_stats_t {
     std::string_view name;
     std::size_t queued = 0;
@@ -96,6 +135,7 @@ struct service_stats_t {
     std::uint64_t retried = 0;
     std::uint64_t failed = 0;
     std::uint64_t rejected = 0;
+    std::size_t queued_bytes = 0; // queued requests' bytes, as max_queue_bytes counts them
 };
 
 class broker_t {
@@ -105,6 +145,12 @@ public:
     ~broker_t();
     broker_t(const broker_t&) = delete;
     broker_t& operator=(const broker_t&) = delete;
+
+    // Where refusal reports go (see refusal_report_t), from inside on_message and on_timer;
+    // the reporter must not throw, nor call the broker's non-const functions. None by default
+    // (refusals are still counted in rejected).
+    using refusal_reporter_t = std::function<void(const refusal_report_t&)>;
+    void set_refusal_reporter(refusal_reporter_t reporter) { reporter_ = std::move(reporter); }
 
     // One message from the ROUTER: frames[0] is the sender's routing id. Frames may be moved
     // from. Never throws for any content.
@@ -147,6 +193,12 @@ private:
     struct client_t;
     struct request_t;
     struct peer_t;
+    struct refusals_t {                         // refusal reports, rate-limited
+        std::uint64_t unreported = 0;           // refused since the last report
+        queue_limit limit = queue_limit::bytes; // of the last refusal
+        bool reported = false;                  // a report was made already
+        time_point_t next_report{};             // none before this
+    };
     struct string_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view text) const {
@@ -168,6 +220,9 @@ private:
                       const incoming_t& message, time_point_t now);
 
     service_t* find_or_create_service(std::string_view name, time_point_t now);
+    void refuse(service_t* service, std::string_view name, queue_limit limit, time_point_t now);
+    void report(refusals_t& refusals, std::string_view name, const service_t* service,
+                time_point_t now);
     client_t& add_client(std::string_view id, const incoming_t& message, connection_t from);
     void dispatch_pending(service_t& service, time_point_t now);
     void dispatch(worker_t& worker, request_t& request, time_point_t now);
@@ -196,6 +251,9 @@ private:
     std::unordered_map<int, std::unique_ptr<connection_peers_t>> peers_by_fd_;
     std::vector<zmq::message_t> out_; // reused for every outgoing message
     time_point_t next_timer_{};
+    refusal_reporter_t reporter_;
+    refusals_t services_refusals_;      // requests for new services past max_services
+    std::string services_refused_name_; // the last of them
 };
 
 } // namespace zd::mdp

@@ -1,6 +1,7 @@
 #include "mdp/broker_server.hpp"
 
 #include "base/json_writer.hpp"
+#include "base/log.hpp"
 #include "base/message_io.hpp"
 #include "base/poll_loop.hpp"
 
@@ -21,6 +22,47 @@ constexpr int source_fd_property = 2;
 std::uint64_t inode_of(int fd) {
     struct stat info;
     return fstat(fd, &info) == 0 ? std::uint64_t(info.st_ino) : 0;
+}
+
+// One log line for a refusal report: which service, how many, and the flag to raise, since
+// the client is never told (MDP has no error reply). The name is written as a JSON string:
+// service names are any bytes.
+std::string describe(const refusal_report_t& report, const broker_config_t& config) {
+    json_writer_t name;
+    name.value(report.service);
+    std::string flag, limit_text, advice = ", or add workers";
+    switch (report.limit) {
+    case queue_limit::bytes:
+        flag = "--max-queue-bytes";
+        limit_text = "its queue holds " + std::to_string(report.queued_bytes) + " bytes in " +
+                     std::to_string(report.queued) + " requests (" + flag + " " +
+                     std::to_string(config.max_queue_bytes) + ")";
+        break;
+    case queue_limit::requests:
+        flag = "--max-queue";
+        limit_text = "its queue holds " + std::to_string(report.queued) + " requests (" + flag +
+                     " " + std::to_string(config.max_queue) + ")";
+        break;
+    case queue_limit::services:
+        flag = "--max-services";
+        limit_text = "it is new and the broker knows " + std::to_string(config.max_services) +
+                     " services already (" + flag + " " + std::to_string(config.max_services) + ")";
+        advice = "";
+        break;
+    }
+    const auto interval_ms = config.refusal_report_interval.count();
+    const std::string every = interval_ms % 1000 == 0 ? std::to_string(interval_ms / 1000) + " s"
+                                                      : std::to_string(interval_ms) + " ms";
+    std::string line = "service " + name.str() + ": ";
+    const std::string count = std::to_string(report.refused);
+    if (report.first)
+        line += "refused " + count + (report.refused == 1 ? " request" : " requests") +
+                " (dropped unanswered: MDP cannot tell the client): " + limit_text + ". Raise " +
+                flag + advice + ". Further refusals are logged at most every " + every;
+    else
+        line += "refused " + count + " more" + (report.refused == 1 ? " request" : " requests") +
+                " since the last report: " + limit_text;
+    return line;
 }
 
 std::string unique_monitor_address() {
@@ -64,6 +106,8 @@ broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t&
     max_frames_ = config.max_frames;
     outbox_ = std::make_unique<router_outbox_t>(router_);
     broker_ = std::make_unique<broker_t>(config, *outbox_);
+    broker_->set_refusal_reporter(
+        [config](const refusal_report_t& report) { log::error(describe(report, config)); });
     endpoints_ = attach(router_, endpoints);
     if (!control.empty()) control_.emplace(context, control, options);
 }

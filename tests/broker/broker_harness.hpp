@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <deque>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -58,6 +59,22 @@ public:
     int refusals = 0;
 };
 
+// A refusal report as the broker's reporter got it, kept past the call.
+struct recorded_report_t {
+    std::string service;
+    queue_limit limit;
+    std::uint64_t refused;
+    bool first;
+    std::size_t queued, queued_bytes;
+    bool operator==(const recorded_report_t&) const = default;
+};
+
+inline std::ostream& operator<<(std::ostream& out, const recorded_report_t& report) {
+    return out << "{" << report.service << ", limit " << int(report.limit) << ", refused "
+               << report.refused << (report.first ? ", first" : "") << ", queued " << report.queued
+               << ", " << report.queued_bytes << " bytes}";
+}
+
 // A point far from zero, so that "now - something" never underflows a default time_point.
 inline const time_point_t t0 = time_point_t{} + std::chrono::hours(1000);
 
@@ -79,8 +96,14 @@ struct harness_t {
     recording_outbox_t outbox;
     broker_t broker;
     time_point_t now = t0;
+    std::vector<recorded_report_t> reports; // every refusal report, oldest first
 
-    explicit harness_t(const broker_config_t& config = test_config()) : broker(config, outbox) {}
+    explicit harness_t(const broker_config_t& config = test_config()) : broker(config, outbox) {
+        broker.set_refusal_reporter([this](const refusal_report_t& report) {
+            reports.push_back({std::string(report.service), report.limit, report.refused,
+                               report.first, report.queued, report.queued_bytes});
+        });
+    }
 
     void receive(const frames_t& frames, connection_t from = {}) {
         std::vector<zmq::message_t> messages;

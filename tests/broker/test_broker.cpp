@@ -331,6 +331,192 @@ TEST_CASE("a full service queue refuses further requests", "[broker]") {
     CHECK(h.stats("echo").rejected == 2);
 }
 
+// Issue 11: the zguide's asynchronous client (mdclient2) sends 100 000 requests before it
+// reads a reply. The reference broker queues them all; a count limit of 10 000 by default
+// dropped 89 849 of them, and MDP cannot tell the client.
+TEST_CASE("under the default limits the zguide's 100 000 requests all wait their turn",
+          "[broker]") {
+    // Volume: the peers' messages are built in place and the outbox only counts, so that the
+    // case stays quick under the sanitizers.
+    struct counting_outbox_t : outbox_t {
+        bool send(std::vector<zmq::message_t>&) override { return ++sent, true; }
+        std::uint64_t sent = 0;
+    } outbox;
+    broker_t broker(broker_config_t{}, outbox);
+    int reports = 0;
+    broker.set_refusal_reporter([&reports](const refusal_report_t&) { ++reports; });
+    std::vector<zmq::message_t> frames;
+    auto feed = [&](std::initializer_list<std::string_view> text) {
+        frames.clear();
+        for (const auto frame : text)
+            frames.emplace_back(frame.data(), frame.size());
+        broker.on_message(frames, connection_t{}, t0);
+    };
+    const std::string ready = byte(0x01), reply = byte(0x03);
+    for (int i = 0; i < 100000; ++i) // mdclient2: all of them before any reply
+        feed({"client", "", "MDPC01", "echo", "Hello world"});
+    service_stats_t stats;
+    REQUIRE(broker.service_stats("echo", stats));
+    CHECK(broker.counters().rejected == 0);
+    CHECK(stats.queued == 100000);
+    CHECK(stats.queued_bytes == 100000 * queued_request_bytes(1, 11));
+    CHECK(reports == 0);
+
+    feed({"W", "", "MDPW01", ready, "echo"});
+    for (int i = 0; i < 100000; ++i)
+        feed({"W", "", "MDPW01", reply, "client", "", "Hello world"});
+    CHECK(broker.counters().replies == 100000);
+    CHECK(outbox.sent == 200000); // each request to W, each reply to the client
+    REQUIRE(broker.service_stats("echo", stats));
+    CHECK(stats.queued_bytes == 0);
+}
+
+TEST_CASE("max_queue 0: no count limit", "[broker]") {
+    auto config = test_config();
+    config.max_queue = 0;
+    harness_t h(config);
+    for (int i = 0; i < 20000; ++i)
+        h.request("c" + std::to_string(i % 10), "echo", {std::to_string(i)}, v02);
+    CHECK(h.stats("echo").queued == 20000);
+    CHECK(h.broker.counters().rejected == 0);
+}
+
+TEST_CASE("a service's queue is bounded by the bytes its requests hold", "[broker]") {
+    auto config = test_config();
+    config.max_queue = 0;
+    const std::size_t ten = queued_request_bytes(1, 10); // one frame of 10 bytes
+    config.max_queue_bytes = 3 * ten;
+    harness_t h(config);
+    for (int i = 0; i < 4; ++i)
+        h.request("c" + std::to_string(i), "echo", {"0123456789"}, v02);
+    CHECK(h.stats("echo").queued == 3);
+    CHECK(h.stats("echo").queued_bytes == 3 * ten);
+    CHECK(h.stats("echo").rejected == 1);
+    CHECK(h.broker.counters().rejected == 1);
+    CHECK(h.broker.client_count() == 3); // the refused request left nothing behind
+    CHECK(h.outbox.sent.empty());        // and has no answer: MDP has none
+
+    // A worker takes one: room for a request of the same size, not for a larger one. Frames
+    // count too: two frames of 5 bytes hold more than one of 10.
+    h.ready("W", "echo");
+    CHECK(h.outbox.take() == to_worker_v01("W", "c0", {"0123456789"}));
+    CHECK(h.stats("echo").queued_bytes == 2 * ten);
+    h.request("big", "echo", {"0123456789A"}, v02);
+    h.request("two", "echo", {"01234", "56789"}, v02);
+    CHECK(h.stats("echo").rejected == 3);
+    h.request("c4", "echo", {"abcdefghij"}, v02);
+    CHECK(h.stats("echo").queued == 3);
+    CHECK(h.stats("echo").queued_bytes == 3 * ten);
+
+    // What a dead worker held goes back to the front even past the limit: it was accepted.
+    h.worker_disconnect("W");
+    CHECK(h.stats("echo").queued == 4);
+    CHECK(h.stats("echo").queued_bytes == 4 * ten);
+    h.request("c5", "echo", {"x"}, v02);
+    CHECK(h.stats("echo").rejected == 4);
+
+    // Expiry gives the bytes back (dispatch did above; abandonment goes the same way, finish).
+    h.advance(10000ms);
+    CHECK(h.stats("echo").queued == 0);
+    CHECK(h.stats("echo").queued_bytes == 0);
+    CHECK(h.broker.counters().rejected == 4);
+}
+
+TEST_CASE("a request larger than max_queue_bytes is served if it need not wait", "[broker]") {
+    auto config = test_config();
+    config.max_queue_bytes = queued_request_bytes(1, 10);
+    harness_t h(config);
+    const std::string large(1000, 'x');
+    h.ready("W", "echo");
+    h.request("c1", "echo", {large}, v02);
+    CHECK(h.outbox.take() == to_worker_v01("W", "c1", {large}));
+    h.request("c2", "echo", {large}, v02); // W is busy: it would wait
+    CHECK(h.stats("echo").rejected == 1);
+    CHECK(h.stats("echo").queued == 0);
+}
+
+TEST_CASE("refusals are reported: a service's first at once, then at most once per interval",
+          "[broker]") {
+    auto config = test_config();
+    config.max_queue = 2;
+    config.request_timeout = 600000ms; // nothing expires here
+    config.refusal_report_interval = 10000ms;
+    harness_t h(config);
+    const std::size_t cost = queued_request_bytes(1, 1);
+    for (int i = 0; i < 3; ++i)
+        h.request("c", "echo", {"x"}, v02);
+    REQUIRE(h.reports.size() == 1);
+    CHECK(h.reports[0] == recorded_report_t{"echo", queue_limit::requests, 1, true, 2, 2 * cost});
+
+    // Two more within the interval: counted, not reported yet.
+    h.advance(1000ms);
+    h.request("c", "echo", {"x"}, v02);
+    h.request("c", "echo", {"x"}, v02);
+    h.advance(8999ms);
+    CHECK(h.reports.size() == 1);
+    h.advance(1ms); // the interval is over: the timer reports what was held back
+    REQUIRE(h.reports.size() == 2);
+    CHECK(h.reports[1] == recorded_report_t{"echo", queue_limit::requests, 2, false, 2, 2 * cost});
+
+    // Another service is reported on its own; nothing to report is no report.
+    h.request("d", "other", {"x"}, v02);
+    h.request("d", "other", {"x"}, v02);
+    h.request("d", "other", {"x"}, v02);
+    REQUIRE(h.reports.size() == 3);
+    CHECK(h.reports[2].service == "other");
+    CHECK(h.reports[2].first);
+    h.advance(30000ms);
+    CHECK(h.reports.size() == 3);
+    CHECK(h.stats("echo").rejected == 3);
+    CHECK(h.broker.counters().rejected == 4);
+
+    // After a quiet interval the next refusal is reported at once, as no longer the first.
+    h.request("c", "echo", {"x"}, v02);
+    REQUIRE(h.reports.size() == 4);
+    CHECK(h.reports[3] == recorded_report_t{"echo", queue_limit::requests, 1, false, 2, 2 * cost});
+}
+
+TEST_CASE("refusal reports name the limit: bytes, requests, services", "[broker]") {
+    auto config = test_config();
+    config.max_queue = 2;
+    config.max_queue_bytes = 2 * queued_request_bytes(1, 100);
+    config.max_services = 2;
+    harness_t h(config);
+    const std::string hundred(100, 'x');
+    h.request("c", "a", {hundred, hundred, hundred}, v02); // larger than the limit
+    h.request("c", "b", {"x"}, v02);
+    h.request("c", "b", {"x"}, v02);
+    h.request("c", "b", {"x"}, v02);
+    h.request("c", "new", {"x"}, v02);
+    REQUIRE(h.reports.size() == 3);
+    CHECK(h.reports[0] == recorded_report_t{"a", queue_limit::bytes, 1, true, 0, 0});
+    CHECK(h.reports[1].limit == queue_limit::requests);
+    CHECK(h.reports[2] == recorded_report_t{"new", queue_limit::services, 1, true, 0, 0});
+    h.request("c", "newer", {"x"}, v02);
+    h.advance(10000ms);
+    REQUIRE(h.reports.size() == 4);
+    CHECK(h.reports[3] == recorded_report_t{"newer", queue_limit::services, 1, false, 0, 0});
+}
+
+TEST_CASE("refusals not yet reported are reported before their service is forgotten", "[broker]") {
+    auto config = test_config(); // service_ttl 5 s
+    config.max_queue = 1;
+    config.request_timeout = 1000ms;
+    config.refusal_report_interval = 60000ms;
+    harness_t h(config);
+    h.request("c", "echo", {"x"}, v02);
+    h.request("c", "echo", {"x"}, v02); // reported
+    h.request("c", "echo", {"x"}, v02); // held back
+    REQUIRE(h.reports.size() == 1);
+    h.advance(1000ms); // the queued request expires
+    h.advance(4999ms);
+    CHECK(h.reports.size() == 1);
+    h.advance(1ms); // forgotten 5 s after it became idle, long before the interval is over
+    CHECK_FALSE(h.knows("echo"));
+    REQUIRE(h.reports.size() == 2);
+    CHECK(h.reports[1] == recorded_report_t{"echo", queue_limit::requests, 1, false, 0, 0});
+}
+
 TEST_CASE("past max_services, new services are refused, MMI does not count", "[broker]") {
     auto config = test_config();
     config.max_services = 2;
@@ -895,8 +1081,14 @@ TEST_CASE("a nonsensical configuration is refused", "[broker]") {
                     std::invalid_argument);
     CHECK_THROWS_AS(broker_t(with([](auto& c) { c.max_retries = -1; }), outbox),
                     std::invalid_argument);
-    CHECK_THROWS_AS(broker_t(with([](auto& c) { c.max_queue = 0; }), outbox),
+    CHECK_THROWS_AS(broker_t(with([](auto& c) { c.max_queue_bytes = 0; }), outbox),
                     std::invalid_argument);
+    CHECK_THROWS_AS(
+        broker_t(with([](auto& c) { c.max_queue_bytes = queued_request_bytes(1, 0) - 1; }), outbox),
+        std::invalid_argument);
+    CHECK_THROWS_AS(broker_t(with([](auto& c) { c.refusal_report_interval = 0ms; }), outbox),
+                    std::invalid_argument);
+    CHECK_NOTHROW(broker_t(with([](auto& c) { c.max_queue = 0; }), outbox)); // no count limit
     CHECK_THROWS_AS(broker_t(with([](auto& c) { c.max_services = 0; }), outbox),
                     std::invalid_argument);
 }
@@ -916,7 +1108,8 @@ TEST_CASE("stats_json is valid JSON with every counter and service", "[broker]")
     const auto& services = json["services"];
     CHECK(services["echo"]["in_flight"].as_uint64() == 1);
     CHECK(services["quoted \"name\"\n"]["queued"].as_uint64() == 1);
-    for (const char* key : {"queued", "in_flight", "workers", "idle_workers", "served", "expired",
-                            "retried", "failed", "rejected"})
+    CHECK(services["quoted \"name\"\n"]["queued_bytes"].as_uint64() == queued_request_bytes(1, 1));
+    for (const char* key : {"queued", "queued_bytes", "in_flight", "workers", "idle_workers",
+                            "served", "expired", "retried", "failed", "rejected"})
         CHECK(services["echo"].has(key));
 }

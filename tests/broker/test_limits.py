@@ -1,5 +1,10 @@
-"""zd-broker's limits, counted in STATS:
-  --max-queue 3      a 4th and 5th queued request for one service are refused (rejected 2)
+"""zd-broker's limits, counted in STATS and logged (MDP cannot tell a client its request was
+refused, so the broker's stderr does: the first refusal of a service at once, naming the flag):
+  --max-queue-bytes 1000
+                     three requests of 100 bytes (324 bytes each as the broker counts them)
+                     wait; a fourth is refused (rejected 1); the log names --max-queue-bytes
+  --max-queue 3      a 4th and 5th queued request for one service are refused (rejected 2);
+                     one log line names --max-queue (the 5th is held back for the next one)
   --max-services 3   a request for a 4th service is refused; READY for one gets DISCONNECT
   --request-timeout 300, --service-ttl 300
                      queued requests expire; the services they created are forgotten, and
@@ -52,8 +57,45 @@ def frame_limit(context, broker_path):
         worker.close()
 
 
+def refusal_lines(broker, service):
+    """The broker's log lines about refused requests for service (after it stopped)."""
+    return [line for line in broker.stderr_text.splitlines()
+            if line.startswith(f'zd-broker: service "{service}": refused ')]
+
+
+def byte_limit(context, broker_path):
+    with Broker(broker_path, "--max-queue-bytes", "1000") as broker:
+        client = new_socket(context, zmq.DEALER, broker.endpoint)
+        body = b"x" * 100
+        for index in range(4):
+            client_request_v02(client, "bytes", body)
+        stats = broker.wait_stats(lambda s: s["requests"] == 4, "four requests")
+        service = stats["services"]["bytes"]
+        check(service["queued"] == 3 and service["queued_bytes"] == 3 * 324,
+              f"queued: {stats}")
+        check(service["rejected"] == 1 and stats["rejected"] == 1, f"rejected: {stats}")
+
+        worker = Worker(context, broker.endpoint, "bytes", version=2)
+        worker.ready()
+        for index in range(3):
+            address, got = worker.receive_request(2000)
+            check(got == [body], f"request {index}: worker got {got!r}")
+            worker.reply(address, b"ok")
+            reply = recv_multipart(client, 2000, f"reply {index}")
+            check(reply == [C02, C02_FINAL, b"bytes", b"ok"], f"got {reply!r}")
+        stats = broker.wait_stats(lambda s: s["replies"] == 3, "three replies")
+        check(stats["services"]["bytes"]["queued_bytes"] == 0, f"bytes left: {stats}")
+        client.close(linger=0)
+        worker.close()
+    lines = refusal_lines(broker, "bytes")
+    check(len(lines) == 1 and "refused 1 request " in lines[0]
+          and "holds 972 bytes in 3 requests (--max-queue-bytes 1000)" in lines[0]
+          and "Raise --max-queue-bytes" in lines[0], f"log: {broker.stderr_text!r}")
+
+
 def test(context, broker_path):
     frame_limit(context, broker_path)
+    byte_limit(context, broker_path)
     with Broker(broker_path, "--max-queue", "3", "--max-services", "3", "--request-timeout",
                 "300", "--service-ttl", "300", "--heartbeat-interval", "1000",
                 "--heartbeat-liveness", "10") as broker:
@@ -103,6 +145,14 @@ def test(context, broker_path):
         check(stats["disconnects_sent"] == 1 and stats["protocol_errors"] == 0, f"stats: {stats}")
         for socket in (client, worker.socket, refused.socket):
             socket.close(linger=0)
+    # One line at the first refusal; the second one waits for the next report, 10 s later
+    # (a line "refused 1 more request" if this test ran that long).
+    lines = refusal_lines(broker, "svc")
+    check(lines and "refused 1 request " in lines[0]
+          and "holds 3 requests (--max-queue 3). Raise --max-queue," in lines[0]
+          and all(" more request" in line for line in lines[1:]), f"log: {broker.stderr_text!r}")
+    lines = refusal_lines(broker, "s4")
+    check(len(lines) == 1 and "(--max-services 3)" in lines[0], f"log: {broker.stderr_text!r}")
 
 
 if __name__ == "__main__":

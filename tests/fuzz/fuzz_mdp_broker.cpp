@@ -3,9 +3,10 @@
 // READY / PARTIAL / FINAL / HEARTBEAT / DISCONNECT from a few workers (valid, out of turn,
 // for the wrong client), raw junk, time moving (heartbeats, expiry, forgetting), connections
 // closing, and a router that refuses some peers. The first byte picks the configuration,
-// worker credit included. After every operation the broker's books must balance: no service
-// holds more in flight than its workers' credit, no queue grows past its limit (plus what
-// dead workers gave back), no more services than allowed. Under ASan/UBSan any dangling request,
+// worker credit and queue limits included. After every operation the broker's books must
+// balance: no service holds more in flight than its workers' credit, no queue grows past its
+// limits in requests or bytes (plus what dead workers gave back), the queued bytes are those of
+// the queued requests, no more services than allowed. Under ASan/UBSan any dangling request,
 // worker or client shows up.
 #include "mdp/broker.hpp"
 
@@ -147,13 +148,23 @@ void play(broker_t& broker, fuzz_outbox_t& outbox, script_t& script, time_point_
     }
 }
 
+// The largest request a script can send: raw junk of 7 frames of up to 7 bytes, of which at
+// most 5 are body frames.
+constexpr std::size_t largest_request = queued_request_bytes(5, 5 * 7);
+
 void check_books(const broker_t& broker, const broker_config_t& config) {
     require(broker.service_count() <= config.max_services);
     std::size_t total_workers = 0;
     broker.for_each_service([&](const service_stats_t& stats) {
-        // Requests a dead worker held go back to the front of the queue even past its limit
-        // (they were accepted); at most what the script's workers can hold.
-        require(stats.queued <= config.max_queue + workers.size() * config.worker_credit);
+        // Requests a dead worker held go back to the front of the queue even past its limits
+        // (they were accepted); at most what the script's workers can hold. A request that
+        // found an idle worker is not held to max_queue_bytes, and stays queued if that worker
+        // (and every other) turned out to be unreachable: one more.
+        const std::size_t given_back = workers.size() * config.worker_credit;
+        if (config.max_queue != 0) require(stats.queued <= config.max_queue + given_back);
+        require(stats.queued_bytes <= config.max_queue_bytes + (given_back + 1) * largest_request);
+        require(stats.queued_bytes >= stats.queued * queued_request_bytes(1, 0));
+        require(stats.queued_bytes <= stats.queued * largest_request);
         require(stats.idle_workers <= stats.workers);
         require(stats.in_flight <= stats.workers * config.worker_credit);
         total_workers += stats.workers;
@@ -171,7 +182,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     config.heartbeat_liveness = 1 + setup % 3;
     config.request_timeout = 50ms;
     config.max_retries = (setup >> 2) % 3;
-    config.max_queue = 4;
+    config.max_queue = (setup & 0x40) ? 0 : 4; // 0: no count limit
+    config.max_queue_bytes = (setup & 0x80) ? 3 * queued_request_bytes(2, 4) : 1 << 20;
     config.max_services = 2;
     config.service_ttl = 20ms;
     config.worker_credit = 1 + (setup >> 4) % 4;
