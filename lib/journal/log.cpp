@@ -4,6 +4,7 @@
 // table from the records themselves: nothing but the segment files is trusted.
 #include "journal/log.hpp"
 
+#include "journal/directory_lock.hpp"
 #include "journal/recovery.hpp"
 #include "journal/segment.hpp"
 
@@ -14,7 +15,6 @@
 #include <fcntl.h>
 #include <fstream>
 #include <list>
-#include <sys/file.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -99,7 +99,7 @@ struct segment_t {
 struct log_t::impl_t {
     class cursor_impl_t;
     log_options_t options;
-    file_t lock;
+    directory_lock_t lock;
     recovery_report_t report;
     std::vector<std::shared_ptr<segment_t>> segments; // oldest first; back() is active
     std::uint64_t total_bytes = 0;
@@ -128,7 +128,12 @@ struct log_t::impl_t {
     std::unordered_map<std::string, producer_entry_t, string_hash_t, std::equal_to<>> producers;
     std::list<const std::string*> lru;
 
-    explicit impl_t(log_options_t opts) : options(std::move(opts)) {
+    // Options are checked before anything touches the disk.
+    explicit impl_t(log_options_t opts) : options(checked(std::move(opts))), lock(options.dir) {
+        recover();
+    }
+
+    static log_options_t checked(log_options_t options) {
         if (options.dir.empty()) throw std::invalid_argument("journal: no directory given");
         if (options.segment_bytes < 4096)
             throw std::invalid_argument("journal: segment size below 4096 bytes");
@@ -137,20 +142,7 @@ struct log_t::impl_t {
                                         std::to_string(max_record_body));
         if (options.max_producers == 0)
             throw std::invalid_argument("journal: max_producers must be at least 1");
-        fs::create_directories(options.dir);
-        take_lock();
-        recover();
-    }
-
-    void take_lock() {
-        lock = file_t::open(options.dir / "LOCK", O_RDWR | O_CREAT);
-        if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-            const int error = errno;
-            throw std::system_error(error, std::generic_category(),
-                                    "journal directory " + options.dir.string() +
-                                        " is in use by another process (lock on " +
-                                        (options.dir / "LOCK").string() + ")");
-        }
+        return options;
     }
 
     // --- recovery ---------------------------------------------------------------------
