@@ -5,6 +5,7 @@
 #include "journal/log.hpp"
 
 #include "journal/directory_lock.hpp"
+#include "journal/producer_table.hpp"
 #include "journal/recovery.hpp"
 #include "journal/segment.hpp"
 
@@ -14,7 +15,6 @@
 #include <ctime>
 #include <fcntl.h>
 #include <fstream>
-#include <list>
 #include <system_error>
 #include <unistd.h>
 
@@ -53,13 +53,6 @@ std::string utc_stamp() {
     std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &parts);
     return text;
 }
-
-struct string_hash_t {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-        return std::hash<std::string_view>{}(text);
-    }
-};
 
 } // namespace
 
@@ -100,6 +93,7 @@ struct log_t::impl_t {
     class cursor_impl_t;
     log_options_t options;
     directory_lock_t lock;
+    producer_table_t producers;
     recovery_report_t report;
     std::vector<std::shared_ptr<segment_t>> segments; // oldest first; back() is active
     std::uint64_t total_bytes = 0;
@@ -120,16 +114,9 @@ struct log_t::impl_t {
     clock_type::time_point last_sync = clock_type::now();
     bool unsynced = false; // bytes written but not fdatasync'ed (interval, never)
 
-    // Dedup: producer id -> state, least recently seen at the back of lru.
-    struct producer_entry_t {
-        producer_state_t state;
-        std::list<const std::string*>::iterator lru;
-    };
-    std::unordered_map<std::string, producer_entry_t, string_hash_t, std::equal_to<>> producers;
-    std::list<const std::string*> lru;
-
     // Options are checked before anything touches the disk.
-    explicit impl_t(log_options_t opts) : options(checked(std::move(opts))), lock(options.dir) {
+    explicit impl_t(log_options_t opts)
+        : options(checked(std::move(opts))), lock(options.dir), producers(options.max_producers) {
         recover();
     }
 
@@ -162,7 +149,7 @@ struct log_t::impl_t {
                 state.note(record.meta.offset, position, record.meta.timestamp_ns);
                 state.next_offset = record.meta.offset + 1;
                 if (!record.meta.producer_id.empty())
-                    touch_producer(record.meta.producer_id, record.meta.producer_seq);
+                    producers.touch(record.meta.producer_id, record.meta.producer_seq);
                 last_timestamp_ns = std::max(last_timestamp_ns, record.meta.timestamp_ns);
             });
         const auto& problem = scan.problem;
@@ -311,24 +298,6 @@ struct log_t::impl_t {
         segment->fd = file_t(fd);
         segments.push_back(std::move(segment));
         return 0;
-    }
-
-    // --- dedup ------------------------------------------------------------------------
-    void touch_producer(std::string_view id, std::uint64_t seq) {
-        auto it = producers.find(id);
-        if (it == producers.end()) {
-            it = producers.emplace(std::string(id), producer_entry_t{}).first;
-            lru.push_front(&it->first);
-            it->second.lru = lru.begin();
-            if (producers.size() > options.max_producers) {
-                const std::string* oldest = lru.back();
-                lru.pop_back();
-                producers.erase(producers.find(*oldest));
-            }
-        } else if (it->second.lru != lru.begin()) {
-            lru.splice(lru.begin(), lru, it->second.lru);
-        }
-        it->second.state.last_seq = std::max(it->second.state.last_seq, seq);
     }
 
     // --- commit -----------------------------------------------------------------------
@@ -591,7 +560,7 @@ std::optional<std::uint64_t> log_t::append(std::string_view producer_id, std::ui
                   self.options.max_record_body);
     self.pending.push_back({offset, position, timestamp});
     ++self.next_offset;
-    if (!producer_id.empty()) self.touch_producer(producer_id, seq);
+    if (!producer_id.empty()) self.producers.touch(producer_id, seq);
     return offset;
 }
 
@@ -619,8 +588,7 @@ std::uint64_t log_t::size_bytes() const {
 }
 
 const producer_state_t* log_t::producer(std::string_view producer_id) const {
-    const auto it = impl_->producers.find(producer_id);
-    return it == impl_->producers.end() ? nullptr : &it->second.state;
+    return impl_->producers.find(producer_id);
 }
 
 std::uint64_t log_t::offset_for_time(std::int64_t timestamp_ns) const {
