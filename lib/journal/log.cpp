@@ -5,6 +5,7 @@
 #include "journal/log.hpp"
 
 #include "journal/directory_lock.hpp"
+#include "journal/offset_index.hpp"
 #include "journal/producer_table.hpp"
 #include "journal/recovery.hpp"
 #include "journal/segment.hpp"
@@ -23,17 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using clock_type = std::chrono::system_clock;
-
-// An index entry every this many bytes of a segment (or index_every_records records, for
-// tiny records): a cursor opening at any offset reads at most this much before it.
-constexpr std::uint64_t index_every_bytes = 4096;
-constexpr std::uint64_t index_every_records = 64;
-
-struct index_entry_t {
-    std::uint64_t offset;
-    std::uint64_t position;
-    std::int64_t timestamp_ns;
-};
 
 std::int64_t now_ns() {
     timespec now{};
@@ -66,26 +56,21 @@ struct segment_t {
     std::uint64_t next_offset = 0; // one past the last committed record
     std::int64_t first_timestamp_ns = 0;
     std::int64_t last_timestamp_ns = 0;
-    std::vector<index_entry_t> index; // sparse: offset -> byte position
-    bool deleted = false;             // removed by retention
+    offset_index_t index;
+    bool deleted = false; // removed by retention
 
     bool empty() const { return next_offset == first_offset; }
 
     void note(std::uint64_t offset, std::uint64_t position, std::int64_t timestamp_ns) {
         if (empty()) first_timestamp_ns = timestamp_ns;
         last_timestamp_ns = timestamp_ns;
-        if (index.empty() || position - index.back().position >= index_every_bytes ||
-            offset - index.back().offset >= index_every_records)
-            index.push_back({offset, position, timestamp_ns});
+        index.note({offset, position, timestamp_ns});
     }
 
     // The last index entry at or before offset (the segment's start if none).
     index_entry_t seek(std::uint64_t offset) const {
-        auto it = std::upper_bound(
-            index.begin(), index.end(), offset,
-            [](std::uint64_t value, const index_entry_t& entry) { return value < entry.offset; });
-        if (it == index.begin()) return {first_offset, 0, first_timestamp_ns};
-        return *std::prev(it);
+        return index.at_or_before(offset).value_or(
+            index_entry_t{first_offset, 0, first_timestamp_ns});
     }
 };
 
@@ -142,7 +127,7 @@ struct log_t::impl_t {
                 while (found.size() <= segment)
                     found.push_back(std::make_shared<segment_t>());
                 auto& state = *found[segment];
-                if (state.empty() && state.index.empty()) {
+                if (state.empty() && state.index.size() == 0) {
                     state.first_offset = record.meta.offset;
                     state.next_offset = record.meta.offset;
                 }
@@ -448,12 +433,8 @@ struct log_t::impl_t {
         const segment_t& segment = **it;
         if (segment.first_timestamp_ns >= timestamp_ns) return segment.first_offset;
         // The last index entry before the time, then record by record.
-        auto entry = std::partition_point(
-            segment.index.begin(), segment.index.end(),
-            [&](const index_entry_t& e) { return e.timestamp_ns < timestamp_ns; });
-        const index_entry_t start = entry == segment.index.begin()
-                                        ? index_entry_t{segment.first_offset, 0, 0}
-                                        : *std::prev(entry);
+        const index_entry_t start = segment.index.last_before(timestamp_ns)
+                                        .value_or(index_entry_t{segment.first_offset, 0, 0});
         segment_reader_t reader;
         record_view_t record;
         std::uint64_t position = start.position;
