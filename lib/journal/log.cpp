@@ -5,7 +5,7 @@
 #include "journal/log.hpp"
 
 #include "journal/directory_lock.hpp"
-#include "journal/offset_index.hpp"
+#include "journal/log_segment.hpp"
 #include "journal/producer_table.hpp"
 #include "journal/recovery.hpp"
 #include "journal/segment.hpp"
@@ -46,41 +46,13 @@ std::string utc_stamp() {
 
 } // namespace
 
-// One segment as the log keeps it. Shared with cursors, so a cursor reading a segment that
-// retention deletes keeps a valid descriptor until it moves on.
-struct segment_t {
-    std::uint64_t first_offset = 0;
-    fs::path path;
-    file_t fd;
-    std::uint64_t size = 0;        // committed bytes
-    std::uint64_t next_offset = 0; // one past the last committed record
-    std::int64_t first_timestamp_ns = 0;
-    std::int64_t last_timestamp_ns = 0;
-    offset_index_t index;
-    bool deleted = false; // removed by retention
-
-    bool empty() const { return next_offset == first_offset; }
-
-    void note(std::uint64_t offset, std::uint64_t position, std::int64_t timestamp_ns) {
-        if (empty()) first_timestamp_ns = timestamp_ns;
-        last_timestamp_ns = timestamp_ns;
-        index.note({offset, position, timestamp_ns});
-    }
-
-    // The last index entry at or before offset (the segment's start if none).
-    index_entry_t seek(std::uint64_t offset) const {
-        return index.at_or_before(offset).value_or(
-            index_entry_t{first_offset, 0, first_timestamp_ns});
-    }
-};
-
 struct log_t::impl_t {
     class cursor_impl_t;
     log_options_t options;
     directory_lock_t lock;
     producer_table_t producers;
     recovery_report_t report;
-    std::vector<std::shared_ptr<segment_t>> segments; // oldest first; back() is active
+    std::vector<std::shared_ptr<log_segment_t>> segments; // oldest first; back() is active
     std::uint64_t total_bytes = 0;
 
     // The pending batch.
@@ -120,12 +92,12 @@ struct log_t::impl_t {
     // --- recovery ---------------------------------------------------------------------
     void recover() {
         std::vector<std::vector<index_entry_t>> indexes;
-        std::vector<std::shared_ptr<segment_t>> found;
+        std::vector<std::shared_ptr<log_segment_t>> found;
         auto scan = scan_directory(
             options.dir, max_record_body,
             [&](std::size_t segment, const record_view_t& record, std::uint64_t position) {
                 while (found.size() <= segment)
-                    found.push_back(std::make_shared<segment_t>());
+                    found.push_back(std::make_shared<log_segment_t>());
                 auto& state = *found[segment];
                 if (state.empty() && state.index.size() == 0) {
                     state.first_offset = record.meta.offset;
@@ -152,7 +124,7 @@ struct log_t::impl_t {
         // Adopt what survived.
         for (std::size_t i = 0; i < scan.segments.size(); ++i) {
             const auto& scanned = scan.segments[i];
-            if (i >= found.size()) found.push_back(std::make_shared<segment_t>());
+            if (i >= found.size()) found.push_back(std::make_shared<log_segment_t>());
             auto& segment = found[i];
             segment->first_offset = scanned.file.first_offset;
             segment->next_offset = scanned.next_offset;
@@ -167,7 +139,14 @@ struct log_t::impl_t {
         }
         if (segments.empty()) {
             next_offset = report.quarantined.empty() ? 0 : scan_resume_offset;
-            create_segment(next_offset, true);
+            std::shared_ptr<log_segment_t> segment;
+            if (const int error =
+                    create_log_segment(options.dir, next_offset, options.policy, segment))
+                throw std::system_error(
+                    error, std::generic_category(),
+                    "cannot create segment " +
+                        (options.dir / segment_file_name(next_offset)).string());
+            segments.push_back(std::move(segment));
         }
         next_offset = durable_next = segments.back()->next_offset;
         report.segments = segments.size();
@@ -256,35 +235,6 @@ struct log_t::impl_t {
                                     "cannot cut the torn tail of " + path.string());
     }
 
-    // A new, empty active segment, durable in its directory before anything depends on it.
-    // Returns 0 or the errno that stopped it.
-    int create_segment(std::uint64_t first_offset, bool throw_on_error) {
-        const fs::path path = options.dir / segment_file_name(first_offset);
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-        int error = fd < 0 ? errno : 0;
-        if (!error && options.policy != fsync_policy::never) {
-            const int dir = ::open(options.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dir < 0 || ::fsync(dir) != 0) error = errno;
-            if (dir >= 0) ::close(dir);
-        }
-        if (error) {
-            if (fd >= 0) {
-                ::close(fd);
-                ::unlink(path.c_str());
-            }
-            if (throw_on_error)
-                throw std::system_error(error, std::generic_category(),
-                                        "cannot create segment " + path.string());
-            return error;
-        }
-        auto segment = std::make_shared<segment_t>();
-        segment->first_offset = segment->next_offset = first_offset;
-        segment->path = path;
-        segment->fd = file_t(fd);
-        segments.push_back(std::move(segment));
-        return 0;
-    }
-
     // --- commit -----------------------------------------------------------------------
     // Normally one write() and one fdatasync. A batch that would run far past the active
     // segment's size continues in a new segment: each part is written and synced before the
@@ -294,7 +244,7 @@ struct log_t::impl_t {
         if (pending.empty()) return {io_status::ok, 0, durable_next};
         std::size_t done_records = 0, done_bytes = 0;
         while (done_records < pending.size()) {
-            segment_t* active = segments.back().get();
+            log_segment_t* active = segments.back().get();
             if (active->size >= options.segment_bytes && !active->empty()) {
                 if (const auto result = roll(); result.status != io_status::ok)
                     return keep_pending(done_records, done_bytes, result);
@@ -364,7 +314,7 @@ struct log_t::impl_t {
     // (the batch is rewritten whole from memory by the next commit, so pages the kernel
     // failed to write are never relied on). Anything else: the log stops for good — after
     // a failed fsync the page cache may claim data the disk never got (fsyncgate).
-    commit_result_t write_failed(segment_t& active, int error) {
+    commit_result_t write_failed(log_segment_t& active, int error) {
         if (is_disk_full(error)) {
             if (::ftruncate(active.fd.get(), off_t(active.size)) == 0)
                 return {io_status::disk_full, error, durable_next};
@@ -375,18 +325,21 @@ struct log_t::impl_t {
     }
 
     commit_result_t roll() {
-        segment_t& old = *segments.back();
+        log_segment_t& old = *segments.back();
         // Even under `never`: a sealed segment is synced before a later one exists, so an OS
         // crash can only tear the last segment (a tail recovery cuts), never an earlier one.
         if (unsynced) {
             if (::fdatasync(old.fd.get()) != 0) return write_failed(old, errno);
             unsynced = false;
         }
-        if (const int error = create_segment(durable_next, false)) {
+        std::shared_ptr<log_segment_t> segment;
+        if (const int error =
+                create_log_segment(options.dir, durable_next, options.policy, segment)) {
             if (is_disk_full(error)) return {io_status::disk_full, error, durable_next};
             failed_error = error;
             return {io_status::failed, error, durable_next};
         }
+        segments.push_back(std::move(segment));
         // The sealed segment is only read from now on; its descriptor stays as it is.
         return {io_status::ok, 0, durable_next};
     }
@@ -395,33 +348,12 @@ struct log_t::impl_t {
     std::uint64_t first_offset() const { return segments.front()->first_offset; }
 
     // The segment holding offset (which must be in [first_offset, durable_next)).
-    std::shared_ptr<segment_t> segment_for(std::uint64_t offset) const {
+    std::shared_ptr<log_segment_t> segment_for(std::uint64_t offset) const {
         auto it = std::upper_bound(
             segments.begin(), segments.end(), offset,
             [](std::uint64_t value, const auto& segment) { return value < segment->first_offset; });
         if (it == segments.begin()) return nullptr;
         return *std::prev(it);
-    }
-
-    [[noreturn]] void damaged(const segment_t& segment, std::uint64_t position,
-                              const std::string& what) const {
-        throw corruption_error("journal " + segment.path.string() + ": byte " +
-                               std::to_string(position) + ": " + what);
-    }
-
-    // Reads the record at position of segment (offset expected) through reader.
-    decode_status read_at(segment_reader_t& reader, const segment_t& segment,
-                          std::uint64_t position, record_view_t& record) const {
-        const char* header =
-            reader.fetch(segment.fd.get(), position, record_header_size, segment.size);
-        if (!header) return decode_status::truncated;
-        std::uint32_t body;
-        std::memcpy(&body, header + 8, 4);
-        if (body > max_record_body) return decode_status::too_long;
-        const char* bytes =
-            reader.fetch(segment.fd.get(), position, record_header_size + body, segment.size);
-        if (!bytes) return decode_status::truncated;
-        return decode_record_into({bytes, record_header_size + body}, record, max_record_body);
     }
 
     std::uint64_t offset_for_time(std::int64_t timestamp_ns) const {
@@ -430,21 +362,7 @@ struct log_t::impl_t {
             return s->empty() || s->last_timestamp_ns < timestamp_ns;
         });
         if (it == segments.end()) return durable_next;
-        const segment_t& segment = **it;
-        if (segment.first_timestamp_ns >= timestamp_ns) return segment.first_offset;
-        // The last index entry before the time, then record by record.
-        const index_entry_t start = segment.index.last_before(timestamp_ns)
-                                        .value_or(index_entry_t{segment.first_offset, 0, 0});
-        segment_reader_t reader;
-        record_view_t record;
-        std::uint64_t position = start.position;
-        for (std::uint64_t offset = start.offset; offset < segment.next_offset; ++offset) {
-            const auto status = read_at(reader, segment, position, record);
-            if (status != decode_status::ok) damaged(segment, position, describe(status));
-            if (record.meta.timestamp_ns >= timestamp_ns) return offset;
-            position += record.encoded_size;
-        }
-        return segment.next_offset;
+        return (*it)->offset_for_time(timestamp_ns);
     }
 };
 
@@ -465,12 +383,12 @@ public:
         if (!segment_ || position_ < segment_->first_offset || position_ >= segment_->next_offset ||
             position_ != expected_)
             locate();
-        const auto status = log_.read_at(reader_, *segment_, file_position_, record_);
-        if (status != decode_status::ok) log_.damaged(*segment_, file_position_, describe(status));
+        const auto status = segment_->read_at(reader_, file_position_, record_);
+        if (status != decode_status::ok) segment_->damaged(file_position_, describe(status));
         if (record_.meta.offset != position_)
-            log_.damaged(*segment_, file_position_,
-                         "offset " + std::to_string(record_.meta.offset) + " where " +
-                             std::to_string(position_) + " was expected");
+            segment_->damaged(file_position_, "offset " + std::to_string(record_.meta.offset) +
+                                                  " where " + std::to_string(position_) +
+                                                  " was expected");
         file_position_ += record_.encoded_size;
         expected_ = ++position_;
         return record_;
@@ -482,23 +400,14 @@ private:
         auto segment = log_.segment_for(position_);
         if (segment != segment_) reader_.reset();
         segment_ = std::move(segment);
-        const index_entry_t entry = segment_->seek(position_);
-        file_position_ = entry.position;
-        for (std::uint64_t offset = entry.offset; offset < position_; ++offset) {
-            const char* header = reader_.fetch(segment_->fd.get(), file_position_,
-                                               record_header_size, segment_->size);
-            if (!header) log_.damaged(*segment_, file_position_, "cannot read a record header");
-            std::uint32_t body;
-            std::memcpy(&body, header + 8, 4);
-            file_position_ += record_header_size + body;
-        }
+        file_position_ = segment_->position_of(position_, reader_);
         expected_ = position_;
     }
 
     const log_t::impl_t& log_;
     std::uint64_t position_;
     std::uint64_t expected_ = ~0ull; // the offset file_position_ points at
-    std::shared_ptr<segment_t> segment_;
+    std::shared_ptr<log_segment_t> segment_;
     std::uint64_t file_position_ = 0;
     segment_reader_t reader_;
     record_view_t record_;
@@ -586,7 +495,7 @@ std::size_t log_t::apply_retention(std::uint64_t keep_from,
         std::chrono::duration_cast<std::chrono::nanoseconds>(options.retain_age).count();
     std::size_t deleted = 0;
     while (self.segments.size() > 1) {
-        segment_t& oldest = *self.segments.front();
+        log_segment_t& oldest = *self.segments.front();
         if (self.segments[1]->first_offset > keep_from) break; // still needed
         const bool too_big = options.retain_bytes && self.total_bytes > options.retain_bytes;
         const bool too_old = age_ns > 0 && oldest.last_timestamp_ns < now_ns - age_ns;
