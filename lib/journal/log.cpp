@@ -1,13 +1,13 @@
 // The journal's log (see log.hpp). Appends encode into one reusable buffer; a commit is one
 // write() of the whole batch and, per policy, one fdatasync, so a group of records costs two
-// system calls. Recovery (recovery.hpp) rebuilds the sparse index, timestamps and the dedup
+// system calls. Recovery (log_recovery.hpp) rebuilds the sparse index, timestamps and the dedup
 // table from the records themselves: nothing but the segment files is trusted.
 #include "journal/log.hpp"
 
 #include "journal/directory_lock.hpp"
+#include "journal/log_recovery.hpp"
 #include "journal/log_segment.hpp"
 #include "journal/producer_table.hpp"
-#include "journal/recovery.hpp"
 #include "journal/segment.hpp"
 
 #include <algorithm>
@@ -15,7 +15,6 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <fstream>
 #include <system_error>
 #include <unistd.h>
 
@@ -33,15 +32,6 @@ std::int64_t now_ns() {
 
 bool is_disk_full(int error) {
     return error == ENOSPC || error == EDQUOT;
-}
-
-std::string utc_stamp() {
-    const std::time_t now = std::time(nullptr);
-    std::tm parts{};
-    ::gmtime_r(&now, &parts);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &parts);
-    return text;
 }
 
 } // namespace
@@ -74,7 +64,12 @@ struct log_t::impl_t {
     // Options are checked before anything touches the disk.
     explicit impl_t(log_options_t opts)
         : options(checked(std::move(opts))), lock(options.dir), producers(options.max_producers) {
-        recover();
+        recovered_log_t recovered = recover_log(options, producers);
+        report = std::move(recovered.report);
+        segments = std::move(recovered.segments);
+        total_bytes = recovered.total_bytes;
+        last_timestamp_ns = recovered.last_timestamp_ns;
+        next_offset = durable_next = segments.back()->next_offset;
     }
 
     static log_options_t checked(log_options_t options) {
@@ -87,152 +82,6 @@ struct log_t::impl_t {
         if (options.max_producers == 0)
             throw std::invalid_argument("journal: max_producers must be at least 1");
         return options;
-    }
-
-    // --- recovery ---------------------------------------------------------------------
-    void recover() {
-        std::vector<std::vector<index_entry_t>> indexes;
-        std::vector<std::shared_ptr<log_segment_t>> found;
-        auto scan = scan_directory(
-            options.dir, max_record_body,
-            [&](std::size_t segment, const record_view_t& record, std::uint64_t position) {
-                while (found.size() <= segment)
-                    found.push_back(std::make_shared<log_segment_t>());
-                auto& state = *found[segment];
-                if (state.empty() && state.index.size() == 0) {
-                    state.first_offset = record.meta.offset;
-                    state.next_offset = record.meta.offset;
-                }
-                state.note(record.meta.offset, position, record.meta.timestamp_ns);
-                state.next_offset = record.meta.offset + 1;
-                if (!record.meta.producer_id.empty())
-                    producers.touch(record.meta.producer_id, record.meta.producer_seq);
-                last_timestamp_ns = std::max(last_timestamp_ns, record.meta.timestamp_ns);
-            });
-        const auto& problem = scan.problem;
-        if (problem.kind == problem_kind::corruption && !options.repair)
-            throw corruption_error("journal " + options.dir.string() + ": " + problem.what +
-                                   " (nothing was changed; start with repair to quarantine "
-                                   "the damaged segment and everything after it)");
-        if (problem.kind == problem_kind::corruption) quarantine(scan);
-        if (problem.kind == problem_kind::torn_tail) {
-            auto& last = scan.segments.back();
-            report.torn_bytes_cut = last.file_size - last.valid_bytes;
-            cut(last.file.path, last.valid_bytes);
-            last.file_size = last.valid_bytes;
-        }
-        // Adopt what survived.
-        for (std::size_t i = 0; i < scan.segments.size(); ++i) {
-            const auto& scanned = scan.segments[i];
-            if (i >= found.size()) found.push_back(std::make_shared<log_segment_t>());
-            auto& segment = found[i];
-            segment->first_offset = scanned.file.first_offset;
-            segment->next_offset = scanned.next_offset;
-            segment->path = scanned.file.path;
-            segment->size = scanned.valid_bytes;
-            segment->first_timestamp_ns = scanned.first_timestamp_ns;
-            segment->last_timestamp_ns = scanned.last_timestamp_ns;
-            const bool last = i + 1 == scan.segments.size();
-            segment->fd = file_t::open(segment->path, last ? O_RDWR | O_APPEND : O_RDONLY);
-            total_bytes += segment->size;
-            segments.push_back(segment);
-        }
-        if (segments.empty()) {
-            next_offset = report.quarantined.empty() ? 0 : scan_resume_offset;
-            std::shared_ptr<log_segment_t> segment;
-            if (const int error =
-                    create_log_segment(options.dir, next_offset, options.policy, segment))
-                throw std::system_error(
-                    error, std::generic_category(),
-                    "cannot create segment " +
-                        (options.dir / segment_file_name(next_offset)).string());
-            segments.push_back(std::move(segment));
-        }
-        next_offset = durable_next = segments.back()->next_offset;
-        report.segments = segments.size();
-        report.records = scan.records;
-        report.first_offset = segments.front()->first_offset;
-        report.next_offset = next_offset;
-    }
-
-    std::uint64_t scan_resume_offset = 0; // where the log continues after a quarantine
-
-    // Moves the damaged segment and every later one to DIR/quarantine/<time>/, keeps the
-    // damaged segment's sound prefix as a fresh file, and writes a report beside them.
-    void quarantine(directory_scan_t& scan) {
-        const auto& problem = scan.problem;
-        fs::path where = options.dir / "quarantine" / utc_stamp();
-        for (int n = 2; fs::exists(where); ++n)
-            where = options.dir / "quarantine" / (utc_stamp() + "-" + std::to_string(n));
-        fs::create_directories(where);
-        const auto files = list_segment_files(options.dir);
-        std::ofstream text(where / "report.txt");
-        text << "zd-journal recovery quarantined these segments of " << options.dir.string()
-             << "\nproblem: " << problem.what << "\n";
-        // The damaged segment: keep its sound prefix (records before the damage).
-        std::uint64_t keep_bytes = 0;
-        if (problem.segment < scan.segments.size()) {
-            keep_bytes = scan.segments[problem.segment].valid_bytes;
-            scan_resume_offset = scan.segments[problem.segment].next_offset;
-        } else {
-            scan_resume_offset = scan.segments.empty() ? files[problem.segment].first_offset
-                                                       : scan.segments.back().next_offset;
-        }
-        for (std::size_t i = problem.segment; i < files.size(); ++i) {
-            const fs::path target = where / files[i].path.filename();
-            fs::rename(files[i].path, target);
-            report.quarantined.push_back(target.string());
-            text << "moved: " << files[i].path.string() << " -> " << target.string() << "\n";
-        }
-        if (problem.segment < scan.segments.size()) {
-            auto& damaged = scan.segments[problem.segment];
-            if (keep_bytes > 0) {
-                const fs::path source = where / damaged.file.path.filename();
-                const fs::path temporary = damaged.file.path.string() + ".tmp";
-                copy_prefix(source, temporary, keep_bytes);
-                fs::rename(temporary, damaged.file.path);
-                damaged.file_size = keep_bytes;
-                text << "kept: the first " << keep_bytes << " bytes (" << damaged.records
-                     << " records, offsets up to " << damaged.next_offset
-                     << ") of the damaged segment as " << damaged.file.path.string() << "\n";
-                scan.segments.resize(problem.segment + 1);
-            } else {
-                scan.segments.resize(problem.segment);
-            }
-        }
-        text << "the journal continues at offset " << scan_resume_offset
-             << "; records from the quarantined files are not served\n";
-        text.close();
-        sync_directory(where);
-        sync_directory(options.dir);
-        scan.problem = {};
-    }
-
-    static void copy_prefix(const fs::path& from, const fs::path& to, std::uint64_t size) {
-        const file_t in = file_t::open(from, O_RDONLY);
-        const file_t out = file_t::open(to, O_WRONLY | O_CREAT | O_TRUNC);
-        std::vector<char> chunk(1 << 20);
-        std::uint64_t done = 0;
-        while (done < size) {
-            const auto want = std::size_t(std::min<std::uint64_t>(chunk.size(), size - done));
-            const ssize_t got = ::pread(in.get(), chunk.data(), want, off_t(done));
-            if (got <= 0)
-                throw std::system_error(got < 0 ? errno : EIO, std::generic_category(),
-                                        "cannot read " + from.string());
-            if (const int error = write_all(out.get(), chunk.data(), std::size_t(got)))
-                throw std::system_error(error, std::generic_category(),
-                                        "cannot write " + to.string());
-            done += std::uint64_t(got);
-        }
-        if (::fdatasync(out.get()) != 0)
-            throw std::system_error(errno, std::generic_category(), "cannot sync " + to.string());
-    }
-
-    static void cut(const fs::path& path, std::uint64_t size) {
-        const file_t fd = file_t::open(path, O_RDWR);
-        if (::ftruncate(fd.get(), off_t(size)) != 0 || ::fdatasync(fd.get()) != 0)
-            throw std::system_error(errno, std::generic_category(),
-                                    "cannot cut the torn tail of " + path.string());
     }
 
     // --- commit -----------------------------------------------------------------------
@@ -412,17 +261,6 @@ private:
     segment_reader_t reader_;
     record_view_t record_;
 };
-
-std::string recovery_report_t::summary() const {
-    std::string text = "recovered " + std::to_string(records) + " records in " +
-                       std::to_string(segments) + " segment(s), offsets " +
-                       std::to_string(first_offset) + ".." + std::to_string(next_offset);
-    if (torn_bytes_cut) text += "; cut a torn tail of " + std::to_string(torn_bytes_cut) + " bytes";
-    if (!quarantined.empty())
-        text += "; QUARANTINED " + std::to_string(quarantined.size()) +
-                " damaged segment file(s), first " + quarantined.front();
-    return text;
-}
 
 log_t::log_t(log_options_t options) : impl_(std::make_unique<impl_t>(std::move(options))) {}
 
