@@ -93,42 +93,58 @@ struct log_t::impl_t {
         if (pending.empty()) return {io_status::ok, 0, durable_next};
         std::size_t done_records = 0, done_bytes = 0;
         while (done_records < pending.size()) {
-            log_segment_t* active = segments.back().get();
-            if (active->size >= options.segment_bytes && !active->empty()) {
+            if (segments.back()->size >= options.segment_bytes && !segments.back()->empty()) {
                 if (const auto result = roll(); result.status != io_status::ok)
                     return keep_pending(done_records, done_bytes, result);
-                active = segments.back().get();
             }
-            // Records go in while the segment has not passed its size where they start.
-            std::size_t end_record = done_records + 1;
-            while (end_record < pending.size() &&
-                   active->size + (pending[end_record].position - done_bytes) <
-                       options.segment_bytes)
-                ++end_record;
+            log_segment_t& active = *segments.back();
+            const std::size_t end_record = part_end(active, done_records, done_bytes);
             const std::size_t end_bytes =
                 end_record < pending.size() ? pending[end_record].position : buffer.size();
-            const std::size_t bytes = end_bytes - done_bytes;
-            if (const int error = write_all(active->fd.get(), buffer.data() + done_bytes, bytes))
-                return keep_pending(done_records, done_bytes, write_failed(*active, error));
-            unsynced = true;
-            if (sync_due()) {
-                if (::fdatasync(active->fd.get()) != 0)
-                    return keep_pending(done_records, done_bytes, write_failed(*active, errno));
-                unsynced = false;
-                last_sync = clock_type::now();
-            }
-            for (std::size_t i = done_records; i < end_record; ++i)
-                active->note(pending[i].offset, active->size + pending[i].position - done_bytes,
-                             pending[i].timestamp_ns);
-            active->size += bytes;
-            active->next_offset = pending[end_record - 1].offset + 1;
-            total_bytes += bytes;
-            durable_next = active->next_offset;
+            if (const auto result =
+                    write_part(active, done_records, end_record, done_bytes, end_bytes);
+                result.status != io_status::ok)
+                return keep_pending(done_records, done_bytes, result);
             done_records = end_record;
             done_bytes = end_bytes;
         }
         buffer.clear();
         pending.clear();
+        return {io_status::ok, 0, durable_next};
+    }
+
+    // One past the last pending record, from first on, that goes into the active segment
+    // (done_bytes of the buffer are written already). Records go in while the segment has
+    // not passed its size where they start, so at least one does.
+    std::size_t part_end(const log_segment_t& active, std::size_t first,
+                         std::size_t done_bytes) const {
+        std::size_t end = first + 1;
+        while (end < pending.size() &&
+               active.size + (pending[end].position - done_bytes) < options.segment_bytes)
+            ++end;
+        return end;
+    }
+
+    // Writes pending records [first, end), bytes [done_bytes, end_bytes) of the buffer, to
+    // the active segment, syncs per policy, and counts them committed.
+    commit_result_t write_part(log_segment_t& active, std::size_t first, std::size_t end,
+                               std::size_t done_bytes, std::size_t end_bytes) {
+        const std::size_t bytes = end_bytes - done_bytes;
+        if (const int error = write_all(active.fd.get(), buffer.data() + done_bytes, bytes))
+            return write_failed(active, error);
+        unsynced = true;
+        if (sync_due()) {
+            if (::fdatasync(active.fd.get()) != 0) return write_failed(active, errno);
+            unsynced = false;
+            last_sync = clock_type::now();
+        }
+        for (std::size_t i = first; i < end; ++i)
+            active.note(pending[i].offset, active.size + pending[i].position - done_bytes,
+                        pending[i].timestamp_ns);
+        active.size += bytes;
+        active.next_offset = pending[end - 1].offset + 1;
+        total_bytes += bytes;
+        durable_next = active.next_offset;
         return {io_status::ok, 0, durable_next};
     }
 
