@@ -1,10 +1,13 @@
 // The journal's log (see log.hpp). Appends encode into one reusable buffer; a commit is one
 // write() of the whole batch and, per policy, one fdatasync, so a group of records costs two
-// system calls. Recovery (recovery.hpp) rebuilds the sparse index, timestamps and the dedup
+// system calls. Recovery (log_recovery.hpp) rebuilds the sparse index, timestamps and the dedup
 // table from the records themselves: nothing but the segment files is trusted.
 #include "journal/log.hpp"
 
-#include "journal/recovery.hpp"
+#include "journal/directory_lock.hpp"
+#include "journal/log_recovery.hpp"
+#include "journal/log_segment.hpp"
+#include "journal/producer_table.hpp"
 #include "journal/segment.hpp"
 
 #include <algorithm>
@@ -12,9 +15,6 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <fstream>
-#include <list>
-#include <sys/file.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -23,17 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using clock_type = std::chrono::system_clock;
-
-// An index entry every this many bytes of a segment (or index_every_records records, for
-// tiny records): a cursor opening at any offset reads at most this much before it.
-constexpr std::uint64_t index_every_bytes = 4096;
-constexpr std::uint64_t index_every_records = 64;
-
-struct index_entry_t {
-    std::uint64_t offset;
-    std::uint64_t position;
-    std::int64_t timestamp_ns;
-};
 
 std::int64_t now_ns() {
     timespec now{};
@@ -45,63 +34,15 @@ bool is_disk_full(int error) {
     return error == ENOSPC || error == EDQUOT;
 }
 
-std::string utc_stamp() {
-    const std::time_t now = std::time(nullptr);
-    std::tm parts{};
-    ::gmtime_r(&now, &parts);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &parts);
-    return text;
-}
-
-struct string_hash_t {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept {
-        return std::hash<std::string_view>{}(text);
-    }
-};
-
 } // namespace
-
-// One segment as the log keeps it. Shared with cursors, so a cursor reading a segment that
-// retention deletes keeps a valid descriptor until it moves on.
-struct segment_t {
-    std::uint64_t first_offset = 0;
-    fs::path path;
-    file_t fd;
-    std::uint64_t size = 0;        // committed bytes
-    std::uint64_t next_offset = 0; // one past the last committed record
-    std::int64_t first_timestamp_ns = 0;
-    std::int64_t last_timestamp_ns = 0;
-    std::vector<index_entry_t> index; // sparse: offset -> byte position
-    bool deleted = false;             // removed by retention
-
-    bool empty() const { return next_offset == first_offset; }
-
-    void note(std::uint64_t offset, std::uint64_t position, std::int64_t timestamp_ns) {
-        if (empty()) first_timestamp_ns = timestamp_ns;
-        last_timestamp_ns = timestamp_ns;
-        if (index.empty() || position - index.back().position >= index_every_bytes ||
-            offset - index.back().offset >= index_every_records)
-            index.push_back({offset, position, timestamp_ns});
-    }
-
-    // The last index entry at or before offset (the segment's start if none).
-    index_entry_t seek(std::uint64_t offset) const {
-        auto it = std::upper_bound(
-            index.begin(), index.end(), offset,
-            [](std::uint64_t value, const index_entry_t& entry) { return value < entry.offset; });
-        if (it == index.begin()) return {first_offset, 0, first_timestamp_ns};
-        return *std::prev(it);
-    }
-};
 
 struct log_t::impl_t {
     class cursor_impl_t;
     log_options_t options;
-    file_t lock;
+    directory_lock_t lock;
+    producer_table_t producers;
     recovery_report_t report;
-    std::vector<std::shared_ptr<segment_t>> segments; // oldest first; back() is active
+    std::vector<std::shared_ptr<log_segment_t>> segments; // oldest first; back() is active
     std::uint64_t total_bytes = 0;
 
     // The pending batch.
@@ -120,15 +61,18 @@ struct log_t::impl_t {
     clock_type::time_point last_sync = clock_type::now();
     bool unsynced = false; // bytes written but not fdatasync'ed (interval, never)
 
-    // Dedup: producer id -> state, least recently seen at the back of lru.
-    struct producer_entry_t {
-        producer_state_t state;
-        std::list<const std::string*>::iterator lru;
-    };
-    std::unordered_map<std::string, producer_entry_t, string_hash_t, std::equal_to<>> producers;
-    std::list<const std::string*> lru;
+    // Options are checked before anything touches the disk.
+    explicit impl_t(log_options_t opts)
+        : options(checked(std::move(opts))), lock(options.dir), producers(options.max_producers) {
+        recovered_log_t recovered = recover_log(options, producers);
+        report = std::move(recovered.report);
+        segments = std::move(recovered.segments);
+        total_bytes = recovered.total_bytes;
+        last_timestamp_ns = recovered.last_timestamp_ns;
+        next_offset = durable_next = segments.back()->next_offset;
+    }
 
-    explicit impl_t(log_options_t opts) : options(std::move(opts)) {
+    static log_options_t checked(log_options_t options) {
         if (options.dir.empty()) throw std::invalid_argument("journal: no directory given");
         if (options.segment_bytes < 4096)
             throw std::invalid_argument("journal: segment size below 4096 bytes");
@@ -137,206 +81,7 @@ struct log_t::impl_t {
                                         std::to_string(max_record_body));
         if (options.max_producers == 0)
             throw std::invalid_argument("journal: max_producers must be at least 1");
-        fs::create_directories(options.dir);
-        take_lock();
-        recover();
-    }
-
-    void take_lock() {
-        lock = file_t::open(options.dir / "LOCK", O_RDWR | O_CREAT);
-        if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-            const int error = errno;
-            throw std::system_error(error, std::generic_category(),
-                                    "journal directory " + options.dir.string() +
-                                        " is in use by another process (lock on " +
-                                        (options.dir / "LOCK").string() + ")");
-        }
-    }
-
-    // --- recovery ---------------------------------------------------------------------
-    void recover() {
-        std::vector<std::vector<index_entry_t>> indexes;
-        std::vector<std::shared_ptr<segment_t>> found;
-        auto scan = scan_directory(
-            options.dir, max_record_body,
-            [&](std::size_t segment, const record_view_t& record, std::uint64_t position) {
-                while (found.size() <= segment)
-                    found.push_back(std::make_shared<segment_t>());
-                auto& state = *found[segment];
-                if (state.empty() && state.index.empty()) {
-                    state.first_offset = record.meta.offset;
-                    state.next_offset = record.meta.offset;
-                }
-                state.note(record.meta.offset, position, record.meta.timestamp_ns);
-                state.next_offset = record.meta.offset + 1;
-                if (!record.meta.producer_id.empty())
-                    touch_producer(record.meta.producer_id, record.meta.producer_seq);
-                last_timestamp_ns = std::max(last_timestamp_ns, record.meta.timestamp_ns);
-            });
-        const auto& problem = scan.problem;
-        if (problem.kind == problem_kind::corruption && !options.repair)
-            throw corruption_error("journal " + options.dir.string() + ": " + problem.what +
-                                   " (nothing was changed; start with repair to quarantine "
-                                   "the damaged segment and everything after it)");
-        if (problem.kind == problem_kind::corruption) quarantine(scan);
-        if (problem.kind == problem_kind::torn_tail) {
-            auto& last = scan.segments.back();
-            report.torn_bytes_cut = last.file_size - last.valid_bytes;
-            cut(last.file.path, last.valid_bytes);
-            last.file_size = last.valid_bytes;
-        }
-        // Adopt what survived.
-        for (std::size_t i = 0; i < scan.segments.size(); ++i) {
-            const auto& scanned = scan.segments[i];
-            if (i >= found.size()) found.push_back(std::make_shared<segment_t>());
-            auto& segment = found[i];
-            segment->first_offset = scanned.file.first_offset;
-            segment->next_offset = scanned.next_offset;
-            segment->path = scanned.file.path;
-            segment->size = scanned.valid_bytes;
-            segment->first_timestamp_ns = scanned.first_timestamp_ns;
-            segment->last_timestamp_ns = scanned.last_timestamp_ns;
-            const bool last = i + 1 == scan.segments.size();
-            segment->fd = file_t::open(segment->path, last ? O_RDWR | O_APPEND : O_RDONLY);
-            total_bytes += segment->size;
-            segments.push_back(segment);
-        }
-        if (segments.empty()) {
-            next_offset = report.quarantined.empty() ? 0 : scan_resume_offset;
-            create_segment(next_offset, true);
-        }
-        next_offset = durable_next = segments.back()->next_offset;
-        report.segments = segments.size();
-        report.records = scan.records;
-        report.first_offset = segments.front()->first_offset;
-        report.next_offset = next_offset;
-    }
-
-    std::uint64_t scan_resume_offset = 0; // where the log continues after a quarantine
-
-    // Moves the damaged segment and every later one to DIR/quarantine/<time>/, keeps the
-    // damaged segment's sound prefix as a fresh file, and writes a report beside them.
-    void quarantine(directory_scan_t& scan) {
-        const auto& problem = scan.problem;
-        fs::path where = options.dir / "quarantine" / utc_stamp();
-        for (int n = 2; fs::exists(where); ++n)
-            where = options.dir / "quarantine" / (utc_stamp() + "-" + std::to_string(n));
-        fs::create_directories(where);
-        const auto files = list_segment_files(options.dir);
-        std::ofstream text(where / "report.txt");
-        text << "zd-journal recovery quarantined these segments of " << options.dir.string()
-             << "\nproblem: " << problem.what << "\n";
-        // The damaged segment: keep its sound prefix (records before the damage).
-        std::uint64_t keep_bytes = 0;
-        if (problem.segment < scan.segments.size()) {
-            keep_bytes = scan.segments[problem.segment].valid_bytes;
-            scan_resume_offset = scan.segments[problem.segment].next_offset;
-        } else {
-            scan_resume_offset = scan.segments.empty() ? files[problem.segment].first_offset
-                                                       : scan.segments.back().next_offset;
-        }
-        for (std::size_t i = problem.segment; i < files.size(); ++i) {
-            const fs::path target = where / files[i].path.filename();
-            fs::rename(files[i].path, target);
-            report.quarantined.push_back(target.string());
-            text << "moved: " << files[i].path.string() << " -> " << target.string() << "\n";
-        }
-        if (problem.segment < scan.segments.size()) {
-            auto& damaged = scan.segments[problem.segment];
-            if (keep_bytes > 0) {
-                const fs::path source = where / damaged.file.path.filename();
-                const fs::path temporary = damaged.file.path.string() + ".tmp";
-                copy_prefix(source, temporary, keep_bytes);
-                fs::rename(temporary, damaged.file.path);
-                damaged.file_size = keep_bytes;
-                text << "kept: the first " << keep_bytes << " bytes (" << damaged.records
-                     << " records, offsets up to " << damaged.next_offset
-                     << ") of the damaged segment as " << damaged.file.path.string() << "\n";
-                scan.segments.resize(problem.segment + 1);
-            } else {
-                scan.segments.resize(problem.segment);
-            }
-        }
-        text << "the journal continues at offset " << scan_resume_offset
-             << "; records from the quarantined files are not served\n";
-        text.close();
-        sync_directory(where);
-        sync_directory(options.dir);
-        scan.problem = {};
-    }
-
-    static void copy_prefix(const fs::path& from, const fs::path& to, std::uint64_t size) {
-        const file_t in = file_t::open(from, O_RDONLY);
-        const file_t out = file_t::open(to, O_WRONLY | O_CREAT | O_TRUNC);
-        std::vector<char> chunk(1 << 20);
-        std::uint64_t done = 0;
-        while (done < size) {
-            const auto want = std::size_t(std::min<std::uint64_t>(chunk.size(), size - done));
-            const ssize_t got = ::pread(in.get(), chunk.data(), want, off_t(done));
-            if (got <= 0)
-                throw std::system_error(got < 0 ? errno : EIO, std::generic_category(),
-                                        "cannot read " + from.string());
-            if (const int error = write_all(out.get(), chunk.data(), std::size_t(got)))
-                throw std::system_error(error, std::generic_category(),
-                                        "cannot write " + to.string());
-            done += std::uint64_t(got);
-        }
-        if (::fdatasync(out.get()) != 0)
-            throw std::system_error(errno, std::generic_category(), "cannot sync " + to.string());
-    }
-
-    static void cut(const fs::path& path, std::uint64_t size) {
-        const file_t fd = file_t::open(path, O_RDWR);
-        if (::ftruncate(fd.get(), off_t(size)) != 0 || ::fdatasync(fd.get()) != 0)
-            throw std::system_error(errno, std::generic_category(),
-                                    "cannot cut the torn tail of " + path.string());
-    }
-
-    // A new, empty active segment, durable in its directory before anything depends on it.
-    // Returns 0 or the errno that stopped it.
-    int create_segment(std::uint64_t first_offset, bool throw_on_error) {
-        const fs::path path = options.dir / segment_file_name(first_offset);
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-        int error = fd < 0 ? errno : 0;
-        if (!error && options.policy != fsync_policy::never) {
-            const int dir = ::open(options.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dir < 0 || ::fsync(dir) != 0) error = errno;
-            if (dir >= 0) ::close(dir);
-        }
-        if (error) {
-            if (fd >= 0) {
-                ::close(fd);
-                ::unlink(path.c_str());
-            }
-            if (throw_on_error)
-                throw std::system_error(error, std::generic_category(),
-                                        "cannot create segment " + path.string());
-            return error;
-        }
-        auto segment = std::make_shared<segment_t>();
-        segment->first_offset = segment->next_offset = first_offset;
-        segment->path = path;
-        segment->fd = file_t(fd);
-        segments.push_back(std::move(segment));
-        return 0;
-    }
-
-    // --- dedup ------------------------------------------------------------------------
-    void touch_producer(std::string_view id, std::uint64_t seq) {
-        auto it = producers.find(id);
-        if (it == producers.end()) {
-            it = producers.emplace(std::string(id), producer_entry_t{}).first;
-            lru.push_front(&it->first);
-            it->second.lru = lru.begin();
-            if (producers.size() > options.max_producers) {
-                const std::string* oldest = lru.back();
-                lru.pop_back();
-                producers.erase(producers.find(*oldest));
-            }
-        } else if (it->second.lru != lru.begin()) {
-            lru.splice(lru.begin(), lru, it->second.lru);
-        }
-        it->second.state.last_seq = std::max(it->second.state.last_seq, seq);
+        return options;
     }
 
     // --- commit -----------------------------------------------------------------------
@@ -348,42 +93,58 @@ struct log_t::impl_t {
         if (pending.empty()) return {io_status::ok, 0, durable_next};
         std::size_t done_records = 0, done_bytes = 0;
         while (done_records < pending.size()) {
-            segment_t* active = segments.back().get();
-            if (active->size >= options.segment_bytes && !active->empty()) {
+            if (segments.back()->size >= options.segment_bytes && !segments.back()->empty()) {
                 if (const auto result = roll(); result.status != io_status::ok)
                     return keep_pending(done_records, done_bytes, result);
-                active = segments.back().get();
             }
-            // Records go in while the segment has not passed its size where they start.
-            std::size_t end_record = done_records + 1;
-            while (end_record < pending.size() &&
-                   active->size + (pending[end_record].position - done_bytes) <
-                       options.segment_bytes)
-                ++end_record;
+            log_segment_t& active = *segments.back();
+            const std::size_t end_record = part_end(active, done_records, done_bytes);
             const std::size_t end_bytes =
                 end_record < pending.size() ? pending[end_record].position : buffer.size();
-            const std::size_t bytes = end_bytes - done_bytes;
-            if (const int error = write_all(active->fd.get(), buffer.data() + done_bytes, bytes))
-                return keep_pending(done_records, done_bytes, write_failed(*active, error));
-            unsynced = true;
-            if (sync_due()) {
-                if (::fdatasync(active->fd.get()) != 0)
-                    return keep_pending(done_records, done_bytes, write_failed(*active, errno));
-                unsynced = false;
-                last_sync = clock_type::now();
-            }
-            for (std::size_t i = done_records; i < end_record; ++i)
-                active->note(pending[i].offset, active->size + pending[i].position - done_bytes,
-                             pending[i].timestamp_ns);
-            active->size += bytes;
-            active->next_offset = pending[end_record - 1].offset + 1;
-            total_bytes += bytes;
-            durable_next = active->next_offset;
+            if (const auto result =
+                    write_part(active, done_records, end_record, done_bytes, end_bytes);
+                result.status != io_status::ok)
+                return keep_pending(done_records, done_bytes, result);
             done_records = end_record;
             done_bytes = end_bytes;
         }
         buffer.clear();
         pending.clear();
+        return {io_status::ok, 0, durable_next};
+    }
+
+    // One past the last pending record, from first on, that goes into the active segment
+    // (done_bytes of the buffer are written already). Records go in while the segment has
+    // not passed its size where they start, so at least one does.
+    std::size_t part_end(const log_segment_t& active, std::size_t first,
+                         std::size_t done_bytes) const {
+        std::size_t end = first + 1;
+        while (end < pending.size() &&
+               active.size + (pending[end].position - done_bytes) < options.segment_bytes)
+            ++end;
+        return end;
+    }
+
+    // Writes pending records [first, end), bytes [done_bytes, end_bytes) of the buffer, to
+    // the active segment, syncs per policy, and counts them committed.
+    commit_result_t write_part(log_segment_t& active, std::size_t first, std::size_t end,
+                               std::size_t done_bytes, std::size_t end_bytes) {
+        const std::size_t bytes = end_bytes - done_bytes;
+        if (const int error = write_all(active.fd.get(), buffer.data() + done_bytes, bytes))
+            return write_failed(active, error);
+        unsynced = true;
+        if (sync_due()) {
+            if (::fdatasync(active.fd.get()) != 0) return write_failed(active, errno);
+            unsynced = false;
+            last_sync = clock_type::now();
+        }
+        for (std::size_t i = first; i < end; ++i)
+            active.note(pending[i].offset, active.size + pending[i].position - done_bytes,
+                        pending[i].timestamp_ns);
+        active.size += bytes;
+        active.next_offset = pending[end - 1].offset + 1;
+        total_bytes += bytes;
+        durable_next = active.next_offset;
         return {io_status::ok, 0, durable_next};
     }
 
@@ -418,7 +179,7 @@ struct log_t::impl_t {
     // (the batch is rewritten whole from memory by the next commit, so pages the kernel
     // failed to write are never relied on). Anything else: the log stops for good — after
     // a failed fsync the page cache may claim data the disk never got (fsyncgate).
-    commit_result_t write_failed(segment_t& active, int error) {
+    commit_result_t write_failed(log_segment_t& active, int error) {
         if (is_disk_full(error)) {
             if (::ftruncate(active.fd.get(), off_t(active.size)) == 0)
                 return {io_status::disk_full, error, durable_next};
@@ -429,18 +190,21 @@ struct log_t::impl_t {
     }
 
     commit_result_t roll() {
-        segment_t& old = *segments.back();
+        log_segment_t& old = *segments.back();
         // Even under `never`: a sealed segment is synced before a later one exists, so an OS
         // crash can only tear the last segment (a tail recovery cuts), never an earlier one.
         if (unsynced) {
             if (::fdatasync(old.fd.get()) != 0) return write_failed(old, errno);
             unsynced = false;
         }
-        if (const int error = create_segment(durable_next, false)) {
+        std::shared_ptr<log_segment_t> segment;
+        if (const int error =
+                create_log_segment(options.dir, durable_next, options.policy, segment)) {
             if (is_disk_full(error)) return {io_status::disk_full, error, durable_next};
             failed_error = error;
             return {io_status::failed, error, durable_next};
         }
+        segments.push_back(std::move(segment));
         // The sealed segment is only read from now on; its descriptor stays as it is.
         return {io_status::ok, 0, durable_next};
     }
@@ -449,33 +213,12 @@ struct log_t::impl_t {
     std::uint64_t first_offset() const { return segments.front()->first_offset; }
 
     // The segment holding offset (which must be in [first_offset, durable_next)).
-    std::shared_ptr<segment_t> segment_for(std::uint64_t offset) const {
+    std::shared_ptr<log_segment_t> segment_for(std::uint64_t offset) const {
         auto it = std::upper_bound(
             segments.begin(), segments.end(), offset,
             [](std::uint64_t value, const auto& segment) { return value < segment->first_offset; });
         if (it == segments.begin()) return nullptr;
         return *std::prev(it);
-    }
-
-    [[noreturn]] void damaged(const segment_t& segment, std::uint64_t position,
-                              const std::string& what) const {
-        throw corruption_error("journal " + segment.path.string() + ": byte " +
-                               std::to_string(position) + ": " + what);
-    }
-
-    // Reads the record at position of segment (offset expected) through reader.
-    decode_status read_at(segment_reader_t& reader, const segment_t& segment,
-                          std::uint64_t position, record_view_t& record) const {
-        const char* header =
-            reader.fetch(segment.fd.get(), position, record_header_size, segment.size);
-        if (!header) return decode_status::truncated;
-        std::uint32_t body;
-        std::memcpy(&body, header + 8, 4);
-        if (body > max_record_body) return decode_status::too_long;
-        const char* bytes =
-            reader.fetch(segment.fd.get(), position, record_header_size + body, segment.size);
-        if (!bytes) return decode_status::truncated;
-        return decode_record_into({bytes, record_header_size + body}, record, max_record_body);
     }
 
     std::uint64_t offset_for_time(std::int64_t timestamp_ns) const {
@@ -484,25 +227,7 @@ struct log_t::impl_t {
             return s->empty() || s->last_timestamp_ns < timestamp_ns;
         });
         if (it == segments.end()) return durable_next;
-        const segment_t& segment = **it;
-        if (segment.first_timestamp_ns >= timestamp_ns) return segment.first_offset;
-        // The last index entry before the time, then record by record.
-        auto entry = std::partition_point(
-            segment.index.begin(), segment.index.end(),
-            [&](const index_entry_t& e) { return e.timestamp_ns < timestamp_ns; });
-        const index_entry_t start = entry == segment.index.begin()
-                                        ? index_entry_t{segment.first_offset, 0, 0}
-                                        : *std::prev(entry);
-        segment_reader_t reader;
-        record_view_t record;
-        std::uint64_t position = start.position;
-        for (std::uint64_t offset = start.offset; offset < segment.next_offset; ++offset) {
-            const auto status = read_at(reader, segment, position, record);
-            if (status != decode_status::ok) damaged(segment, position, describe(status));
-            if (record.meta.timestamp_ns >= timestamp_ns) return offset;
-            position += record.encoded_size;
-        }
-        return segment.next_offset;
+        return (*it)->offset_for_time(timestamp_ns);
     }
 };
 
@@ -523,12 +248,12 @@ public:
         if (!segment_ || position_ < segment_->first_offset || position_ >= segment_->next_offset ||
             position_ != expected_)
             locate();
-        const auto status = log_.read_at(reader_, *segment_, file_position_, record_);
-        if (status != decode_status::ok) log_.damaged(*segment_, file_position_, describe(status));
+        const auto status = segment_->read_at(reader_, file_position_, record_);
+        if (status != decode_status::ok) segment_->damaged(file_position_, describe(status));
         if (record_.meta.offset != position_)
-            log_.damaged(*segment_, file_position_,
-                         "offset " + std::to_string(record_.meta.offset) + " where " +
-                             std::to_string(position_) + " was expected");
+            segment_->damaged(file_position_, "offset " + std::to_string(record_.meta.offset) +
+                                                  " where " + std::to_string(position_) +
+                                                  " was expected");
         file_position_ += record_.encoded_size;
         expected_ = ++position_;
         return record_;
@@ -540,38 +265,18 @@ private:
         auto segment = log_.segment_for(position_);
         if (segment != segment_) reader_.reset();
         segment_ = std::move(segment);
-        const index_entry_t entry = segment_->seek(position_);
-        file_position_ = entry.position;
-        for (std::uint64_t offset = entry.offset; offset < position_; ++offset) {
-            const char* header = reader_.fetch(segment_->fd.get(), file_position_,
-                                               record_header_size, segment_->size);
-            if (!header) log_.damaged(*segment_, file_position_, "cannot read a record header");
-            std::uint32_t body;
-            std::memcpy(&body, header + 8, 4);
-            file_position_ += record_header_size + body;
-        }
+        file_position_ = segment_->position_of(position_, reader_);
         expected_ = position_;
     }
 
     const log_t::impl_t& log_;
     std::uint64_t position_;
     std::uint64_t expected_ = ~0ull; // the offset file_position_ points at
-    std::shared_ptr<segment_t> segment_;
+    std::shared_ptr<log_segment_t> segment_;
     std::uint64_t file_position_ = 0;
     segment_reader_t reader_;
     record_view_t record_;
 };
-
-std::string recovery_report_t::summary() const {
-    std::string text = "recovered " + std::to_string(records) + " records in " +
-                       std::to_string(segments) + " segment(s), offsets " +
-                       std::to_string(first_offset) + ".." + std::to_string(next_offset);
-    if (torn_bytes_cut) text += "; cut a torn tail of " + std::to_string(torn_bytes_cut) + " bytes";
-    if (!quarantined.empty())
-        text += "; QUARANTINED " + std::to_string(quarantined.size()) +
-                " damaged segment file(s), first " + quarantined.front();
-    return text;
-}
 
 log_t::log_t(log_options_t options) : impl_(std::make_unique<impl_t>(std::move(options))) {}
 
@@ -599,7 +304,7 @@ std::optional<std::uint64_t> log_t::append(std::string_view producer_id, std::ui
                   self.options.max_record_body);
     self.pending.push_back({offset, position, timestamp});
     ++self.next_offset;
-    if (!producer_id.empty()) self.touch_producer(producer_id, seq);
+    if (!producer_id.empty()) self.producers.touch(producer_id, seq);
     return offset;
 }
 
@@ -627,8 +332,7 @@ std::uint64_t log_t::size_bytes() const {
 }
 
 const producer_state_t* log_t::producer(std::string_view producer_id) const {
-    const auto it = impl_->producers.find(producer_id);
-    return it == impl_->producers.end() ? nullptr : &it->second.state;
+    return impl_->producers.find(producer_id);
 }
 
 std::uint64_t log_t::offset_for_time(std::int64_t timestamp_ns) const {
@@ -645,7 +349,7 @@ std::size_t log_t::apply_retention(std::uint64_t keep_from,
         std::chrono::duration_cast<std::chrono::nanoseconds>(options.retain_age).count();
     std::size_t deleted = 0;
     while (self.segments.size() > 1) {
-        segment_t& oldest = *self.segments.front();
+        log_segment_t& oldest = *self.segments.front();
         if (self.segments[1]->first_offset > keep_from) break; // still needed
         const bool too_big = options.retain_bytes && self.total_bytes > options.retain_bytes;
         const bool too_old = age_ns > 0 && oldest.last_timestamp_ns < now_ns - age_ns;

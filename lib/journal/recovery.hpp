@@ -1,7 +1,7 @@
 // Read-only scan of a journal directory: checks every record's CRC and offset, every
 // segment's place in the sequence, and classifies what it finds. The log recovers with it at
 // start (cutting a torn tail, refusing or quarantining damage); zd-journal-tool verifies with
-// it. Scanning never changes a file.
+// it. Scanning never changes a file: the changes recovery makes are in log_recovery.hpp.
 #pragma once
 
 #include "journal/record.hpp"
