@@ -65,12 +65,6 @@ decoded_t decode(const std::string_view* frames, std::size_t count);
 // A short human description of an error, for logs and statistics.
 const char* describe(decode_error error);
 
-// The headers under their former names, until Titanic reads the wire table itself.
-inline constexpr std::string_view client_header_v01 = wire_v01.client.header;
-inline constexpr std::string_view client_header_v02 = wire_v02.client.header;
-inline constexpr std::string_view worker_header_v01 = wire_v01.worker.header;
-inline constexpr std::string_view worker_header_v02 = wire_v02.worker.header;
-
 // Shorthands over the wire table (wire.hpp), for code that names one header or byte.
 constexpr std::string_view client_header(version v) {
     return wire(v).client.header;
