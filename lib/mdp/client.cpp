@@ -11,8 +11,6 @@ namespace {
 
 using steady_clock = std::chrono::steady_clock;
 
-constexpr std::uint8_t client_request_byte = 0x01; // 0.2 REQUEST
-
 // Milliseconds left until deadline for zmq_poll, rounded up; -1 for no deadline.
 long poll_timeout(const std::optional<steady_clock::time_point>& deadline) {
     if (!deadline) return -1;
@@ -77,17 +75,14 @@ client_t::wait_outcome client_t::wait_for(short events, deadline_t deadline) {
 
 bool client_t::send_request(std::string_view service, const frames_t& body, deadline_t deadline) {
     // 0.1: "" MDPC01 service body+      (the empty frame makes the DEALER look like a REQ)
-    // 0.2: MDPC02 0x01 service body+
+    // 0.2: MDPC02 REQUEST service body+
     static const std::string empty_frame;
+    const client_wire_t& table = wire(options_.protocol).client;
     std::vector<zmq::const_buffer> frames;
     frames.reserve(body.size() + 4);
-    if (options_.protocol == version::v01) {
-        frames.push_back(zmq::buffer(empty_frame));
-        frames.push_back(zmq::buffer(client_header_v01));
-    } else {
-        frames.push_back(zmq::buffer(client_header_v02));
-        frames.push_back(zmq::const_buffer(&client_request_byte, 1));
-    }
+    if (wire(options_.protocol).leading_empty) frames.push_back(zmq::buffer(empty_frame));
+    frames.push_back(zmq::buffer(table.header));
+    if (table.request != no_command) frames.push_back(zmq::const_buffer(&table.request, 1));
     frames.push_back(zmq::buffer(service));
     if (body.empty()) frames.push_back(zmq::buffer(empty_frame)); // MDP needs body+
     for (const auto& frame : body)
@@ -115,27 +110,23 @@ bool client_t::read_reply(reply_t& reply) {
         frames_.push_back(std::move(next));
     }
 
-    // 0.1: "" MDPC01 service body*      0.2: [""] MDPC02 0x02|0x03 service body*
+    // 0.1: "" MDPC01 service body*      0.2: [""] MDPC02 PARTIAL|FINAL service body*
+    const client_wire_t& table = wire(options_.protocol).client;
     std::size_t at = 0;
     if (at < frames_.size() && frames_[at].size() == 0) ++at;
-    const std::string_view expected = client_header(options_.protocol);
-    if (at >= frames_.size() || frames_[at].to_string_view() != expected) {
+    if (at >= frames_.size() || frames_[at].to_string_view() != table.header) {
         ++malformed_;
         return false;
     }
     ++at;
     reply.final = true;
-    if (options_.protocol == version::v02) {
-        if (at >= frames_.size() || frames_[at].size() != 1) {
+    if (table.final != no_command) { // 0.2: a command frame says which part this is
+        const std::string_view command = at < frames_.size() ? frames_[at].to_string_view() : "";
+        if (!is_command_frame(command, table.partial) && !is_command_frame(command, table.final)) {
             ++malformed_;
             return false;
         }
-        const auto command = *static_cast<const std::uint8_t*>(frames_[at].data());
-        if (command != client_partial_byte && command != client_final_byte) {
-            ++malformed_;
-            return false;
-        }
-        reply.final = command == client_final_byte;
+        reply.final = is_command_frame(command, table.final);
         ++at;
     }
     if (at >= frames_.size()) {

@@ -1,15 +1,11 @@
 #include "mdp/codec.hpp"
 
+#include <initializer_list>
+#include <utility>
+
 namespace zd::mdp {
 
 namespace {
-
-bool is_command_frame(std::string_view frame) {
-    return frame.size() == 1;
-}
-std::uint8_t byte_of(std::string_view frame) {
-    return static_cast<std::uint8_t>(frame[0]);
-}
 
 decoded_t failure(decode_error error) {
     return decoded_t{error, {}};
@@ -21,13 +17,13 @@ decode_error check_service(std::string_view name) {
     return decode_error::none;
 }
 
-// client: [header] [0x01 if 0.2] service body+
+// client: header [request command, 0.2 only] service body+
 decoded_t decode_client(const std::string_view* frames, std::size_t count, incoming_t message,
                         std::size_t at) {
-    if (message.protocol == version::v02) {
+    const std::uint8_t request = wire(message.protocol).client.request;
+    if (request != no_command) {
         if (at >= count) return failure(decode_error::too_few_frames);
-        if (!is_command_frame(frames[at]) || byte_of(frames[at]) != 0x01)
-            return failure(decode_error::bad_command);
+        if (!is_command_frame(frames[at], request)) return failure(decode_error::bad_command);
         ++at;
     }
     if (at >= count) return failure(decode_error::too_few_frames);
@@ -39,49 +35,28 @@ decoded_t decode_client(const std::string_view* frames, std::size_t count, incom
     return decoded_t{decode_error::none, message};
 }
 
-command worker_command(version protocol, std::uint8_t byte, bool& known) {
-    known = true;
-    if (protocol == version::v01) {
-        switch (byte) {
-        case 0x01:
-            return command::ready;
-        case 0x02:
-            return command::worker_request;
-        case 0x03:
-            return command::reply;
-        case 0x04:
-            return command::heartbeat;
-        case 0x05:
-            return command::disconnect;
+// The worker command a one-byte frame names in protocol's table; false if none.
+bool worker_command(version protocol, std::string_view frame, command& what) {
+    const worker_wire_t& table = wire(protocol).worker;
+    const std::pair<std::uint8_t, command> commands[] = {
+        {table.ready, command::ready},         {table.request, command::worker_request},
+        {table.reply, command::reply},         {table.partial, command::partial},
+        {table.heartbeat, command::heartbeat}, {table.disconnect, command::disconnect},
+    };
+    for (const auto& [byte, named] : commands)
+        if (is_command_frame(frame, byte)) {
+            what = named;
+            return true;
         }
-    } else {
-        switch (byte) {
-        case 0x01:
-            return command::ready;
-        case 0x02:
-            return command::worker_request;
-        case 0x03:
-            return command::partial;
-        case 0x04:
-            return command::reply;
-        case 0x05:
-            return command::heartbeat;
-        case 0x06:
-            return command::disconnect;
-        }
-    }
-    known = false;
-    return command::heartbeat;
+    return false;
 }
 
-// worker: [header] command ...
+// worker: header command ...
 decoded_t decode_worker(const std::string_view* frames, std::size_t count, incoming_t message,
                         std::size_t at) {
     if (at >= count) return failure(decode_error::too_few_frames);
-    if (!is_command_frame(frames[at])) return failure(decode_error::bad_command);
-    bool known = false;
-    message.what = worker_command(message.protocol, byte_of(frames[at]), known);
-    if (!known) return failure(decode_error::bad_command);
+    if (!worker_command(message.protocol, frames[at], message.what))
+        return failure(decode_error::bad_command);
     ++at;
     switch (message.what) {
     case command::ready:
@@ -123,15 +98,16 @@ decoded_t decode(const std::string_view* frames, std::size_t count) {
     }
     if (at >= count) return failure(decode_error::too_few_frames);
     const std::string_view header = frames[at++];
-    if (header == client_header_v01 || header == client_header_v02) {
-        message.peer = peer_kind::client;
-        message.protocol = header == client_header_v01 ? version::v01 : version::v02;
-        return decode_client(frames, count, message, at);
-    }
-    if (header == worker_header_v01 || header == worker_header_v02) {
-        message.peer = peer_kind::worker;
-        message.protocol = header == worker_header_v01 ? version::v01 : version::v02;
-        return decode_worker(frames, count, message, at);
+    for (const wire_t* table : {&wire_v01, &wire_v02}) {
+        message.protocol = table->protocol;
+        if (header == table->client.header) {
+            message.peer = peer_kind::client;
+            return decode_client(frames, count, message, at);
+        }
+        if (header == table->worker.header) {
+            message.peer = peer_kind::worker;
+            return decode_worker(frames, count, message, at);
+        }
     }
     return failure(decode_error::unknown_protocol);
 }
@@ -160,22 +136,6 @@ const char* describe(decode_error error) {
         return "unexpected extra frames";
     }
     return "unknown error";
-}
-
-std::string_view client_header(version v) {
-    return v == version::v01 ? client_header_v01 : client_header_v02;
-}
-std::string_view worker_header(version v) {
-    return v == version::v01 ? worker_header_v01 : worker_header_v02;
-}
-std::uint8_t worker_request_byte(version) {
-    return 0x02;
-}
-std::uint8_t worker_heartbeat_byte(version v) {
-    return v == version::v01 ? 0x04 : 0x05;
-}
-std::uint8_t worker_disconnect_byte(version v) {
-    return v == version::v01 ? 0x05 : 0x06;
 }
 
 } // namespace zd::mdp

@@ -6,13 +6,14 @@
 // cheap and the fuzzer can drive it from raw bytes. Frame tables: docs/BROKER.md.
 #pragma once
 
+#include "mdp/wire.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 namespace zd::mdp {
 
-enum class version : std::uint8_t { v01, v02 };
 enum class peer_kind : std::uint8_t { client, worker };
 
 enum class command : std::uint8_t {
@@ -64,20 +65,23 @@ decoded_t decode(const std::string_view* frames, std::size_t count);
 // A short human description of an error, for logs and statistics.
 const char* describe(decode_error error);
 
-// Header frames and command bytes, for encoding.
-inline constexpr std::string_view client_header_v01 = "MDPC01";
-inline constexpr std::string_view client_header_v02 = "MDPC02";
-inline constexpr std::string_view worker_header_v01 = "MDPW01";
-inline constexpr std::string_view worker_header_v02 = "MDPW02";
-
-std::string_view client_header(version v);
-std::string_view worker_header(version v);
-
-// Command bytes the broker sends.
-std::uint8_t worker_request_byte(version v);       // 0x02 in both versions
-std::uint8_t worker_heartbeat_byte(version v);     // 0x04 (0.1) / 0x05 (0.2)
-std::uint8_t worker_disconnect_byte(version v);    // 0x05 (0.1) / 0x06 (0.2)
-constexpr std::uint8_t client_partial_byte = 0x02; // 0.2 only
-constexpr std::uint8_t client_final_byte = 0x03;   // 0.2 only
+// Shorthands over the wire table (wire.hpp), for code that names one header or byte.
+constexpr std::string_view client_header(version v) {
+    return wire(v).client.header;
+}
+constexpr std::string_view worker_header(version v) {
+    return wire(v).worker.header;
+}
+constexpr std::uint8_t worker_request_byte(version v) {
+    return wire(v).worker.request;
+}
+constexpr std::uint8_t worker_heartbeat_byte(version v) {
+    return wire(v).worker.heartbeat;
+}
+constexpr std::uint8_t worker_disconnect_byte(version v) {
+    return wire(v).worker.disconnect;
+}
+constexpr std::uint8_t client_partial_byte = wire_v02.client.partial; // 0.2 only
+constexpr std::uint8_t client_final_byte = wire_v02.client.final;     // 0.2 only
 
 } // namespace zd::mdp

@@ -1,10 +1,13 @@
-// The Majordomo worker: a socket loop on the serve() thread (READY, heartbeats both ways,
-// reconnects) and a handler thread that runs one request at a time. The two meet through a
-// mutex-guarded queue of outgoing replies and an eventfd that wakes the socket loop, so the
-// loop's zmq_poll sees requests, replies, stop and timers in one place.
+// The Majordomo worker: a socket loop on the serve() thread that drives the protocol's state
+// machine (worker_session_t: READY, heartbeats both ways, reconnects) and a handler thread
+// that runs one request at a time. The two meet through a mutex-guarded queue of outgoing
+// replies and an eventfd that wakes the socket loop, so the loop's zmq_poll sees requests,
+// replies, stop and timers in one place.
 #include "mdp/worker.hpp"
 
 #include "base/log.hpp"
+#include "base/message_io.hpp"
+#include "mdp/worker_session.hpp"
 
 #include <cerrno>
 #include <condition_variable>
@@ -23,17 +26,6 @@ namespace {
 
 using steady_clock = std::chrono::steady_clock;
 using time_point = steady_clock::time_point;
-
-// Worker command bytes per version (7/MDP and 18/MDP worker tables).
-struct worker_bytes_t {
-    std::uint8_t ready, request, partial, reply, heartbeat, disconnect;
-};
-constexpr worker_bytes_t bytes_v01{0x01, 0x02, 0x00, 0x03, 0x04, 0x05}; // 0.1: no PARTIAL
-constexpr worker_bytes_t bytes_v02{0x01, 0x02, 0x03, 0x04, 0x05, 0x06};
-
-const worker_bytes_t& bytes_of(version v) {
-    return v == version::v01 ? bytes_v01 : bytes_v02;
-}
 
 int make_eventfd() {
     const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -75,16 +67,22 @@ std::string describe_exception(std::exception_ptr error) {
     }
 }
 
+worker_session_config_t session_config(const std::string& service,
+                                       const worker_options_t& options) {
+    return {service, options.protocol, options.heartbeat_interval, options.heartbeat_liveness,
+            options.reconnect_delay};
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------
 // One serve() call: the socket, the handler thread and what passes between them.
 
-class worker_t::session_t : private request_context_t {
+class worker_t::session_t : private request_context_t, private worker_link_t {
 public:
     session_t(worker_t& owner, const streaming_handler_t& handler)
         : owner_(owner), handler_(handler), options_(owner.options_),
-          bytes_(bytes_of(options_.protocol)) {
+          protocol_(session_config(owner.service_, owner.options_), *this) {
         handler_thread_ = std::thread([this] { run_handlers(); });
     }
 
@@ -175,10 +173,12 @@ private:
         ++owner_.counters_.abandoned;
     }
 
-    void connect();
+    // worker_link_t, called by protocol_.
+    void open() override;
+    void close() override;
+    bool send(const std::string_view* frames, std::size_t count) override;
+
     void close_socket(std::chrono::milliseconds linger);
-    void lose_broker(const std::string& why, time_point now);
-    bool send(std::uint8_t command, const std::string* client, const frames_t* body);
     void handle_broker_message(time_point now);
     void start_next();      // hands the handler the oldest waiting request, if it is free
     void abandon_waiting(); // the broker requeues them: drops them, counted
@@ -188,7 +188,7 @@ private:
     worker_t& owner_;
     const streaming_handler_t& handler_;
     const worker_options_t& options_;
-    const worker_bytes_t& bytes_;
+    worker_session_t protocol_; // the MDP worker protocol: READY, heartbeats, reconnects
 
     // Shared with the handler thread.
     std::mutex mutex_;
@@ -213,23 +213,23 @@ private:
     // Requests received while the handler is busy (a pipelining broker), oldest first.
     static constexpr std::size_t max_waiting_requests = 10000;
     std::deque<waiting_request_t> waiting_;
-    time_point heartbeat_at_{};      // send HEARTBEAT when nothing else was sent by then
-    time_point broker_expires_at_{}; // the broker is dead if silent until then
-    time_point reconnect_at_{};      // when the socket is closed: reopen it then
     std::vector<zmq::message_t> frames_;
+    std::vector<std::string_view> views_;
 };
 
-void worker_t::session_t::connect() {
+void worker_t::session_t::open() {
     socket_ = std::make_unique<zmq::socket_t>(owner_.context_, zmq::socket_type::dealer);
     options_.socket.apply_to(*socket_);
     attach(*socket_, owner_.endpoints_);
     ++owner_.counters_.connects;
-    const frames_t ready{owner_.service_};
-    // READY [""] header 0x01 service
-    send(bytes_.ready, nullptr, &ready);
-    const time_point now = steady_clock::now();
-    broker_expires_at_ = now + options_.heartbeat_interval * options_.heartbeat_liveness;
-    log::debug("service '" + owner_.service_ + "': READY sent to " + to_string(owner_.endpoints_));
+}
+
+// The connection is gone: a request being handled has no taker any more (the broker has
+// requeued it or is gone).
+void worker_t::session_t::close() {
+    cancel_job();
+    abandon_waiting();
+    close_socket(std::chrono::milliseconds(0));
 }
 
 void worker_t::session_t::close_socket(std::chrono::milliseconds linger) {
@@ -238,88 +238,42 @@ void worker_t::session_t::close_socket(std::chrono::milliseconds linger) {
     socket_.reset();
 }
 
-void worker_t::session_t::lose_broker(const std::string& why, time_point now) {
-    log::info("service '" + owner_.service_ + "': " + why + "; reconnecting in " +
-              std::to_string(options_.reconnect_delay.count()) + " ms");
-    cancel_job(); // the broker has requeued it or is gone: the answer has no taker
-    abandon_waiting();
-    close_socket(std::chrono::milliseconds(0));
-    reconnect_at_ = now + options_.reconnect_delay;
-}
-
-// Sends [""] header command [client ""] [body+]. Waits while the socket is full, but never
-// beyond the broker's expiry: a broker that takes nothing for that long is dead.
-bool worker_t::session_t::send(std::uint8_t command, const std::string* client,
-                               const frames_t* body) {
-    static const std::string empty_frame;
-    const std::string_view header = worker_header(options_.protocol);
-    std::vector<zmq::const_buffer> frames;
-    frames.reserve(6 + (body ? body->size() : 0));
-    if (options_.protocol == version::v01) frames.push_back(zmq::buffer(empty_frame));
-    frames.push_back(zmq::buffer(header));
-    frames.push_back(zmq::const_buffer(&command, 1));
-    if (client) {
-        frames.push_back(zmq::buffer(*client));
-        frames.push_back(zmq::buffer(empty_frame));
-    }
-    if (body) {
-        if (body->empty()) frames.push_back(zmq::buffer(empty_frame));
-        for (const auto& frame : *body)
-            frames.push_back(zmq::buffer(frame));
-    }
-    while (!socket_->send(frames[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+// Waits while the socket is full, but never beyond the broker's expiry: a broker that takes
+// nothing for that long is dead.
+bool worker_t::session_t::send(const std::string_view* frames, std::size_t count) {
+    while (!socket_->send(zmq::buffer(frames[0]),
+                          zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
         zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLOUT, 0};
-        const auto left =
-            std::chrono::ceil<std::chrono::milliseconds>(broker_expires_at_ - steady_clock::now());
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+            protocol_.broker_expires_at() - steady_clock::now());
         if (left.count() <= 0) return false;
         if (zmq_poll(&item, 1, long(left.count())) < 0 && zmq_errno() != EINTR)
             throw zmq::error_t();
     }
-    for (std::size_t i = 1; i < frames.size(); ++i)
-        (void)socket_->send(frames[i], i + 1 < frames.size() ? zmq::send_flags::sndmore
-                                                             : zmq::send_flags::none);
-    heartbeat_at_ = steady_clock::now() + options_.heartbeat_interval; // any command is life
+    for (std::size_t i = 1; i < count; ++i)
+        (void)socket_->send(zmq::buffer(frames[i]),
+                            i + 1 < count ? zmq::send_flags::sndmore : zmq::send_flags::none);
     return true;
 }
 
 void worker_t::session_t::handle_broker_message(time_point now) {
-    frames_.clear();
-    zmq::message_t frame;
-    if (!socket_->recv(frame, zmq::recv_flags::dontwait)) return;
-    bool more = frame.more();
-    frames_.push_back(std::move(frame));
-    while (more) {
-        zmq::message_t next;
-        (void)socket_->recv(next);
-        more = next.more();
-        frames_.push_back(std::move(next));
-    }
-    // Anything from the broker shows it is alive.
-    broker_expires_at_ = now + options_.heartbeat_interval * options_.heartbeat_liveness;
-
-    // [""] header command ...  (0.1 brokers send the empty frame; 0.2 ones may)
-    std::size_t at = 0;
-    if (at < frames_.size() && frames_[at].size() == 0) ++at;
-    if (frames_.size() < at + 2 ||
-        frames_[at].to_string_view() != worker_header(options_.protocol) ||
-        frames_[at + 1].size() != 1) {
-        ++owner_.counters_.malformed;
-        log::debug("service '" + owner_.service_ + "': dropped a malformed message");
+    if (receive_message(*socket_, frames_) != received::message) return;
+    views_.clear();
+    for (const auto& frame : frames_)
+        views_.push_back(frame.to_string_view());
+    const auto event = protocol_.on_message(views_.data(), views_.size(), now);
+    switch (event.kind) {
+    case worker_session_t::event_kind::none:
         return;
-    }
-    const auto command = *static_cast<const std::uint8_t*>(frames_[at + 1].data());
-    at += 2;
-    if (command == bytes_.heartbeat) return;
-    if (command == bytes_.disconnect) {
+    case worker_session_t::event_kind::disconnected:
         ++owner_.counters_.disconnects_received;
-        lose_broker("the broker sent DISCONNECT", now);
         return;
-    }
-    // REQUEST: client "" body*
-    if (command != bytes_.request || frames_.size() < at + 2 || frames_[at + 1].size() != 0) {
+    case worker_session_t::event_kind::malformed:
         ++owner_.counters_.malformed;
         log::debug("service '" + owner_.service_ + "': dropped a malformed message");
         return;
+    case worker_session_t::event_kind::request:
+        break;
     }
     if (waiting_.size() >= max_waiting_requests) {
         ++owner_.counters_.malformed;
@@ -328,13 +282,10 @@ void worker_t::session_t::handle_broker_message(time_point now) {
         return;
     }
     ++owner_.counters_.requests;
-    frames_t body;
-    body.reserve(frames_.size() - at - 2);
-    for (std::size_t i = at + 2; i < frames_.size(); ++i)
-        body.push_back(frames_[i].to_string());
+    frames_t body(views_.begin() + std::ptrdiff_t(event.body), views_.end());
     // MDP's broker sends one request at a time; one that pipelines (zd-broker
     // --worker-credit) has the others wait here until the handler is free.
-    waiting_.push_back(waiting_request_t{frames_[at].to_string(), std::move(body)});
+    waiting_.push_back(waiting_request_t{std::string(views_[event.client]), std::move(body)});
     start_next();
 }
 
@@ -364,12 +315,14 @@ void worker_t::session_t::handle_outputs(time_point now) {
         if (output.generation != current) continue; // cannot happen: jobs run one at a time
         if (output.final) busy_ = false;
         if (cancelled_ || !socket_) continue; // abandoned: nobody waits for it
+        if (!output.final && options_.protocol == version::v01) continue; // 0.1: no PARTIAL
         // Counted before sending, so whoever receives the message also sees the count.
         auto& counter = output.final ? owner_.counters_.replies : owner_.counters_.partials;
         ++counter;
-        if (!send(output.final ? bytes_.reply : bytes_.partial, &client_, &output.body)) {
+        views_.assign(output.body.begin(), output.body.end());
+        if (!protocol_.reply(client_, views_.data(), views_.size(), output.final, now)) {
             --counter;
-            lose_broker("the broker takes no messages", now);
+            protocol_.lose_broker(now);
         }
     }
     start_next();
@@ -382,31 +335,18 @@ bool worker_t::session_t::stop_requested() {
 
 void worker_t::session_t::run() {
     if (stop_requested()) return;
-    connect();
+    protocol_.start(steady_clock::now());
     while (true) {
         time_point now = steady_clock::now();
-        // Timers first: they decide what the poll waits for.
-        if (socket_) {
-            if (now >= broker_expires_at_) {
-                ++owner_.counters_.broker_expired;
-                lose_broker(
-                    "no message from the broker for " +
-                        std::to_string(
-                            (options_.heartbeat_interval * options_.heartbeat_liveness).count()) +
-                        " ms",
-                    now);
-            } else if (now >= heartbeat_at_) {
-                if (!send(bytes_.heartbeat, nullptr, nullptr))
-                    lose_broker("the broker takes no messages", now);
-            }
-        } else if (now >= reconnect_at_ && !busy_) {
-            connect(); // only once the abandoned handler has returned: one request at a time
-        }
+        // Timers first: they decide what the poll waits for. A new connection only once an
+        // abandoned handler has returned: one request at a time.
+        protocol_.hold_reconnect(busy_);
+        const std::uint64_t expired = protocol_.counters().broker_expired;
+        if (now >= protocol_.next_timer()) protocol_.on_timer(now);
+        owner_.counters_.broker_expired += protocol_.counters().broker_expired - expired;
         // With the socket closed and the handler still busy, its return (an output) wakes
         // the loop; the timeout only bounds the wait.
-        const time_point wake = socket_ ? std::min(heartbeat_at_, broker_expires_at_)
-                                : busy_ ? now + options_.heartbeat_interval
-                                        : reconnect_at_;
+        const time_point wake = std::min(protocol_.next_timer(), now + options_.heartbeat_interval);
         const auto timeout = std::max<long>(
             0, long(std::chrono::ceil<std::chrono::milliseconds>(wake - now).count()));
 
@@ -430,10 +370,8 @@ void worker_t::session_t::run() {
 
     // Stopping. DISCONNECT first, so the broker gives a request in progress to another
     // worker at once; then let the handler know, and wait for it (the destructor joins).
-    if (socket_) {
-        send(bytes_.disconnect, nullptr, nullptr);
-        close_socket(std::chrono::milliseconds(options_.socket.linger_ms));
-    }
+    protocol_.stop(steady_clock::now());
+    close_socket(std::chrono::milliseconds(options_.socket.linger_ms));
     cancel_job();
     abandon_waiting();
 }
@@ -444,19 +382,7 @@ worker_t::worker_t(zmq::context_t& context, std::string_view endpoints, std::str
                    worker_options_t options)
     : context_(context), endpoints_(parse_endpoints(endpoints, attach_mode::connect)),
       service_(std::move(service)), options_(std::move(options)) {
-    if (service_.empty()) throw std::invalid_argument("service name must not be empty");
-    if (service_.size() > max_service_name)
-        throw std::invalid_argument("service name longer than " + std::to_string(max_service_name) +
-                                    " bytes");
-    if (service_.starts_with("mmi."))
-        throw std::invalid_argument("service '" + service_ +
-                                    "': names starting with 'mmi.' belong to the broker");
-    if (options_.heartbeat_interval.count() <= 0)
-        throw std::invalid_argument("heartbeat interval must be positive");
-    if (options_.heartbeat_liveness < 1)
-        throw std::invalid_argument("heartbeat liveness must be at least 1");
-    if (options_.reconnect_delay.count() < 0)
-        throw std::invalid_argument("reconnect delay must not be negative");
+    worker_session_t::check(session_config(service_, options_));
     stop_event_ = make_eventfd();
 }
 

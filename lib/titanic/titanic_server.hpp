@@ -6,9 +6,9 @@
 //                      |                               v
 //                      +--MDP client (K DEALERs) <-- dispatcher: stored requests -> services
 //
-// Everything runs in one thread around one poll: what arrives together on the N request
-// worker sockets is appended together and committed with one fdatasync (group commit), and
-// only then answered "200 uuid". The dispatcher sends each committed request to its service
+// Everything runs in one thread on one poll loop (lib/base/poll_loop): what arrives together on the
+// N request worker sockets is appended together and committed with one fdatasync (group commit),
+// and only then answered "200 uuid". The dispatcher sends each committed request to its service
 // through the broker, one request in flight per DEALER socket (an MDP reply carries no
 // request id, so one per socket is the only way a reply can never be matched to the wrong
 // request); a timeout closes that socket (a late reply cannot arrive on the new one) and the
@@ -38,6 +38,8 @@ struct titanic_config_t {
     int dispatch_workers = 8; // DEALER client sockets dispatching stored requests
     std::size_t max_pending = 100000; // stored requests without a reply; more are answered 500
     std::size_t batch_max = 256;      // messages read per socket per round
+    std::size_t max_frames = 4096;    // frames in one message from the broker; longer ones are
+                                      // dropped (zd-broker passes at most its --max-frames)
     std::chrono::milliseconds heartbeat_interval{2500}; // match the broker's
     int heartbeat_liveness = 3;                         // broker silent this long: reconnect
     std::chrono::milliseconds reconnect_delay{1000};    // after a DISCONNECT from the broker
