@@ -1,5 +1,7 @@
 #include "roles.hpp"
 
+#include "mdp/wire.hpp"
+
 #include "base/endpoints.hpp"
 #include "shared_block.hpp"
 
@@ -180,15 +182,17 @@ void run_worker(const role_options_t& options, shared_header_t& header) {
 }
 
 // The broker patterns' frames on the zd path: MDP/0.2 (18/MDP, docs/BROKER.md).
-constexpr std::string_view mdp_client_header = "MDPC02";
-constexpr std::string_view mdp_worker_header = "MDPW02";
-constexpr std::uint8_t mdp_client_request = 0x01;
-constexpr std::uint8_t mdp_client_final = 0x03;
-constexpr std::uint8_t mdp_worker_ready = 0x01;
-constexpr std::uint8_t mdp_worker_request = 0x02;
-constexpr std::uint8_t mdp_worker_final = 0x04;
-constexpr std::uint8_t mdp_worker_heartbeat = 0x05;
-constexpr std::uint8_t mdp_worker_disconnect = 0x06;
+// The bytes of 18/MDP, from the one table the broker reads (lib/mdp/wire.hpp).
+constexpr const zd::mdp::wire_t& mdp_wire = zd::mdp::wire_v02;
+constexpr std::string_view mdp_client_header = mdp_wire.client.header;
+constexpr std::string_view mdp_worker_header = mdp_wire.worker.header;
+constexpr std::uint8_t mdp_client_request = mdp_wire.client.request;
+constexpr std::uint8_t mdp_client_final = mdp_wire.client.final;
+constexpr std::uint8_t mdp_worker_ready = mdp_wire.worker.ready;
+constexpr std::uint8_t mdp_worker_request = mdp_wire.worker.request;
+constexpr std::uint8_t mdp_worker_final = mdp_wire.worker.reply;
+constexpr std::uint8_t mdp_worker_heartbeat = mdp_wire.worker.heartbeat;
+constexpr std::uint8_t mdp_worker_disconnect = mdp_wire.worker.disconnect;
 // The one service the benchmark's workers offer.
 constexpr std::string_view bench_service = "echo";
 // A worker that has sent nothing for this long heartbeats: well inside the broker's
