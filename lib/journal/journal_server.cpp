@@ -4,6 +4,7 @@
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
 #include "journal/protocol.hpp"
+#include "journal/record.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -69,9 +70,17 @@ struct envelope_t { // the same, kept: for consumers and readers that stay
 struct consumer_t {
     envelope_t peer;
     std::uint32_t window = proto::default_window;
-    std::uint64_t acked_next = 0;            // first offset not acknowledged
+    std::uint64_t acked_next = 0;            // first offset not acknowledged since the SUB
+    std::uint64_t delivered_next = 0;        // past the highest offset this name was sent
     std::unique_ptr<log_t::cursor_t> cursor; // the next record to send
 };
+
+// The record body a message would take (what --max-record limits): the producer id's length
+// byte and bytes, then a length and the bytes of every frame.
+std::uint64_t record_body_size(std::string_view producer,
+                               std::span<const std::string_view> frames) {
+    return encoded_record_size(producer, frames) - record_header_size;
+}
 
 // A READ being answered on the replay socket.
 struct read_request_t {
@@ -244,8 +253,12 @@ struct journal_server_t::impl_t {
     std::size_t ingest_plain() {
         if (!log.append({}, 0, views)) {
             ++counters.refused;
-            log::error("refused a message of more than --max-record bytes (fire-and-forget "
-                       "frontend: the sender is not told)");
+            log::error("refused a message whose record body (" +
+                       std::to_string(record_body_size({}, views)) +
+                       " bytes) is larger than "
+                       "--max-record " +
+                       std::to_string(config.log.max_record_body) +
+                       " (fire-and-forget frontend: the sender is not told)");
             return 0;
         }
         ++counters.published;
@@ -289,7 +302,10 @@ struct journal_server_t::impl_t {
             char digits[24];
             send_error(frontend, peer, proto::status_too_large,
                        "message " + std::string(proto::format_decimal(publish.seq, digits)) +
-                           " from " + std::string(producer) + " is larger than --max-record");
+                           " from " + std::string(producer) + ": its record body (" +
+                           std::to_string(record_body_size(producer, message)) +
+                           " bytes: id, frame lengths and bytes) is larger than --max-record " +
+                           std::to_string(config.log.max_record_body));
             return 0;
         }
         ++counters.published;
@@ -451,9 +467,11 @@ struct journal_server_t::impl_t {
         const auto start = resolve(backend, peer, request.position, name);
         if (!start) return;
         // A new SUB for a name takes it over from any earlier connection.
+        std::uint64_t delivered_next = *start;
         if (auto old = consumers.find(name); old != consumers.end()) {
             consumer_of_peer.erase(old->second.peer.routing_id);
             counters.redelivered += old->second.cursor->position() - old->second.acked_next;
+            delivered_next = std::max(delivered_next, old->second.delivered_next);
         }
         if (auto previous = consumer_of_peer.find(peer.routing_id);
             previous != consumer_of_peer.end() && previous->second != name)
@@ -462,9 +480,12 @@ struct journal_server_t::impl_t {
         consumer.peer = {std::string(peer.routing_id), peer.leading_empty};
         consumer.window = request.window;
         consumer.acked_next = *start;
+        consumer.delivered_next = delivered_next;
         consumer.cursor = log.open_cursor(*start);
         consumer_of_peer[consumer.peer.routing_id] = name;
-        store_offset(name, *start);
+        // The stored position of a known name moves only with its ACKs (docs/JOURNAL.md): a
+        // SUB elsewhere is a look, not a seek. A new name is registered where it starts.
+        if (!offsets.contains(name)) store_offset(name, *start);
         log::debug("consumer '" + name + "' subscribed at offset " + std::to_string(*start));
     }
 
@@ -484,10 +505,22 @@ struct journal_server_t::impl_t {
         }
         consumer_t& consumer = consumers.at(name->second);
         ++counters.consumer_acks;
-        // Cumulative, and never past what was sent: a consumer cannot skip records.
-        const std::uint64_t next = std::min(offset + 1, consumer.cursor->position());
-        if (next <= consumer.acked_next) return;
+        // Cumulative, and never past what this name was sent: a consumer cannot skip records.
+        if (offset >= consumer.delivered_next) {
+            char a[24], b[24];
+            send_error(backend, peer, proto::status_bad_request,
+                       "ACK " + std::string(proto::format_decimal(offset, a)) +
+                           " is beyond what was delivered (next to deliver is " +
+                           std::string(proto::format_decimal(consumer.delivered_next, b)) + ")");
+            return;
+        }
+        // Below the SUB's start: an ACK from before it, stale. At the start - 1: the consumer
+        // confirms where it stands, which makes that its stored position.
+        const std::uint64_t next = offset + 1;
+        if (next < consumer.acked_next) return;
         consumer.acked_next = next;
+        // Sent before a SUB rewound this name: acknowledged now, so not sent again.
+        if (consumer.cursor->position() < next) consumer.cursor = log.open_cursor(next);
         store_offset(name->second, next);
     }
 
@@ -524,6 +557,8 @@ struct journal_server_t::impl_t {
                 next_retry = std::min(next_retry, steady::now() + std::chrono::milliseconds(5));
                 return true;
             }
+            consumer.delivered_next =
+                std::max(consumer.delivered_next, consumer.cursor->position());
             ++counters.delivered;
             counters.delivered_bytes += record->encoded_size;
         }
@@ -563,9 +598,13 @@ struct journal_server_t::impl_t {
         if (now < next_retention) return;
         next_retention = now + config.retention_interval;
         std::uint64_t keep_from = log.durable_next();
-        if (config.slow_consumers == slow_consumer_policy::keep)
+        if (config.slow_consumers == slow_consumer_policy::keep) {
             for (const auto& [name, next] : offsets)
                 keep_from = std::min(keep_from, next);
+            // A subscription reading behind its stored position (SUB from an earlier one).
+            for (const auto& [name, consumer] : consumers)
+                keep_from = std::min(keep_from, consumer.acked_next);
+        }
         for (const auto& read : reads)
             keep_from = std::min(keep_from, read.cursor->position());
         if (const std::size_t deleted =
