@@ -10,7 +10,7 @@
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
-#include "journal/journal_server.hpp"
+#include "journal/server/journal_server.hpp"
 
 namespace {
 
