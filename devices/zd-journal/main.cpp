@@ -10,7 +10,7 @@
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
-#include "journal/journal_server.hpp"
+#include "journal/server/journal_server.hpp"
 
 namespace {
 
@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->group(durability);
     app.add_option("--max-record", config.log.max_record_body,
-                   "Largest record body in bytes; bigger messages are refused (ERR 413)")
+                   "Largest record body in bytes: a message's bytes + 4 per frame + the producer "
+                   "id + 1; messages with a bigger body are refused (ERR 413)")
         ->check(CLI::Range(std::uint32_t(1), zd::journal::max_record_body))
         ->capture_default_str()
         ->group(durability);

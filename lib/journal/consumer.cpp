@@ -76,8 +76,16 @@ void consumer_t::subscribe() {
     if (second_ping) pings_.push_back(true);
     last_arrival_ = steady_clock::now();
     if (!sub) return;
-    if (resume_from_ && *resume_from_ > 0) ack_sent_ = *resume_from_ - 1; // the SUB implies it
     ++subscriptions_;
+    // A SUB never moves the name's stored position (docs/JOURNAL.md): the ACK right after it
+    // does, so what this consumer acknowledged before is stored again by a journal that
+    // restarted and lost its last ACKs. Sent now, or at the next idle moment if it does not fit.
+    if (acked_) {
+        ack_sent_.reset();
+        send_ack();
+    } else if (resume_from_ && *resume_from_ > 0) {
+        ack_sent_ = *resume_from_ - 1; // nothing acknowledged: nothing before it to ACK
+    }
 }
 
 void consumer_t::ack(std::uint64_t offset) {

@@ -10,7 +10,9 @@
 // A SUB from where this consumer stands is always safe: the new SUB starts at the record
 // after the last one acknowledged (or at the first one received, or at the original
 // position if none came), and records this consumer already handed out are dropped by
-// offset, so the application never sees a record twice from one consumer_t.
+// offset, so the application never sees a record twice from one consumer_t. The SUB is
+// followed by an ACK of the last record acknowledged, if any: a SUB never moves the name's
+// stored position, that ACK stores it again on a journal that lost its last ACKs.
 //
 // Acknowledgements are batched: ack() sends at once every ack_every records, otherwise the
 // ACK goes out when receive() finds nothing waiting (idle), with flush_acks(), or at

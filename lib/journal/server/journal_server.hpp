@@ -1,5 +1,7 @@
 // zd-journal's socket side: the producer frontend, the consumer backend, the replay socket
-// and the control endpoint around one log_t (lib/journal/log.hpp), in one thread.
+// and the control endpoint around one log_t (lib/journal/log.hpp), in one thread, on base's
+// poll_loop_t. The roles live beside this file, each the owner of its state: producers
+// (ingest, group commit, ACKs), consumers (SUB/ACK, delivery, stored offsets), replay (READ).
 //
 // Each turn of the loop drains what producers sent (up to --batch-max messages without
 // blocking), appends it, commits once (group commit: one fdatasync for all of it), and only
