@@ -72,10 +72,14 @@ int main(int argc, char** argv) {
         ->group(sockets);
 
     const char* durability = "Durability";
-    app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
-        ->check(zd::journal::fsync_option_validator())
-        ->capture_default_str()
-        ->group(durability);
+    zd::journal::add_journal_log_options(
+        app, config.log, fsync_text,
+        {.segment_bytes = "Roll to a new segment file past this",
+         .max_record = "Largest record body in bytes: a message's bytes + 4 per frame + the "
+                       "producer id + 1; messages with a bigger body are refused (ERR 413)",
+         .repair = "At start, move damaged segments to DIR/quarantine/ and continue from the "
+                   "last good record, instead of refusing to start"},
+        durability);
     app.add_option("--batch-max", config.batch_max, "Messages per group commit")
         ->check(CLI::Range(std::size_t(1), std::size_t(1000000)))
         ->capture_default_str()
@@ -86,26 +90,11 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0LL, 1000000LL))
         ->capture_default_str()
         ->group(durability);
-    app.add_option("--segment-bytes", config.log.segment_bytes,
-                   "Roll to a new segment file past this")
-        ->check(CLI::Range(std::uint64_t(4096), std::uint64_t(1) << 40))
-        ->capture_default_str()
-        ->group(durability);
-    app.add_option("--max-record", config.log.max_record_body,
-                   "Largest record body in bytes: a message's bytes + 4 per frame + the producer "
-                   "id + 1; messages with a bigger body are refused (ERR 413)")
-        ->check(CLI::Range(std::uint32_t(1), zd::journal::max_record_body))
-        ->capture_default_str()
-        ->group(durability);
     app.add_option("--max-producers", config.log.max_producers,
                    "Producer ids whose last sequence is remembered for dedup (least recently "
                    "seen forgotten first)")
         ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str()
-        ->group(durability);
-    app.add_flag("--repair", config.log.repair,
-                 "At start, move damaged segments to DIR/quarantine/ and continue from the last "
-                 "good record, instead of refusing to start")
         ->group(durability);
 
     const char* retention = "Retention";

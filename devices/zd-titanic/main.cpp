@@ -99,24 +99,13 @@ int main(int argc, char** argv) {
         ->group(titanic);
 
     const char* durability = "Durability";
-    app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
-        ->check(zd::journal::fsync_option_validator())
-        ->capture_default_str()
-        ->group(durability);
-    app.add_option("--segment-bytes", config.log.segment_bytes,
-                   "Roll to a new segment file past this; whole segments that only hold closed "
-                   "requests are deleted")
-        ->check(CLI::Range(std::uint64_t(4096), std::uint64_t(1) << 40))
-        ->capture_default_str()
-        ->group(durability);
-    app.add_option("--max-record", config.log.max_record_body,
-                   "Largest stored request or reply in bytes (bigger requests get 400)")
-        ->check(CLI::Range(std::uint32_t(1), zd::journal::max_record_body))
-        ->capture_default_str()
-        ->group(durability);
-    app.add_flag("--repair", config.log.repair,
-                 "At start, move damaged segments to DIR/quarantine/ instead of refusing")
-        ->group(durability);
+    zd::journal::add_journal_log_options(
+        app, config.log, fsync_text,
+        {.segment_bytes = "Roll to a new segment file past this; whole segments that only hold "
+                          "closed requests are deleted",
+         .max_record = "Largest stored request or reply in bytes (bigger requests get 400)",
+         .repair = "At start, move damaged segments to DIR/quarantine/ instead of refusing"},
+        durability);
     zd::add_common_options(app, common);
 
     return zd::run_main(app, argc, argv, [&] {

@@ -43,4 +43,21 @@ CLI::Validator fsync_option_validator() {
         "POLICY");
 }
 
+void add_journal_log_options(CLI::App& app, log_options_t& log, std::string& fsync_text,
+                             const journal_log_help_t& help, const std::string& group) {
+    app.add_option("--fsync", fsync_text, "always | batch | interval=MS | never (see below)")
+        ->check(fsync_option_validator())
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--segment-bytes", log.segment_bytes, help.segment_bytes)
+        ->check(CLI::Range(std::uint64_t(4096), std::uint64_t(1) << 40))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--max-record", log.max_record_body, help.max_record)
+        ->check(CLI::Range(std::uint32_t(1), max_record_body))
+        ->capture_default_str()
+        ->group(group);
+    app.add_flag("--repair", log.repair, help.repair)->group(group);
+}
+
 } // namespace zd::journal
