@@ -4,7 +4,7 @@ frame tables in docs/JOURNAL.md ("Wire protocol").
 
 Nothing here uses the project's own journal code: the peers are built from the documented
 frames, so a test catches the device and its library agreeing on something the document
-does not say. Process handling and timeouts come from tests/interop/zdinterop.py.
+does not say. Process handling and timeouts come from tests/support/zdinterop.py.
 """
 
 import json
@@ -14,7 +14,7 @@ import time
 
 import zmq
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import Device, TestFailure, check, new_socket, recv_multipart, run  # noqa: E402,F401
 
 TIMEOUT_MS = 5000

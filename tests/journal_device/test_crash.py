@@ -25,7 +25,7 @@ import time
 
 import zmq
 
-import journaltest  # puts tests/interop on the path
+import journaltest  # puts tests/support on the path
 import zdinterop
 from journaltest import Consumer, Journal, Producer, TestFailure, check, parse_record, run
 

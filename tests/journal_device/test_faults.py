@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-import journaltest  # noqa: F401  (puts tests/interop on the path)
+import journaltest  # noqa: F401  (puts tests/support on the path)
 from journaltest import Journal, Producer, check, read, run
 
 SKIP = 77

@@ -5,8 +5,8 @@ socket and a retry: the "lazy pirate").
 
 Nothing here uses the project's own MDP or Titanic code: the peers are built from the RFC
 frames, so a test catches the device agreeing with itself on something the RFC does not say.
-Process handling and timeouts come from tests/interop/zdinterop.py, MDP frames from
-tests/broker/mdptest.py.
+Process handling and timeouts come from tests/support/zdinterop.py, MDP frames from
+tests/mdp/mdptest.py.
 """
 
 import json
@@ -19,8 +19,8 @@ import time
 import zmq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "interop"))
-sys.path.insert(0, os.path.join(HERE, "..", "broker"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+sys.path.insert(0, os.path.join(HERE, "..", "mdp"))
 import zdinterop  # noqa: E402
 from zdinterop import Device, TestFailure, check, new_socket, recv_multipart  # noqa: E402,F401
 from mdptest import C01, C02, C02_FINAL, C02_REQUEST, Broker, b, mmi  # noqa: E402,F401

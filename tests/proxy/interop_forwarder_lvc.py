@@ -9,10 +9,12 @@ message of its topic at once, and nobody else gets that copy.
 Usage: test_forwarder_lvc.py PATH/TO/zd-forwarder
 """
 
+import os
 import sys
 
 import zmq
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import Device, TestFailure, check, new_socket, recv_multipart, run
 
 TIMEOUT_MS = 5000

@@ -8,8 +8,10 @@ the example exits 0 within the deadline.
 """
 
 import subprocess
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import Device, check, run
 
 EXAMPLE_TIMEOUT_S = 15

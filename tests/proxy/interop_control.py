@@ -12,10 +12,12 @@ Usage: test_control.py PATH/TO/zd-queue
 
 import json
 import struct
+import os
 import sys
 
 import zmq
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import Device, check, new_socket, recv_multipart, run
 
 TIMEOUT_MS = 5000

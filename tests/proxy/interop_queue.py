@@ -10,10 +10,12 @@ libzmq) and libzmq's ROUTER/DEALER; STATS must name the engine.
 Usage: test_queue.py PATH/TO/zd-queue
 """
 
+import os
 import sys
 
 import zmq
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import ENGINES, check, check_engine, engine_device, new_socket, recv_multipart, run
 
 CLIENTS = 6

@@ -44,7 +44,7 @@ reports as skipped.
 Usage: test_memory.py [BROKER [WORKER]] [--requests N] [--names N] [--bound-mib M] ...
   BROKER defaults to build/devices/zd-broker, WORKER to zd-worker in the same build tree.
   CTest:      --requests 100000 --names 100000 (the defaults; about 30 s on a busy 2-core box)
-  benchmark:  python3 tests/broker/test_memory.py --requests 1000000 --names 100000
+  benchmark:  python3 tests/mdp/test_memory.py --requests 1000000 --names 100000
 """
 
 import argparse
@@ -60,7 +60,7 @@ import zmq
 
 from mdptest import (C01, C02, C02_FINAL, C02_REQUEST, Broker, TestFailure, check, new_socket,
                      run)
-import zdinterop  # noqa: E402 (mdptest puts tests/interop on the path)
+import zdinterop  # noqa: E402 (mdptest puts tests/support on the path)
 
 SKIP_EXIT_CODE = 77
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -12,10 +12,12 @@ itself, against pyzmq's libzmq) and libzmq's XSUB/XPUB; STATS must name the engi
 Usage: test_forwarder.py PATH/TO/zd-forwarder
 """
 
+import os
 import sys
 
 import zmq
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import (ENGINES, TestFailure, check, check_engine, engine_device, new_socket,
                        recv_multipart, run)
 

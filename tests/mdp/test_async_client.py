@@ -32,7 +32,7 @@ import time
 import zmq
 
 from mdptest import C01, Broker, TestFailure, check, new_socket, run
-import zdinterop  # noqa: E402 (mdptest puts tests/interop on the path)
+import zdinterop  # noqa: E402 (mdptest puts tests/support on the path)
 
 SERVICE = b"echo"
 SILENCE_S = 10  # nothing sent or received for this long: the broker lost requests

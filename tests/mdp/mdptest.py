@@ -4,7 +4,7 @@ small pyzmq clients and workers that speak the protocol frame by frame.
 
 Nothing here uses the project's own MDP code: the peers are built from the RFC tables, so a
 test catches the broker and the codec agreeing on something the RFC does not say.
-Process handling and timeouts come from tests/interop/zdinterop.py.
+Process handling and timeouts come from tests/support/zdinterop.py.
 """
 
 import json
@@ -14,7 +14,7 @@ import time
 
 import zmq
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import Device, TestFailure, check, new_socket, recv_multipart, run  # noqa: E402,F401
 
 TIMEOUT_MS = 5000

@@ -12,10 +12,12 @@ libzmq's sockets; STATS must name the engine and count every message.
 Usage: test_streamer.py PATH/TO/zd-streamer
 """
 
+import os
 import sys
 
 import zmq
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import (ENGINES, TestFailure, check, check_engine, engine_device, new_socket,
                        run)
 
