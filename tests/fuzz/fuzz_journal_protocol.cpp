@@ -1,11 +1,11 @@
-// Fuzz target: the journal's wire protocol decoders (lib/journal/protocol.hpp), which see
+// Fuzz target: the journal's wire protocol decoders (lib/journal/client/protocol.hpp), which see
 // every message producers, consumers and replay readers send to zd-journal (a header line of
 // tokens, then for PUB the message frames), and the decimal parser under them. The input is split
 // into frames like fuzz_mdp_codec: first byte the frame count (0-79), then per frame a length byte
 // and that many bytes. A length byte of 255 adds the next one, and so on while it is 255
 // (255 255 3 is 513), so headers past the 512-byte limit are reachable. Every decoder must stay
 // inside the frames it is given, and what it calls valid must hold up against the frame tables.
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -4,7 +4,7 @@
 // the ERR an ACK gets) without handing the application a record twice.
 //
 //     consumer_t (DEALER) ---tcp---> fake journal (ROUTER, thread): log, stored offsets
-#include "journal/consumer.hpp"
+#include "journal/client/consumer.hpp"
 #include "test_clients_fake_journal.hpp"
 
 #include <catch2/catch.hpp>

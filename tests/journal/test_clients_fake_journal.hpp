@@ -9,7 +9,7 @@
 //     producer_t / consumer_t / reader_t (DEALER) ---tcp---> fake journal (ROUTER, thread)
 #pragma once
 
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 #include "messages.hpp"
 
 #include <algorithm>

@@ -6,9 +6,9 @@
 //                         >--> [frontend] zd-journal [backend] ---> journal_consumer.py "py"
 //   journal_producer.py -/          --dir DIR      [replay] <--- reader_t
 #include "child_process.hpp"
-#include "journal/consumer.hpp"
-#include "journal/producer.hpp"
-#include "journal/reader.hpp"
+#include "journal/client/consumer.hpp"
+#include "journal/client/producer.hpp"
+#include "journal/client/reader.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -3,7 +3,7 @@
 // restart without loss or duplicates, refusals, and the reused-id hazard made visible.
 //
 //     producer_t (DEALER) ---tcp---> fake journal (ROUTER, thread): log, ACK / NACK / ERR
-#include "journal/producer.hpp"
+#include "journal/client/producer.hpp"
 #include "test_clients_fake_journal.hpp"
 
 #include <catch2/catch.hpp>

@@ -3,7 +3,7 @@
 // never finishes (the journal went away) given up on a fresh socket and read again.
 //
 //     reader_t (DEALER) ---tcp---> fake journal (ROUTER, thread): READ -> REC... END
-#include "journal/reader.hpp"
+#include "journal/client/reader.hpp"
 #include "test_clients_fake_journal.hpp"
 
 #include <algorithm>

@@ -1,9 +1,9 @@
-// The journal's wire protocol decoders (lib/journal/protocol.hpp) on every command of the
+// The journal's wire protocol decoders (lib/journal/client/protocol.hpp) on every command of the
 // three sockets and on every malformed shape: no header, extra frames, headers that are not
 // tokens separated by single spaces, numbers that are not plain decimal, out-of-range
 // windows and counts, names of 0 and 256 characters, unknown commands, and the optional
 // REQ-style empty frame. Frame tables: docs/JOURNAL.md ("Wire protocol").
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 
 #include <catch2/catch.hpp>
 #include <string>

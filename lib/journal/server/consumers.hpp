@@ -6,9 +6,9 @@
 // ("Consumer").
 #pragma once
 
+#include "journal/client/protocol.hpp"
 #include "journal/consumer_offsets.hpp"
 #include "journal/log.hpp"
-#include "journal/protocol.hpp"
 #include "journal/server/journal_server.hpp"
 #include "journal/server/retry.hpp"
 #include "journal/server/sender.hpp"

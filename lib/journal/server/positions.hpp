@@ -2,8 +2,8 @@
 // ("stored", "earliest", "latest", an offset, "@" + ms), or the ERR that refuses it.
 #pragma once
 
+#include "journal/client/protocol.hpp"
 #include "journal/log.hpp"
-#include "journal/protocol.hpp"
 
 #include <cstdint>
 #include <string>

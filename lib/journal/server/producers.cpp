@@ -2,7 +2,7 @@
 
 #include "base/log.hpp"
 #include "base/message_io.hpp"
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 #include "journal/record.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 #include "journal/server/replay.hpp"
 
 #include "base/message_io.hpp"
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 #include "journal/server/positions.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include "journal/server/sender.hpp"
 
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 
 #include <cerrno>
 

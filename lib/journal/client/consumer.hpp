@@ -21,8 +21,8 @@
 
 #include "base/endpoints.hpp"
 #include "base/socket_options.hpp"
-#include "journal/client_common.hpp"
-#include "journal/protocol.hpp"
+#include "journal/client/client_common.hpp"
+#include "journal/client/protocol.hpp"
 
 #include <chrono>
 #include <cstdint>

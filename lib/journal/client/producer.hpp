@@ -21,7 +21,7 @@
 
 #include "base/endpoints.hpp"
 #include "base/socket_options.hpp"
-#include "journal/client_common.hpp"
+#include "journal/client/client_common.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // What the journal's client helpers (producer_t, consumer_t, reader_t) share: the record and
 // error types an application sees, and the socket plumbing each of them needs (waiting with
 // a deadline and a stop descriptor, whole-message receive, send that never half-queues).
-// Wire protocol: lib/journal/protocol.hpp and docs/JOURNAL.md ("Wire protocol").
+// Wire protocol: lib/journal/client/protocol.hpp and docs/JOURNAL.md ("Wire protocol").
 #pragma once
 
 #include <chrono>

@@ -1,8 +1,8 @@
 // The journal replay reader: "READ position count" out, "REC offset ts" + frames... then
 // "END next" in; a fresh socket after a page that never finished.
-#include "journal/reader.hpp"
+#include "journal/client/reader.hpp"
 
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 
 #include <string>
 

@@ -1,5 +1,5 @@
 // Socket plumbing the journal's client helpers share (see client_common.hpp).
-#include "journal/client_common.hpp"
+#include "journal/client/client_common.hpp"
 
 #include "base/message_io.hpp"
 

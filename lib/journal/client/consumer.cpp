@@ -1,7 +1,7 @@
 // The journal consumer: "SUB name position window" (between two PINGs), "REC offset ts" +
 // frames in, "ACK offset" out, batched; SUB again from where it stands when the journal went quiet
 // or forgot it.
-#include "journal/consumer.hpp"
+#include "journal/client/consumer.hpp"
 
 #include "base/endpoints.hpp"
 

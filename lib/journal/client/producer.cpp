@@ -1,10 +1,10 @@
 // The journal producer: "PUB producer-id seq base" + frames out, "ACK producer-id seq" or
 // "NACK producer-id expected" back; a window of unacknowledged messages resent with their own
 // sequence numbers after a NACK or when ACKs stall.
-#include "journal/producer.hpp"
+#include "journal/client/producer.hpp"
 
 #include "base/endpoints.hpp"
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 
 #include <algorithm>
 

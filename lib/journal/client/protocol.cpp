@@ -2,7 +2,7 @@
 // "Wire protocol"). Strict on purpose: a header is tokens separated by single spaces and a
 // number is plain decimal digits, so a client bug shows up as ERR 400 at once instead of as
 // a record at the wrong place.
-#include "journal/protocol.hpp"
+#include "journal/client/protocol.hpp"
 
 namespace zd::journal::protocol {
 
