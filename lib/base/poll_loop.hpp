@@ -6,8 +6,10 @@
 // callback.
 //
 // The proxy devices keep their own hot loops (lib/proxy/proxy.cpp, lib/native/device.cpp):
-// they poll two data sockets whose interest flips between reading and writing with
-// back-pressure every burst, and a std::function call per readiness is measurable there.
+// they poll two data sockets (or every peer's descriptor) whose interest flips between
+// reading and writing with back-pressure every burst, and their speed beside zmq_proxy is
+// what they promise (docs/BENCHMARKS.md). They move onto this loop only once a benchmark run
+// shows it costs them nothing; that has not been measured yet.
 //
 // Not thread-safe: one loop per thread, handlers run on it.
 #pragma once
