@@ -69,7 +69,14 @@ public:
     bool on_writable();
 
     // Marks the connection broken, for why: the owner's loop then closes it.
-    void drop(std::string why) { fail(std::move(why)); }
+    // What is queued already (our READY, when the handshake finished in the same read) is
+    // written first, as far as the socket takes it without waiting: a peer refused after its
+    // handshake (a routing id in use) then sees a closed session, as with libzmq, not a
+    // handshake cut short.
+    void drop(std::string why) {
+        on_writable();
+        fail(std::move(why));
+    }
 
     bool wants_write() const { return out_start_ < out_.size(); }
     std::size_t queued_bytes() const { return out_.size() - out_start_ + early_.size(); }

@@ -64,20 +64,26 @@ public:
         fake->connection = std::make_unique<zmtp::connection_t>(fds[1], their_type, identity);
         fake->side = &side;
         fake->device_end = side.peers.back().get();
+        // As the native loop does on accept, the device writes its greeting at once; the
+        // peer reads it before it writes anything, so its greeting and READY go out in one
+        // write, as libzmq's often do.
+        fake->device_end->connection->on_writable();
+        fake->connection->on_readable();
         fakes_.push_back(std::move(fake));
         settle();
         return *fakes_.back();
     }
 
-    // Moves bytes both ways until nothing moves, announcing peers and forwarding as the
-    // native loop does, and drops broken peers (the routing is told they are gone).
+    // Moves bytes both ways until nothing moves, in the native loop's order: reads, then
+    // peers announced and broken ones dropped (the routing is told), then forwarding and the
+    // writes it makes.
     void settle() {
         for (int round = 0; round < 64; ++round) {
-            bool moved = pump();
+            bool moved = read_into_device();
             announce_ready();
-            forward();
-            moved = pump() || moved;
             drop_broken();
+            forward();
+            moved = write_from_device() || moved;
             if (!moved) return;
         }
     }
@@ -98,11 +104,9 @@ public:
     }
 
 private:
-    // One round of traffic; true if any bytes moved. Fake peers write all they have; each
-    // device connection reads once, as the native loop reads once per poll; then the
-    // device's writes and the fake peers' reads go on until neither moves: fake peers that
-    // read keep up, as peers in processes of their own do.
-    bool pump() {
+    // Fake peers write all they have; each device connection reads once, as the native loop
+    // reads once per poll. True if any bytes moved.
+    bool read_into_device() {
         bool moved = false;
         for (auto& fake : fakes_)
             if (fake->connection && fake->connection->wants_write())
@@ -111,6 +115,13 @@ private:
             const bool read = !connection.ready() || (!peer.held && !device_->paused());
             if (read) moved = read_some(connection) || moved;
         });
+        return moved;
+    }
+
+    // The device's writes and the fake peers' reads until neither moves: fake peers that
+    // read keep up, as peers in processes of their own do. True if any bytes moved.
+    bool write_from_device() {
+        bool moved = false;
         for (bool draining = true; draining;) {
             draining = false;
             for_each_device_connection([&](native_peer_t&, zmtp::connection_t& connection) {
