@@ -4,7 +4,7 @@
 // and timer ticks go in; frames go out through a link the caller owns, which also opens and
 // closes the connection when the session says so. lib/mdp/worker (threaded, for
 // applications) and Titanic's broker links (one poll loop, many sessions) both drive it; unit
-// tests drive it with a fake clock and fake broker frames (tests/broker/test_worker_session).
+// tests drive it with a fake clock and fake broker frames (tests/mdp/test_worker_session).
 //
 // Life cycle: start() opens and sends READY. Nothing heard from the broker for
 // heartbeat_interval x heartbeat_liveness, or a DISCONNECT from it, or lose_broker(): close,
