@@ -124,20 +124,20 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
               " backend=" + to_string(description.backend) +
               (capture ? " capture=" + to_string(description.capture) : std::string()) +
               (control ? " control=" + to_string(description.control) : std::string()));
-    loop_exit why;
+    const auto run_engine = [&] {
 #if ZD_NATIVE_ENGINE
-    if (native) {
-        const auto routing = make_native_routing(spec.native_routing, *native_device);
-        why = native_device->run(*routing, stop, capture ? &*capture : nullptr,
-                                 control ? &*control : nullptr);
-    }
+        if (native) {
+            const auto routing = make_native_routing(spec.native_routing, *native_device);
+            return native_device->run(*routing, stop, capture ? &*capture : nullptr,
+                                      control ? &*control : nullptr);
+        }
 #endif
-    if (!native) {
         proxy_t proxy(*frontend, *backend, capture ? &*capture : nullptr,
                       control ? &*control : nullptr, description, spec.proxy);
         proxy.set_observer(observer.get());
-        why = proxy.run(stop);
-    }
+        return proxy.run(stop);
+    };
+    const loop_exit why = run_engine();
     log::info(why == loop_exit::signal ? "stopping on signal" : "stopping on TERMINATE");
     return exit_ok;
 }
