@@ -12,7 +12,8 @@
 # and a clean stop. Endpoints are ipc sockets in a temporary directory, so nothing listens
 # on the network. Ctrl-C stops everything at any time.
 #
-# Usage: sudo scripts/demo.sh     (root only needed if packages are missing)
+# Usage: scripts/demo.sh     (as root, or as a user who may sudo: only a missing package's
+#                             install runs as root, through scripts/setup.sh)
 # Environment: ZD_BUILD_DIR (default: build-release in the repository, shared with test.sh)
 set -euo pipefail
 
@@ -20,10 +21,24 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ZD_BUILD_DIR:-$root/build-release}
 "$root/scripts/setup.sh"
 
-echo "==> Building zdevices (Release) in $build"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "$(nproc)" \
-    --target zd-forwarder zd-queue zd-send zd-recv zd-ctl >/dev/null
+# The first build takes a few minutes on two cores: show make's progress lines, one per
+# finished step, instead of minutes of silence (and the whole log if it fails).
+echo "==> Building the five programs the demo runs (Release) in $build"
+build_log=$(mktemp /tmp/zd-demo-build.XXXXXX)
+set +o pipefail # the build's own status is read from PIPESTATUS below
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build_log" 2>&1 &&
+    cmake --build "$build" -j "$(nproc)" \
+        --target zd-forwarder zd-queue zd-send zd-recv zd-ctl 2>&1 | tee -a "$build_log" |
+    { grep --line-buffered -E '^\[ *[0-9]+%\] (Building|Linking)' | sed -u 's/^/  /'; true; }
+built=${PIPESTATUS[0]}
+set -o pipefail
+if ((built != 0)); then
+    cat "$build_log" >&2
+    rm -f "$build_log"
+    echo "demo: the build failed (its log is above)" >&2
+    exit 1
+fi
+rm -f "$build_log"
 PATH="$build/devices:$build/tools/zd-send:$build/tools/zd-recv:$build/tools/zd-ctl:$PATH"
 
 work=$(mktemp -d /tmp/zd-demo.XXXXXX)

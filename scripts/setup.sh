@@ -3,7 +3,7 @@
 # packages (nothing is vendored or downloaded). Idempotent and quiet: when everything is
 # already there it only checks, needs no root and touches nothing.
 #
-# Usage: sudo scripts/setup.sh
+# Usage: scripts/setup.sh   (as root, or as a user who may sudo: only apt-get runs as root)
 set -euo pipefail
 
 packages=(
@@ -35,13 +35,19 @@ if ((${#missing[@]} == 0)); then
     exit 0
 fi
 
+# As root apt-get runs as it is (Debian as root has no sudo); as anyone else through sudo,
+# which asks for a password if it must. Only the install needs root, never the build.
+as_root=()
 if ((EUID != 0)); then
-    echo "setup.sh: missing packages: ${missing[*]}" >&2
-    echo "setup.sh: run as root (sudo scripts/setup.sh) to install them with apt-get" >&2
-    exit 1
+    if ! command -v sudo >/dev/null; then
+        echo "setup.sh: missing packages: ${missing[*]}" >&2
+        echo "setup.sh: run this as root, or install sudo, to install them with apt-get" >&2
+        exit 1
+    fi
+    as_root=(sudo DEBIAN_FRONTEND=noninteractive)
 fi
 
 echo "setup.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -4,7 +4,8 @@
 # tree, and give each libFuzzer target a short run. Exits non-zero if anything failed;
 # every stage runs even after an earlier one failed, so one run shows every problem.
 #
-# Usage: sudo scripts/test.sh        (root only needed if packages are missing)
+# Usage: scripts/test.sh     (as root, or as a user who may sudo: only a missing package's
+#                             install runs as root, through scripts/setup.sh)
 # How long a clean run takes, stage by stage, is in docs/CI_TIMES.md: test code is compiled
 # without optimisation to stay well inside CI's time (tests/CMakeLists.txt).
 # Environment:
