@@ -14,6 +14,7 @@ packages=(
     cppzmq-dev          # zmq.hpp, zmq_addon.hpp
     libmsgpack-cxx-dev  # zd-recv --format msgpack
     libcli11-dev        # the shared command line
+    libsystemd-dev      # sd_notify(READY=1) for systemd Type=notify units
     catch2              # v2, catch2/catch.hpp
     python3             # interop tests and examples
     python3-zmq         # pyzmq for the interop tests

@@ -8,6 +8,7 @@
 // of services are bounded; a refused request is logged, since MDP cannot tell its client. See
 // docs/BROKER.md for every limit and what happens at it.
 #include "base/log.hpp"
+#include "base/readiness.hpp"
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "mdp/broker_server.hpp"
@@ -112,9 +113,10 @@ int main(int argc, char** argv) {
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
         zd::mdp::broker_server_t server(context, parsed, control_parsed, common.socket, config);
-        zd::log::info("ready endpoint=" + zd::to_string(server.endpoints()) +
-                      (control.empty() ? std::string()
-                                       : " control=" + zd::to_string(server.control_endpoints())));
+        zd::announce_ready("endpoint=" + zd::to_string(server.endpoints()) +
+                           (control.empty()
+                                ? std::string()
+                                : " control=" + zd::to_string(server.control_endpoints())));
         const bool terminated = server.run(stop);
         zd::log::info(terminated ? "stopping on TERMINATE" : "stopping on signal");
         return int(zd::exit_ok);

@@ -7,6 +7,7 @@
 // any crash it resumes where it left off (at-least-once). Readers on --replay page through
 // the journal from any retained offset or time. Protocols and guarantees: docs/JOURNAL.md.
 #include "base/log.hpp"
+#include "base/readiness.hpp"
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
@@ -138,8 +139,8 @@ int main(int argc, char** argv) {
         zmq::context_t context(common.io_threads);
         journal_server_t server(context, endpoints, common.socket, config);
         const auto& attached = server.endpoints();
-        zd::log::info(
-            "ready frontend=" + zd::to_string(attached.frontend) +
+        zd::announce_ready(
+            "frontend=" + zd::to_string(attached.frontend) +
             " backend=" + zd::to_string(attached.backend) +
             (replay.empty() ? std::string() : " replay=" + zd::to_string(attached.replay)) +
             (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));

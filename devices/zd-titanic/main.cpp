@@ -8,6 +8,7 @@
 // device restarts on the same DIR, finds every acknowledged request and dispatches what has
 // no reply yet. Protocol and guarantees: docs/TITANIC.md.
 #include "base/log.hpp"
+#include "base/readiness.hpp"
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
@@ -125,8 +126,8 @@ int main(int argc, char** argv) {
         zmq::context_t context(common.io_threads);
         zd::titanic::titanic_server_t server(context, endpoints, common.socket, config);
         const auto& attached = server.endpoints();
-        zd::log::info(
-            "ready broker=" + zd::to_string(attached.broker) +
+        zd::announce_ready(
+            "broker=" + zd::to_string(attached.broker) +
             (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));
         // After the ready line, which tests and scripts wait for as the first line.
         zd::log::info(server.recovery_summary());

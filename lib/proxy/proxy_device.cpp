@@ -1,6 +1,7 @@
 #include "proxy/proxy_device.hpp"
 
 #include "base/log.hpp"
+#include "base/readiness.hpp"
 #include "base/stop_signal.hpp"
 
 #include <optional>
@@ -120,10 +121,10 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         description.control = control->endpoints();
     }
 
-    log::info("ready frontend=" + to_string(description.frontend) +
-              " backend=" + to_string(description.backend) +
-              (capture ? " capture=" + to_string(description.capture) : std::string()) +
-              (control ? " control=" + to_string(description.control) : std::string()));
+    announce_ready("frontend=" + to_string(description.frontend) +
+                   " backend=" + to_string(description.backend) +
+                   (capture ? " capture=" + to_string(description.capture) : std::string()) +
+                   (control ? " control=" + to_string(description.control) : std::string()));
     const auto run_engine = [&] {
 #if ZD_NATIVE_ENGINE
         if (native) {
