@@ -1,0 +1,52 @@
+// Peer events of libzmq sockets: libzmq tells who connects through a socket monitor
+// (zmq_socket_monitor, an inproc PAIR per socket); this watches a device's sockets from a
+// thread of its own, so the device's hot loop polls nothing more, and turns the monitor's
+// messages into peer_event_t. Addresses come from getpeername() on the descriptor the
+// ACCEPTED/CONNECTED event carries, read as the event arrives: if the connection closed and
+// its descriptor was reused in between (rare), the address can be another peer's.
+#pragma once
+
+#include "base/peer_event.hpp"
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+namespace zd {
+
+class socket_peer_monitor_t {
+public:
+    // listener gets every event, on the monitor thread. The context must outlive this.
+    socket_peer_monitor_t(zmq::context_t& context, peer_listener_t listener);
+    // Stops and joins the thread.
+    ~socket_peer_monitor_t();
+    socket_peer_monitor_t(const socket_peer_monitor_t&) = delete;
+    socket_peer_monitor_t& operator=(const socket_peer_monitor_t&) = delete;
+
+    // Watches socket as side `side`. Call from the thread that owns the socket, before it
+    // binds or connects (so no connection is missed) and before start(). Throws
+    // zmq::error_t if libzmq refuses.
+    void watch(zmq::socket_t& socket, std::size_t side);
+
+    // Starts the thread that reads the monitors. Call once, after every watch().
+    void start();
+
+private:
+    struct watched_t {
+        zmq::socket_t monitor; // PAIR connected to libzmq's monitor of the socket
+        std::size_t side;
+    };
+
+    void run();
+
+    zmq::context_t& context_;
+    peer_listener_t listener_;
+    std::string stop_address_;
+    std::vector<watched_t> watched_; // closed after the thread ends (declared before it)
+    zmq::socket_t stop_; // PAIR: one message tells the thread to end
+    std::thread thread_;
+};
+
+} // namespace zd
