@@ -19,6 +19,8 @@
 
 namespace zd {
 
+class peer_table_t;
+
 // How a device's loop ended: a stop signal (SIGINT/SIGTERM) or TERMINATE on its control
 // socket.
 enum class loop_exit { signal, terminate };
@@ -58,7 +60,8 @@ struct device_description_t {
     endpoint_list_t backend;
     endpoint_list_t capture;
     endpoint_list_t control;
-    std::string engine = "libzmq"; // the data path: "libzmq" or "native" (zd-streamer)
+    std::string engine = "libzmq";       // the data path: "libzmq" or "native" (zd-streamer)
+    const peer_table_t* peers = nullptr; // who is connected (sides frontend, backend), if known
 };
 
 // The STATS reply: one JSON object (device, pid, uptime, state, endpoints, counters).

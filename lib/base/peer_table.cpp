@@ -7,7 +7,8 @@
 namespace zd {
 
 peer_table_t::peer_table_t(std::vector<std::string> sides) {
-    for (auto& name : sides) sides_.push_back(side_t{std::move(name), {}, {}});
+    for (auto& name : sides)
+        sides_.push_back(side_t{std::move(name), {}, {}});
 }
 
 std::size_t peer_table_t::side(std::string_view name) const {

@@ -21,9 +21,9 @@ class json_writer_t;
 // One side's numbers. Connections count transport connections (a TCP or ipc connection),
 // including ones whose ZMTP handshake has not finished yet.
 struct peer_counts_t {
-    std::uint64_t connected = 0;         // open now
-    std::uint64_t connections = 0;       // ever opened
-    std::uint64_t disconnections = 0;    // ever closed
+    std::uint64_t connected = 0;          // open now
+    std::uint64_t connections = 0;        // ever opened
+    std::uint64_t disconnections = 0;     // ever closed
     std::uint64_t handshake_failures = 0; // ZMTP handshakes that failed (bad greeting, ...)
 };
 

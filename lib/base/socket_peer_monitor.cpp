@@ -3,10 +3,7 @@
 #include "base/log.hpp"
 #include "base/message_io.hpp"
 
-#include <arpa/inet.h>
 #include <cstring>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 namespace zd {
 
@@ -17,8 +14,8 @@ std::string next_inproc_address(const char* what) {
     return std::string("inproc://zd-") + what + "-" + std::to_string(counter++);
 }
 
-constexpr int monitored_events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED |
-                                 ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+constexpr int monitored_events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                  ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
@@ -34,40 +31,6 @@ bool parse_monitor_event(const std::vector<zmq::message_t>& frames, std::uint16_
 
 } // namespace
 
-std::string peer_address_of(int fd) {
-    sockaddr_storage address{};
-    socklen_t length = sizeof address;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return {};
-    char text[INET6_ADDRSTRLEN] = {};
-    if (address.ss_family == AF_INET) {
-        const auto& in = reinterpret_cast<const sockaddr_in&>(address);
-        inet_ntop(AF_INET, &in.sin_addr, text, sizeof text);
-        return std::string(text) + ":" + std::to_string(ntohs(in.sin_port));
-    }
-    if (address.ss_family == AF_INET6) {
-        const auto& in6 = reinterpret_cast<const sockaddr_in6&>(address);
-        inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
-        std::string peer = "[";
-        peer += text;
-        peer += "]:";
-        peer += std::to_string(ntohs(in6.sin6_port));
-        return peer;
-    }
-    return {}; // an ipc client has no name of its own
-}
-
-const char* to_string(peer_event_t::kind_t kind) {
-    switch (kind) {
-    case peer_event_t::kind_t::connected:
-        return "connected";
-    case peer_event_t::kind_t::disconnected:
-        return "disconnected";
-    case peer_event_t::kind_t::handshake_failed:
-        return "handshake_failed";
-    }
-    return "unknown";
-}
-
 socket_peer_monitor_t::socket_peer_monitor_t(zmq::context_t& context, peer_listener_t listener)
     : context_(context), listener_(std::move(listener)),
       stop_address_(next_inproc_address("peer-monitor-stop")),
@@ -77,6 +40,8 @@ socket_peer_monitor_t::socket_peer_monitor_t(zmq::context_t& context, peer_liste
 }
 
 socket_peer_monitor_t::~socket_peer_monitor_t() {
+    for (watched_t& watched : watched_)
+        zmq_socket_monitor(watched.socket->handle(), nullptr, 0);
     if (!thread_.joinable()) return;
     stop_.send(zmq::message_t(), zmq::send_flags::none);
     thread_.join();
@@ -91,7 +56,7 @@ void socket_peer_monitor_t::watch(zmq::socket_t& socket, std::size_t side) {
     zmq::socket_t monitor(context_, zmq::socket_type::pair);
     monitor.set(zmq::sockopt::linger, 0);
     monitor.connect(address);
-    watched_.push_back(watched_t{std::move(monitor), side});
+    watched_.push_back(watched_t{&socket, std::move(monitor), side});
 }
 
 void socket_peer_monitor_t::start() {
@@ -118,8 +83,7 @@ void socket_peer_monitor_t::run() {
         if (items[0].revents & ZMQ_POLLIN) return;
         for (std::size_t index = 0; index < watched_.size(); ++index) {
             if (!(items[index + 1].revents & ZMQ_POLLIN)) continue;
-            if (receive_message(watched_[index].monitor, frames, 2) != received::message)
-                continue;
+            if (receive_message(watched_[index].monitor, frames, 2) != received::message) continue;
             std::uint16_t event = 0;
             std::uint32_t value = 0;
             peer_event_t peer{peer_event_t::kind_t::connected, watched_[index].side, 0, {}, {}};

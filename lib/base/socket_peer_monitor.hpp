@@ -4,6 +4,11 @@
 // messages into peer_event_t. Addresses come from getpeername() on the descriptor the
 // ACCEPTED/CONNECTED event carries, read as the event arrives: if the connection closed and
 // its descriptor was reused in between (rare), the address can be another peer's.
+//
+// Lifetime: libzmq's end of a monitor blocks the thread that reports an event (an I/O
+// thread) while no reader is connected, so monitoring must stop before our reader goes. The
+// destructor stops every socket's monitor first, on the owner's thread; hence the watched
+// sockets must outlive this object (declare it after them).
 #pragma once
 
 #include "base/peer_event.hpp"
@@ -20,14 +25,15 @@ class socket_peer_monitor_t {
 public:
     // listener gets every event, on the monitor thread. The context must outlive this.
     socket_peer_monitor_t(zmq::context_t& context, peer_listener_t listener);
-    // Stops and joins the thread.
+    // Stops monitoring every watched socket (from the calling thread, which must own them),
+    // then stops and joins the thread.
     ~socket_peer_monitor_t();
     socket_peer_monitor_t(const socket_peer_monitor_t&) = delete;
     socket_peer_monitor_t& operator=(const socket_peer_monitor_t&) = delete;
 
     // Watches socket as side `side`. Call from the thread that owns the socket, before it
-    // binds or connects (so no connection is missed) and before start(). Throws
-    // zmq::error_t if libzmq refuses.
+    // binds or connects (so no connection is missed) and before start(). The socket must
+    // outlive this object. Throws zmq::error_t if libzmq refuses.
     void watch(zmq::socket_t& socket, std::size_t side);
 
     // Starts the thread that reads the monitors. Call once, after every watch().
@@ -35,7 +41,8 @@ public:
 
 private:
     struct watched_t {
-        zmq::socket_t monitor; // PAIR connected to libzmq's monitor of the socket
+        zmq::socket_t* socket; // the device's
+        zmq::socket_t monitor; // PAIR connected to libzmq's monitor of it
         std::size_t side;
     };
 
@@ -45,7 +52,7 @@ private:
     peer_listener_t listener_;
     std::string stop_address_;
     std::vector<watched_t> watched_; // closed after the thread ends (declared before it)
-    zmq::socket_t stop_; // PAIR: one message tells the thread to end
+    zmq::socket_t stop_;             // PAIR: one message tells the thread to end
     std::thread thread_;
 };
 

@@ -171,6 +171,8 @@ struct native_device_t::loop_t {
     std::vector<poll_target_t> poll_targets; // what each pollfd stands for
 
     void add_peer(native_side_t& side, int fd, bool tcp, zmtp::connector_t* connector);
+    void tell_peer_listener(const native_side_t& side, const native_peer_t& peer,
+                            peer_event_t::kind_t kind) const;
     void start_due_connectors(native_side_t& side, clock::time_point now);
     void build_poll_set();
     int poll_timeout_ms(clock::time_point now) const;
@@ -191,7 +193,22 @@ void native_device_t::loop_t::add_peer(native_side_t& side, int fd, bool tcp,
         fd, side.socket_type, device.options_.routing_id.value_or(std::string()), device.limits_);
     peer->connector = connector;
     peer->connection->on_writable(); // our greeting, at once
+    tell_peer_listener(side, *peer, peer_event_t::kind_t::connected);
     side.peers.push_back(std::move(peer));
+}
+
+void native_device_t::loop_t::tell_peer_listener(const native_side_t& side,
+                                                 const native_peer_t& peer,
+                                                 peer_event_t::kind_t kind) const {
+    if (!device.peer_listener_) return;
+    peer_event_t event{kind,
+                       &side == &device.frontend_ ? 0u : 1u,
+                       std::uint64_t(reinterpret_cast<std::uintptr_t>(&peer)),
+                       {},
+                       {}};
+    if (kind == peer_event_t::kind_t::connected)
+        event.address = peer_address_of(peer.connection->fd());
+    device.peer_listener_(event);
 }
 
 void native_device_t::loop_t::start_due_connectors(native_side_t& side, clock::time_point now) {
@@ -300,6 +317,11 @@ void native_device_t::loop_t::drop_broken(native_side_t& side, clock::time_point
         const auto& connection = *peer->connection;
         if (!connection.broken()) return false;
         if (peer->announced) routing.peer_gone(side, *peer);
+        // As libzmq counts it: a connection that ends before its handshake completed failed
+        // the handshake (a bad greeting, or a peer that hung up, such as a port scan).
+        if (!connection.ready())
+            tell_peer_listener(side, *peer, peer_event_t::kind_t::handshake_failed);
+        tell_peer_listener(side, *peer, peer_event_t::kind_t::disconnected);
         const std::size_t unsent = connection.queued_messages();
         (unsent > 0 ? log::info : log::debug)(
             std::string(side.name) + " peer gone (" + connection.error() + ")" +
@@ -375,7 +397,7 @@ loop_exit native_device_t::loop_t::run() {
 }
 
 loop_exit native_device_t::run(native_routing_t& routing, stop_signal_t& stop,
-                                zmq::socket_t* capture, control_server_t* control) {
+                               zmq::socket_t* capture, control_server_t* control) {
     capture_ = capture;
     loop_t loop(*this, routing, stop, control);
     return loop.run();

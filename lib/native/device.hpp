@@ -9,6 +9,7 @@
 
 #include "base/control.hpp"
 #include "base/counters.hpp"
+#include "base/peer_event.hpp"
 #include "base/socket_options.hpp"
 #include "zmtp/connection.hpp"
 #include "zmtp/connector.hpp"
@@ -137,6 +138,10 @@ public:
     // --hwm as a count of messages queued per peer: the most a peer may hold (0 = no mark).
     std::size_t send_mark() const;
 
+    // Tells listener of every peer that connects, leaves or fails its handshake (sides:
+    // 0 frontend, 1 backend), on the device's thread. Call before run().
+    void set_peer_listener(peer_listener_t listener) { peer_listener_ = std::move(listener); }
+
     // Sends a copy of a message to the capture socket, if there is one (never blocks: a
     // capture that cannot take it loses it, counted).
     void capture(const std::vector<std::string_view>& frames);
@@ -160,6 +165,7 @@ private:
     proxy_counters_t counters_;
     zmq::socket_t* capture_ = nullptr;
     bool paused_ = false;
+    peer_listener_t peer_listener_; // may be empty
 };
 
 } // namespace zd

@@ -1,7 +1,9 @@
 #include "proxy/proxy_device.hpp"
 
 #include "base/log.hpp"
+#include "base/peer_table.hpp"
 #include "base/readiness.hpp"
+#include "base/socket_peer_monitor.hpp"
 #include "base/stop_signal.hpp"
 
 #include <optional>
@@ -89,8 +91,17 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
 
     stop_signal_t stop; // before the context, so libzmq's threads inherit the blocked mask
     zmq::context_t context(options.common.io_threads);
+    // Who is connected, for STATS: the native engine reports its own connections, libzmq's
+    // sockets are watched by a monitor thread (declared after the sockets: it stops watching
+    // before they close).
+    peer_table_t peers({"frontend", "backend"});
+    description.peers = &peers;
+    const peer_listener_t record_peer = [&peers](const peer_event_t& event) {
+        peers.record(event);
+    };
     // The libzmq data path's sockets; the native engine has its own.
     std::optional<zmq::socket_t> frontend, backend;
+    std::optional<socket_peer_monitor_t> peer_monitor;
     std::unique_ptr<proxy_observer_t> observer;
 #if ZD_NATIVE_ENGINE
     std::unique_ptr<native_device_t> native_device;
@@ -98,6 +109,7 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         description.engine = "native";
         native_device = std::make_unique<native_device_t>(
             description, options.common.socket, spec.frontend_type_name, spec.backend_type_name);
+        native_device->set_peer_listener(record_peer);
     }
 #endif
     if (!native) {
@@ -106,6 +118,10 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         options.common.socket.apply_to(*frontend);
         options.common.socket.apply_to(*backend);
         if (spec.customize) observer = spec.customize(*frontend, *backend);
+        peer_monitor.emplace(context, record_peer);
+        peer_monitor->watch(*frontend, peers.side("frontend"));
+        peer_monitor->watch(*backend, peers.side("backend"));
+        peer_monitor->start();
         description.frontend = attach(*frontend, description.frontend);
         description.backend = attach(*backend, description.backend);
     }

@@ -74,8 +74,7 @@ TEST_CASE("a peer that connects and leaves is seen with its address", "[peers]")
         dealer.close();
         const auto went = recorder.wait_for(zd::peer_event_t::kind_t::disconnected);
         CHECK(went.id == came.id);
-        router.close(); // before the monitor ends, as devices do: their sockets close first
-    }
+    } // the monitor ends before the socket it watches, as its header asks
 }
 
 TEST_CASE("a peer that does not speak ZMTP is a handshake failure", "[peers]") {
@@ -98,10 +97,10 @@ TEST_CASE("a peer that does not speak ZMTP is a handshake failure", "[peers]") {
     REQUIRE(::connect(raw, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
     // A ZMTP 3.0 greeting asking for the PLAIN mechanism of a NULL server: libzmq fails the
     // handshake on the mismatch. (Bytes that do not start 0xFF would be taken for ZMTP 1.0.)
-    unsigned char greeting[64] = {0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F, 3, 0, 'P', 'L', 'A', 'I', 'N'};
+    unsigned char greeting[64] = {0xFF, 0, 0, 0,   0,   0,   0,   0,  0,
+                                  0x7F, 3, 0, 'P', 'L', 'A', 'I', 'N'};
     REQUIRE(::write(raw, greeting, sizeof greeting) == sizeof greeting);
     const auto failed = recorder.wait_for(zd::peer_event_t::kind_t::handshake_failed);
     CHECK(failed.side == 0);
     ::close(raw);
-    router.close();
 }
