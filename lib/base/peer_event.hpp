@@ -10,8 +10,8 @@ namespace zd {
 
 struct peer_event_t {
     enum class kind_t { connected, disconnected, handshake_failed };
-    kind_t kind;
-    std::size_t side;     // index into the device's sides (peer_table_t's order)
+    kind_t kind = kind_t::connected;
+    std::size_t side = 0; // index into the device's sides (peer_table_t's order)
     std::uint64_t id = 0; // unique among the side's open connections (descriptor, ...)
     std::string address;  // the peer's, "127.0.0.1:40312"; empty if unknown
     std::string endpoint; // ours it came through, "tcp://127.0.0.1:5555"; may be empty

@@ -7,26 +7,39 @@
 
 namespace zd {
 
+bool decode_peer_event(const zmq::message_t& event, const zmq::message_t& endpoint,
+                       std::size_t side, peer_event_t& decoded) {
+    if (event.size() != 6) return false;
+    std::uint16_t number = 0;
+    std::uint32_t value = 0;
+    std::memcpy(&number, event.data(), sizeof number);
+    std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
+    decoded = peer_event_t{peer_event_t::kind_t::connected, side, 0, {}, endpoint.to_string()};
+    switch (number) {
+    case ZMQ_EVENT_ACCEPTED:
+    case ZMQ_EVENT_CONNECTED:
+        decoded.id = value; // the descriptor
+        decoded.address = peer_address_of(int(value));
+        return true;
+    case ZMQ_EVENT_DISCONNECTED:
+        decoded.kind = peer_event_t::kind_t::disconnected;
+        decoded.id = value;
+        return true;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        decoded.kind = peer_event_t::kind_t::handshake_failed;
+        return true;
+    default:
+        return false;
+    }
+}
+
 namespace {
 
 std::string next_inproc_address(const char* what) {
     static std::atomic<unsigned> counter{0};
     return std::string("inproc://zd-") + what + "-" + std::to_string(counter++);
-}
-
-constexpr int monitored_events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-
-// The monitor's two frames: [event number (uint16) | value (uint32)], [our endpoint].
-bool parse_monitor_event(const std::vector<zmq::message_t>& frames, std::uint16_t& event,
-                         std::uint32_t& value, std::string& endpoint) {
-    if (frames.size() != 2 || frames[0].size() != 6) return false;
-    std::memcpy(&event, frames[0].data(), sizeof event);
-    std::memcpy(&value, static_cast<const char*>(frames[0].data()) + 2, sizeof value);
-    endpoint = frames[1].to_string();
-    return true;
 }
 
 } // namespace
@@ -49,7 +62,7 @@ socket_peer_monitor_t::~socket_peer_monitor_t() {
 
 void socket_peer_monitor_t::watch(zmq::socket_t& socket, std::size_t side) {
     const std::string address = next_inproc_address("peer-monitor");
-    if (zmq_socket_monitor(socket.handle(), address.c_str(), monitored_events) != 0)
+    if (zmq_socket_monitor(socket.handle(), address.c_str(), peer_monitor_events) != 0)
         throw zmq::error_t();
     // Connect at once: libzmq's end of a monitor blocks its sender (an I/O thread) while no
     // peer is connected, so the window before the thread runs must not depend on it.
@@ -84,24 +97,10 @@ void socket_peer_monitor_t::run() {
         for (std::size_t index = 0; index < watched_.size(); ++index) {
             if (!(items[index + 1].revents & ZMQ_POLLIN)) continue;
             if (receive_message(watched_[index].monitor, frames, 2) != received::message) continue;
-            std::uint16_t event = 0;
-            std::uint32_t value = 0;
-            peer_event_t peer{peer_event_t::kind_t::connected, watched_[index].side, 0, {}, {}};
-            if (!parse_monitor_event(frames, event, value, peer.endpoint)) continue;
-            switch (event) {
-            case ZMQ_EVENT_ACCEPTED:
-            case ZMQ_EVENT_CONNECTED:
-                peer.id = value;
-                peer.address = peer_address_of(int(value));
-                break;
-            case ZMQ_EVENT_DISCONNECTED:
-                peer.kind = peer_event_t::kind_t::disconnected;
-                peer.id = value;
-                break;
-            default: // the three handshake failures
-                peer.kind = peer_event_t::kind_t::handshake_failed;
-                break;
-            }
+            peer_event_t peer;
+            if (frames.size() != 2 ||
+                !decode_peer_event(frames[0], frames[1], watched_[index].side, peer))
+                continue;
             listener_(peer);
         }
     }

@@ -21,6 +21,19 @@
 
 namespace zd {
 
+// The libzmq monitor events that are peer events, for a socket's own zmq_socket_monitor call
+// (a socket has one monitor: a server that reads its own, as zd-broker does, asks for these).
+constexpr int peer_monitor_events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED |
+                                    ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                                    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+
+// Decodes a monitor message (its two frames: [event uint16 | value uint32], our endpoint) of
+// socket side `side`; false for a malformed message or an event that is not a peer event.
+// A connection's address is read with getpeername() now.
+bool decode_peer_event(const zmq::message_t& event, const zmq::message_t& endpoint,
+                       std::size_t side, peer_event_t& decoded);
+
 class socket_peer_monitor_t {
 public:
     // listener gets every event, on the monitor thread. The context must outlive this.

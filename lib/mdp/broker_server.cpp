@@ -4,6 +4,7 @@
 #include "base/log.hpp"
 #include "base/message_io.hpp"
 #include "base/poll_loop.hpp"
+#include "base/socket_peer_monitor.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -98,8 +99,7 @@ broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t&
     options.apply_to(router_);
     router_.set(zmq::sockopt::router_mandatory, 1);
     const std::string monitor_address = unique_monitor_address();
-    if (zmq_socket_monitor(router_.handle(), monitor_address.c_str(),
-                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0)
+    if (zmq_socket_monitor(router_.handle(), monitor_address.c_str(), peer_monitor_events) != 0)
         throw zmq::error_t();
     monitor_.set(zmq::sockopt::linger, 0);
     monitor_.connect(monitor_address);
@@ -134,13 +134,12 @@ void broker_server_t::drain_monitor(steady::time_point now) {
         zmq::message_t event, address;
         if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
         if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
-        if (event.size() < 6) continue;
-        std::uint16_t id;
-        std::uint32_t value;
-        std::memcpy(&id, event.data(), 2);
-        std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
-        const int fd = int(value);
-        if (id == ZMQ_EVENT_DISCONNECTED) {
+        peer_event_t peer;
+        if (!decode_peer_event(event, address, 0, peer)) continue;
+        peers_.record(peer);
+        if (peer.kind == peer_event_t::kind_t::handshake_failed) continue;
+        const int fd = int(peer.id);
+        if (peer.kind == peer_event_t::kind_t::disconnected) {
             auto found = inode_of_fd_.find(fd);
             if (found == inode_of_fd_.end()) continue;
             const connection_t closed{fd, found->second};
@@ -213,6 +212,7 @@ std::string broker_server_t::stats_json() const {
     for (const auto& endpoint : endpoints_)
         json.value(endpoint.to_string());
     json.end_array();
+    peers_.write_json(json);
     json.key("messages_in").value(messages_in_).key("bytes_in").value(bytes_in_);
     json.key("messages_out").value(outbox_->messages_out);
     json.key("broker").raw(broker_->stats_json());

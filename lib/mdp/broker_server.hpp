@@ -11,6 +11,7 @@
 
 #include "base/control.hpp"
 #include "base/endpoints.hpp"
+#include "base/peer_table.hpp"
 #include "base/socket_options.hpp"
 #include "mdp/broker.hpp"
 
@@ -71,6 +72,7 @@ private:
     std::optional<control_server_t> control_;
     endpoint_list_t endpoints_;
     std::unordered_map<int, std::uint64_t> inode_of_fd_; // open connections
+    peer_table_t peers_{{"endpoint"}};                   // STATS: clients and workers alike
     std::vector<received_t> burst_{burst_messages};      // reused for every burst
     std::size_t max_frames_ = 0;
     poll_loop_t* loop_ = nullptr; // while run() runs: its pause state and uptime
