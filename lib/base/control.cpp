@@ -1,5 +1,6 @@
 #include "base/control.hpp"
 
+#include "base/events.hpp"
 #include "base/peer_table.hpp"
 
 #include "base/json_writer.hpp"
@@ -43,9 +44,11 @@ control_reply_t answer_control(control_command command, std::string_view text, b
     control_reply_t reply;
     switch (command) {
     case control_command::pause:
+        if (!paused) events::emit("paused");
         paused = true;
         break;
     case control_command::resume:
+        if (paused) events::emit("resumed");
         paused = false;
         break;
     case control_command::terminate:

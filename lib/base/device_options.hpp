@@ -36,6 +36,7 @@ struct device_options_t {
     std::string backend;
     std::string control;
     std::string capture;
+    std::string events; // --events: where the device publishes its events (events.hpp)
 };
 
 // Sets the log's program name and level from -v/-q: errors only with -q, detail with -v.

@@ -49,6 +49,7 @@ public:
     void record(const peer_event_t& event);
 
     peer_counts_t counts(std::size_t side) const;
+    const std::string& side_name(std::size_t side) const { return sides_.at(side).name; }
 
     // Writes "peers": {"<side>": {"connected": N, "connections": ..., "addresses": [...],
     // "addresses_not_listed": K}, ...} as the next member of the object json is in.

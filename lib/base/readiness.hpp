@@ -8,9 +8,9 @@
 
 namespace zd {
 
-// Logs "ready DETAILS" (DETAILS: the attached endpoints, e.g. "frontend=@tcp://...") and
-// notifies the service manager, if any. Never throws: a manager that cannot be told is
-// logged at debug level and the device runs on.
+// Logs "ready DETAILS" (DETAILS: the attached endpoints, e.g. "frontend=@tcp://..."),
+// publishes the "started" event (events.hpp) and notifies the service manager, if any. Never
+// throws: a manager that cannot be told is logged at debug level and the device runs on.
 void announce_ready(std::string_view details);
 
 } // namespace zd

@@ -1,5 +1,6 @@
 #include "mdp/broker_server.hpp"
 
+#include "base/events.hpp"
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
 #include "base/message_io.hpp"
@@ -137,6 +138,7 @@ void broker_server_t::drain_monitor(steady::time_point now) {
         peer_event_t peer;
         if (!decode_peer_event(event, address, 0, peer)) continue;
         peers_.record(peer);
+        events::emit_peer(peer, "endpoint");
         if (peer.kind == peer_event_t::kind_t::handshake_failed) continue;
         const int fd = int(peer.id);
         if (peer.kind == peer_event_t::kind_t::disconnected) {

@@ -1,5 +1,6 @@
 #include "proxy/proxy_device.hpp"
 
+#include "base/events.hpp"
 #include "base/log.hpp"
 #include "base/peer_table.hpp"
 #include "base/readiness.hpp"
@@ -91,6 +92,9 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
 
     stop_signal_t stop; // before the context, so libzmq's threads inherit the blocked mask
     zmq::context_t context(options.common.io_threads);
+    // First, so that the first peers' events are published; last to go, after "stopping".
+    const auto events =
+        events::start_publisher(context, options.events, options.common.socket, spec.name);
     // Who is connected, for STATS: the native engine reports its own connections, libzmq's
     // sockets are watched by a monitor thread (declared after the sockets: it stops watching
     // before they close).
@@ -98,6 +102,7 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     description.peers = &peers;
     const peer_listener_t record_peer = [&peers](const peer_event_t& event) {
         peers.record(event);
+        events::emit_peer(event, peers.side_name(event.side));
     };
     // The libzmq data path's sockets; the native engine has its own.
     std::optional<zmq::socket_t> frontend, backend;
@@ -140,7 +145,8 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     announce_ready("frontend=" + to_string(description.frontend) +
                    " backend=" + to_string(description.backend) +
                    (capture ? " capture=" + to_string(description.capture) : std::string()) +
-                   (control ? " control=" + to_string(description.control) : std::string()));
+                   (control ? " control=" + to_string(description.control) : std::string()) +
+                   events::ready_field(events.get()));
     const auto run_engine = [&] {
 #if ZD_NATIVE_ENGINE
         if (native) {
