@@ -1,8 +1,10 @@
 #include "proxy/last_value_cache.hpp"
 
+#include "base/log.hpp"
 #include "proxy/proxy.hpp"
 
 #include <stdexcept>
+#include <string>
 
 namespace zd {
 
@@ -10,6 +12,14 @@ namespace {
 // Draft option in libzmq 4.3.x (present in Debian's build): in manual mode, the next
 // message goes only to the subscriber whose subscription was received last.
 constexpr int xpub_manual_last_value = 98;
+
+// What an XSUB sends upstream to subscribe to every topic: the subscribe byte, no prefix.
+constexpr char subscribe_everything[] = {1};
+
+// Returns whether the XSUB took it; an XSUB never blocks on a subscription.
+bool send_subscribe_everything(zmq::socket_t& xsub) {
+    return xsub.send(zmq::buffer(subscribe_everything), zmq::send_flags::dontwait).has_value();
+}
 } // namespace
 
 last_value_cache_t::last_value_cache_t(std::size_t max_topics) : max_topics_(max_topics) {}
@@ -23,6 +33,7 @@ void last_value_cache_t::store(std::vector<zmq::message_t>& message) {
             auto oldest = topics_by_age_.begin();
             entries_.erase(oldest->second);
             topics_by_age_.erase(oldest);
+            ++evicted_;
         }
         found = entries_.emplace(std::string(topic), entry_t{{}, 0}).first;
     } else {
@@ -47,11 +58,17 @@ namespace {
 
 class last_value_publisher_t : public proxy_observer_t {
 public:
-    last_value_publisher_t(zmq::socket_t& xpub, std::size_t max_topics)
-        : xpub_(xpub), cache_(max_topics) {}
+    last_value_publisher_t(zmq::socket_t& xsub, zmq::socket_t& xpub, std::size_t max_topics)
+        : xsub_(xsub), xpub_(xpub), cache_(max_topics) {}
 
     void forwarded_to_backend(std::vector<zmq::message_t>& message) override {
         cache_.store(message);
+        if (cache_.evicted() > 0 && !told_full_) {
+            told_full_ = true;
+            log::info("last-value cache full (" + std::to_string(cache_.size()) +
+                      " topics): the least recently updated topics are forgotten from now on "
+                      "(--lvc-max-topics)");
+        }
     }
 
     // XPUB in manual mode hands us every (un)subscription; we must apply it ourselves.
@@ -61,6 +78,11 @@ public:
         const std::string_view topic(data + 1, message[0].size() - 1);
         if (data[0] == 0) {
             apply_subscription(ZMQ_UNSUBSCRIBE, topic);
+            // The XSUB counts subscriptions per prefix and tells the publishers only when a
+            // count drops to zero. A subscriber's balanced unsubscribe from everything never
+            // takes ours, but one it never subscribed (a raw peer) would: subscribe once
+            // more before the proxy passes it on, so that the count stays above zero.
+            if (topic.empty()) (void)send_subscribe_everything(xsub_);
             return;
         }
         if (data[0] != 1) return;
@@ -96,20 +118,26 @@ private:
         return zmq_setsockopt(xpub_.handle(), option, topic.data(), topic.size()) == 0;
     }
 
+    zmq::socket_t& xsub_;
     zmq::socket_t& xpub_;
     last_value_cache_t cache_;
+    bool told_full_ = false; // the log says once that the cache is full
 };
 
 } // namespace
 
-std::unique_ptr<proxy_observer_t> make_last_value_publisher(zmq::socket_t& xpub,
-                                                            std::size_t max_topics) {
+std::unique_ptr<proxy_observer_t>
+make_last_value_publisher(zmq::socket_t& xsub, zmq::socket_t& xpub, std::size_t max_topics) {
     int off = 0;
     if (zmq_setsockopt(xpub.handle(), xpub_manual_last_value, &off, sizeof off) != 0)
         throw std::runtime_error("--last-value-cache needs ZMQ_XPUB_MANUAL_LAST_VALUE "
                                  "(libzmq 4.3.3 or later built with draft options)");
     xpub.set(zmq::sockopt::xpub_manual, 1);
-    return std::make_unique<last_value_publisher_t>(xpub, max_topics);
+    // Kept in the XSUB's subscriptions, so every publisher that connects later gets it too.
+    if (!send_subscribe_everything(xsub))
+        throw std::runtime_error("--last-value-cache: cannot subscribe the frontend to every "
+                                 "topic");
+    return std::make_unique<last_value_publisher_t>(xsub, xpub, max_topics);
 }
 
 } // namespace zd
