@@ -62,7 +62,8 @@ void write_pid(int fd) {
 // it (flock needs no write access).
 int open_lock_file(const std::string& lock_path, const std::string& socket_path) {
     int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0 && errno == EACCES) fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == EACCES)
+        fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         throw std::runtime_error("cannot bind ipc://" + socket_path +
                                  ": cannot create its lock file " + lock_path + ": " +
