@@ -9,7 +9,8 @@
 // A cache must see every update of the topics it serves, whether or not anyone subscribes at
 // the moment (or a publisher filters an update out and the next subscriber gets an old value
 // as if it were current). So, like the zguide's lvcache, the forwarder subscribes upstream to
-// everything for as long as it runs, and no subscriber's unsubscription takes that away.
+// everything (or to the prefixes it is given, and then caches only topics under them) for as
+// long as it runs, and no subscriber's unsubscription takes that away.
 #pragma once
 
 #include <cstddef>
@@ -52,12 +53,15 @@ private:
 
 class proxy_observer_t;
 
-// Makes a forwarder's XSUB/XPUB pair a last-value cache: subscribes the XSUB to everything
-// (every publisher that connects is told at once, and it stays so whatever subscribers do),
-// puts the XPUB in manual subscription mode and returns the observer that caches what passes
-// and answers new subscriptions. Call before the sockets attach. Throws std::runtime_error
-// if libzmq lacks ZMQ_XPUB_MANUAL_LAST_VALUE (it needs libzmq 4.3.3 or later).
-std::unique_ptr<proxy_observer_t>
-make_last_value_publisher(zmq::socket_t& xsub, zmq::socket_t& xpub, std::size_t max_topics);
+// Makes a forwarder's XSUB/XPUB pair a last-value cache of the topics under prefixes (empty:
+// every topic): subscribes the XSUB to those prefixes (every publisher that connects is told
+// at once, and it stays so whatever subscribers do), puts the XPUB in manual subscription
+// mode and returns the observer that caches what passes under the prefixes and answers new
+// subscriptions. Call before the sockets attach. Throws std::runtime_error if libzmq lacks
+// ZMQ_XPUB_MANUAL_LAST_VALUE (it needs libzmq 4.3.3 or later).
+std::unique_ptr<proxy_observer_t> make_last_value_publisher(zmq::socket_t& xsub,
+                                                            zmq::socket_t& xpub,
+                                                            std::size_t max_topics,
+                                                            std::vector<std::string> prefixes = {});
 
 } // namespace zd

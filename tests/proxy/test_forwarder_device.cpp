@@ -14,6 +14,7 @@
 #include "device_harness.hpp"
 
 #include <map>
+#include <set>
 #include <thread>
 
 using namespace zd::test;
@@ -306,5 +307,39 @@ TEST_CASE("last-value cache: a subscriber's unsubscription never ends the cache'
     CHECK(forwarder_received(context, forwarder, 1));
     auto next = subscriber(context, forwarder.address("backend"), {"weather"});
     CHECK(recv_multipart(next, 2s) == frames_t{"weather", "Paris 25C"});
+    CHECK(forwarder.stop() == 0);
+}
+
+// --lvc-topic narrows the cache to prefixes: the forwarder subscribes upstream to those only,
+// and caches only topics under them (others pass only while someone subscribes to them, so a
+// cached value of theirs could be stale).
+TEST_CASE("last-value cache: --lvc-topic subscribes upstream to its prefixes and caches only "
+          "those",
+          "[forwarder][lvc]") {
+    zmq::context_t context;
+    device_t forwarder(forwarder_path,
+                       {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*",
+                        "--last-value-cache", "--lvc-topic", "weather", "--lvc-topic", "sport"});
+    auto publisher =
+        connect_socket(context, zmq::socket_type::xpub, {forwarder.address("frontend")});
+    std::set<std::string> cache_subscriptions;
+    while (cache_subscriptions.size() < 2) {
+        const auto message = recv_multipart(publisher, 5s);
+        REQUIRE(message);
+        cache_subscriptions.insert(message->front());
+    }
+    CHECK(cache_subscriptions == std::set<std::string>{"\1weather", "\1sport"});
+    {
+        auto reader = subscriber(context, forwarder.address("backend"), {"news", "weather"});
+        REQUIRE(publisher_sees(publisher, std::string("\1news", 5)));
+        send_multipart(publisher, {"news", "flash"});
+        send_multipart(publisher, {"weather", "Paris 21C"});
+        REQUIRE(recv_multipart(reader) == frames_t{"news", "flash"});
+        REQUIRE(recv_multipart(reader) == frames_t{"weather", "Paris 21C"});
+    }
+    auto weather = subscriber(context, forwarder.address("backend"), {"weather"});
+    CHECK(recv_multipart(weather, 2s) == frames_t{"weather", "Paris 21C"});
+    auto news = subscriber(context, forwarder.address("backend"), {"news"});
+    CHECK_FALSE(readable_within(news, 300ms)); // not cached
     CHECK(forwarder.stop() == 0);
 }
