@@ -5,7 +5,9 @@
 // A subscriber too slow to keep up loses messages at its high-water mark, as with a plain
 // PUB socket; the publishers are never slowed down by it.
 // --last-value-cache: a new subscriber gets the latest message of the topic it subscribes
-// to at once (topic = first frame; see lib/proxy/last_value_cache.hpp).
+// to at once (topic = first frame; see lib/proxy/last_value_cache.hpp). The forwarder then
+// subscribes upstream to everything (or to each --lvc-topic prefix, and caches only those
+// topics), so that no update is filtered out by a publisher while nobody subscribes to it.
 //
 // It speaks ZMTP itself (the native engine: one thread, no libzmq socket in the data path)
 // when every endpoint is tcp or ipc with a numeric host and neither ZMTP heartbeats nor the
@@ -30,8 +32,18 @@ int main(int argc, char** argv) {
     zd::add_device_options(app, options);
     bool last_value_cache = false;
     std::size_t max_topics = 10000;
-    app.add_flag("--last-value-cache", last_value_cache,
-                 "Send a new subscriber the latest message on its topic at once");
+    std::vector<std::string> lvc_topics;
+    auto* cache_flag =
+        app.add_flag("--last-value-cache", last_value_cache,
+                     "Send a new subscriber the latest message on its topic at once (topic = "
+                     "first frame). To keep every topic current the forwarder then subscribes "
+                     "upstream to everything (or to each --lvc-topic) while it runs, "
+                     "subscribers or not");
+    app.add_option("--lvc-topic", lvc_topics,
+                   "Repeatable: cache only topics starting with PREFIX, and subscribe upstream "
+                   "only to these prefixes (default: every topic)")
+        ->type_name("PREFIX")
+        ->needs(cache_flag);
     app.add_option("--lvc-max-topics", max_topics,
                    "Topics the last-value cache keeps; the least recently updated go first")
         ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
@@ -50,8 +62,9 @@ int main(int argc, char** argv) {
                 throw zd::usage_error("--engine native does not support --last-value-cache; "
                                       "use --engine libzmq");
             spec.engine = zd::device_engine::libzmq;
-            spec.customize = [max_topics](zmq::socket_t&, zmq::socket_t& backend) {
-                return zd::make_last_value_publisher(backend, max_topics);
+            spec.customize = [max_topics, &lvc_topics](zmq::socket_t& frontend,
+                                                       zmq::socket_t& backend) {
+                return zd::make_last_value_publisher(frontend, backend, max_topics, lvc_topics);
             };
         } else {
             spec.native_routing = zd::native_routing_kind::forwarder;

@@ -3,6 +3,8 @@
 //   endpoint = [ "@" / ">" ] transport "://" address
 #include "base/endpoints.hpp"
 
+#include "base/ipc_lock.hpp"
+
 #include <array>
 #include <charconv>
 #include <zmq.hpp>
@@ -96,6 +98,8 @@ endpoint_list_t attach(zmq::socket_t& socket, const endpoint_list_t& endpoints) 
     for (const auto& endpoint : endpoints) {
         try {
             if (endpoint.mode == attach_mode::bind) {
+                // libzmq removes a socket file in the way: not one a live process serves.
+                hold_ipc_path(endpoint.address);
                 socket.bind(endpoint.address);
                 attached.push_back({attach_mode::bind, socket.get(zmq::sockopt::last_endpoint)});
             } else {

@@ -44,7 +44,10 @@ endpoint_t parse_endpoint(std::string_view text, attach_mode default_mode);
 
 // Binds or connects the socket to every endpoint in order and returns the endpoints as
 // attached: a bound wildcard ("tcp://127.0.0.1:*") comes back with the port the OS chose.
-// Throws std::runtime_error naming the endpoint if libzmq refuses one (address in use, ...).
+// An ipc path is locked for the process before it is bound (base/ipc_lock.hpp).
+// Throws std::runtime_error naming the endpoint if libzmq refuses one (address in use, ...),
+// ipc_path_in_use (a std::runtime_error) naming the path and the other pid if a live process
+// holds an ipc path.
 endpoint_list_t attach(zmq::socket_t& socket, const endpoint_list_t& endpoints);
 
 // Joins endpoints back into the comma-separated notation.

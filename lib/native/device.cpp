@@ -1,5 +1,6 @@
 #include "native/device.hpp"
 
+#include "base/ipc_lock.hpp"
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
 
@@ -39,6 +40,8 @@ void attach(native_side_t& side, endpoint_list_t& endpoints) {
             throw std::invalid_argument("endpoint " + endpoint.to_string() + ": " +
                                         parsed.unsupported);
         if (bind) {
+            // The listener removes a socket file in the way: not one a live process serves.
+            hold_ipc_path(endpoint.address);
             side.listeners.push_back(std::make_unique<zmtp::listener_t>(*parsed.address));
             endpoint.address = side.listeners.back()->endpoint();
         } else {

@@ -1,8 +1,12 @@
 #include "proxy/last_value_cache.hpp"
 
+#include "base/log.hpp"
 #include "proxy/proxy.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace zd {
 
@@ -10,6 +14,22 @@ namespace {
 // Draft option in libzmq 4.3.x (present in Debian's build): in manual mode, the next
 // message goes only to the subscriber whose subscription was received last.
 constexpr int xpub_manual_last_value = 98;
+
+// Subscribes the XSUB upstream to prefix (the subscribe byte, then the prefix; "" is every
+// topic). Returns whether the XSUB took it; an XSUB never blocks on a subscription.
+bool send_subscription(zmq::socket_t& xsub, std::string_view prefix) {
+    zmq::message_t message(prefix.size() + 1);
+    auto* data = message.data<char>();
+    data[0] = 1;
+    prefix.copy(data + 1, prefix.size());
+    return xsub.send(message, zmq::send_flags::dontwait).has_value();
+}
+
+bool matches_any(std::string_view topic, const std::vector<std::string>& prefixes) {
+    for (const auto& prefix : prefixes)
+        if (topic.starts_with(prefix)) return true;
+    return false;
+}
 } // namespace
 
 last_value_cache_t::last_value_cache_t(std::size_t max_topics) : max_topics_(max_topics) {}
@@ -23,6 +43,7 @@ void last_value_cache_t::store(std::vector<zmq::message_t>& message) {
             auto oldest = topics_by_age_.begin();
             entries_.erase(oldest->second);
             topics_by_age_.erase(oldest);
+            ++evicted_;
         }
         found = entries_.emplace(std::string(topic), entry_t{{}, 0}).first;
     } else {
@@ -47,11 +68,21 @@ namespace {
 
 class last_value_publisher_t : public proxy_observer_t {
 public:
-    last_value_publisher_t(zmq::socket_t& xpub, std::size_t max_topics)
-        : xpub_(xpub), cache_(max_topics) {}
+    last_value_publisher_t(zmq::socket_t& xsub, zmq::socket_t& xpub, std::size_t max_topics,
+                           std::vector<std::string> prefixes)
+        : xsub_(xsub), xpub_(xpub), cache_(max_topics), prefixes_(std::move(prefixes)) {}
 
     void forwarded_to_backend(std::vector<zmq::message_t>& message) override {
+        // Only topics the cache subscribes to are sure to be current: others pass only while
+        // someone subscribes to them.
+        if (message.empty() || !matches_any(message.front().to_string_view(), prefixes_)) return;
         cache_.store(message);
+        if (cache_.evicted() > 0 && !told_full_) {
+            told_full_ = true;
+            log::info("last-value cache full (" + std::to_string(cache_.size()) +
+                      " topics): the least recently updated topics are forgotten from now on "
+                      "(--lvc-max-topics)");
+        }
     }
 
     // XPUB in manual mode hands us every (un)subscription; we must apply it ourselves.
@@ -61,6 +92,12 @@ public:
         const std::string_view topic(data + 1, message[0].size() - 1);
         if (data[0] == 0) {
             apply_subscription(ZMQ_UNSUBSCRIBE, topic);
+            // The XSUB counts subscriptions per prefix and tells the publishers only when a
+            // count drops to zero. A subscriber's balanced unsubscribe from one of our prefixes
+            // never takes ours, but one it never subscribed (a raw peer) would: subscribe once
+            // more before the proxy passes it on, so that the count stays above zero.
+            if (std::find(prefixes_.begin(), prefixes_.end(), topic) != prefixes_.end())
+                (void)send_subscription(xsub_, topic);
             return;
         }
         if (data[0] != 1) return;
@@ -96,20 +133,31 @@ private:
         return zmq_setsockopt(xpub_.handle(), option, topic.data(), topic.size()) == 0;
     }
 
+    zmq::socket_t& xsub_;
     zmq::socket_t& xpub_;
     last_value_cache_t cache_;
+    std::vector<std::string> prefixes_; // what the cache serves and subscribes upstream to
+    bool told_full_ = false;            // the log says once that the cache is full
 };
 
 } // namespace
 
-std::unique_ptr<proxy_observer_t> make_last_value_publisher(zmq::socket_t& xpub,
-                                                            std::size_t max_topics) {
+std::unique_ptr<proxy_observer_t> make_last_value_publisher(zmq::socket_t& xsub,
+                                                            zmq::socket_t& xpub,
+                                                            std::size_t max_topics,
+                                                            std::vector<std::string> prefixes) {
+    if (prefixes.empty()) prefixes.emplace_back(); // every topic
     int off = 0;
     if (zmq_setsockopt(xpub.handle(), xpub_manual_last_value, &off, sizeof off) != 0)
         throw std::runtime_error("--last-value-cache needs ZMQ_XPUB_MANUAL_LAST_VALUE "
                                  "(libzmq 4.3.3 or later built with draft options)");
     xpub.set(zmq::sockopt::xpub_manual, 1);
-    return std::make_unique<last_value_publisher_t>(xpub, max_topics);
+    // Kept in the XSUB's subscriptions, so every publisher that connects later gets them too.
+    for (const auto& prefix : prefixes)
+        if (!send_subscription(xsub, prefix))
+            throw std::runtime_error("--last-value-cache: cannot subscribe the frontend to '" +
+                                     prefix + "'");
+    return std::make_unique<last_value_publisher_t>(xsub, xpub, max_topics, std::move(prefixes));
 }
 
 } // namespace zd

@@ -1,6 +1,8 @@
 // A listening tcp or ipc socket for the native ZMTP transport: non-blocking, closed (and
 // its ipc file removed) when destroyed. Like libzmq, binding an ipc path first removes a
-// file left there (by a device that died, say), and tcp listeners set SO_REUSEADDR.
+// file left there (by a device that died, say), and tcp listeners set SO_REUSEADDR. So that
+// this never takes a live device's path over, the caller locks the path first
+// (lib/base/ipc_lock.hpp, hold_ipc_path; lib/native does): this library knows no lock.
 #pragma once
 
 #include "zmtp/address.hpp"

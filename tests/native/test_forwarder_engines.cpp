@@ -150,6 +150,38 @@ TEST_CASE("the native forwarder speaks ZMTP 3.0's subscription messages both way
     CHECK(device.stop() == 0);
 }
 
+// Issue 12: the last-value cache subscribes upstream to everything for as long as it runs. A
+// raw subscriber unsubscribing from everything it never subscribed must not end that (the
+// XSUB counts subscriptions per prefix; this would take the cache's count to zero).
+TEST_CASE("the last-value cache keeps its subscription to everything against a raw "
+          "unsubscription",
+          "[forwarder][engine][lvc]") {
+    zmq::context_t context;
+    device_t device(forwarder_path,
+                    {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*", "--last-value-cache"});
+    zmtp30_peer_t publisher(device.address("frontend"), "PUB");
+    const auto everything = publisher.next_frame();
+    REQUIRE(everything);
+    CHECK(everything->second == std::string("\1", 1)); // told at once, with no subscriber
+    zmtp30_peer_t raw(device.address("backend"), "SUB");
+    raw.send_message(std::string("\0", 1));
+    raw.send_message(std::string("\1marker", 7)); // reaches the publisher after the above
+    // The cache may subscribe to everything once more on the way; never unsubscribe.
+    std::optional<std::pair<std::uint8_t, std::string>> next;
+    while ((next = publisher.next_frame()) && next->second == std::string("\1", 1)) {
+    }
+    REQUIRE(next);
+    CHECK(next->second == std::string("\1marker", 7));
+
+    publisher.send_message("weather Paris 25C");
+    zmq::socket_t late(context, zmq::socket_type::sub);
+    late.set(zmq::sockopt::linger, 0);
+    late.set(zmq::sockopt::subscribe, "weather");
+    late.connect(device.address("backend"));
+    CHECK(recv_multipart(late, 2s) == frames_t{"weather Paris 25C"});
+    CHECK(device.stop() == 0);
+}
+
 TEST_CASE("the native forwarder tells a late 3.0 publisher every subscription at once",
           "[forwarder][engine]") {
     zmq::context_t context;

@@ -14,6 +14,8 @@
 #include "device_harness.hpp"
 
 #include <map>
+#include <set>
+#include <thread>
 
 using namespace zd::test;
 
@@ -206,4 +208,138 @@ TEST_CASE("last-value cache: every late subscriber gets its value and the forwar
     CHECK_FALSE(readable_within(fixture.early, 100ms));
     CHECK_NOTHROW(control_request(context, fixture.forwarder.address("control"), "STATS"));
     CHECK(fixture.forwarder.stop() == 0);
+}
+
+namespace {
+
+// Receives subscription messages on an XPUB publisher until the one wanted arrives
+// ("\x01weather" for a subscription, "\x00weather" for its end), ignoring the others.
+bool publisher_sees(zmq::socket_t& publisher, const std::string& wanted,
+                    milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline)
+        if (auto message = recv_multipart(publisher, 100ms); message && message->front() == wanted)
+            return true;
+    return false;
+}
+
+// Like publisher_sees, but false at once if unwanted arrives first.
+bool publisher_sees_before(zmq::socket_t& publisher, const std::string& wanted,
+                           const std::string& unwanted, milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto message = recv_multipart(publisher, 100ms);
+        if (message && message->front() == unwanted) return false;
+        if (message && message->front() == wanted) return true;
+    }
+    return false;
+}
+
+// Waits until the forwarder has read count messages from its publishers (STATISTICS).
+bool forwarder_received(zmq::context_t& context, const device_t& forwarder, std::uint64_t count,
+                        milliseconds timeout = 3s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (device_statistics(context, forwarder)[0] >= count) return true;
+        std::this_thread::sleep_for(10ms); // polling a counter: nothing to wait on
+    }
+    return false;
+}
+
+} // namespace
+
+// Issue 12: with no subscriber left, the cache subscribed upstream to nothing, so the
+// publisher filtered the next update out and the next subscriber got the old value as if it
+// were current. The publisher is an XPUB here so that the test sees the subscriptions reach
+// it and can publish exactly when the forwarder's last subscriber is gone.
+//
+//   XPUB publisher --> @tcp [XSUB] zd-forwarder --last-value-cache [XPUB] @tcp <-- SUB first
+//                                                                                <-- SUB next
+TEST_CASE("last-value cache: an update published while nobody subscribes is the next "
+          "subscriber's value",
+          "[forwarder][lvc]") {
+    zmq::context_t context;
+    device_t forwarder(forwarder_path, {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*",
+                                        "--control", "@tcp://127.0.0.1:*", "--last-value-cache"});
+    auto publisher =
+        connect_socket(context, zmq::socket_type::xpub, {forwarder.address("frontend")});
+    {
+        auto first = subscriber(context, forwarder.address("backend"), {"weather"});
+        REQUIRE(publisher_sees(publisher, std::string("\1weather", 8)));
+        send_multipart(publisher, {"weather", "Paris 21C"});
+        REQUIRE(recv_multipart(first) == frames_t{"weather", "Paris 21C"});
+    } // the only subscriber goes
+    REQUIRE(publisher_sees(publisher, std::string("\0weather", 8)));
+    send_multipart(publisher, {"weather", "Paris 25C"});
+    INFO("the forwarder must still receive updates with no subscriber connected");
+    REQUIRE(forwarder_received(context, forwarder, 2));
+
+    auto next = subscriber(context, forwarder.address("backend"), {"weather"});
+    CHECK(recv_multipart(next, 2s) == frames_t{"weather", "Paris 25C"});
+    CHECK_FALSE(readable_within(next, 200ms)); // the current value once, nothing stale
+    CHECK(forwarder.stop() == 0);
+}
+
+// The cache's subscription to everything outlives a subscriber's to everything, that
+// subscribes and leaves. (A raw peer that unsubscribes what it never subscribed:
+// tests/native/test_forwarder_engines.cpp.)
+//
+//   XPUB publisher --> @tcp [XSUB] zd-forwarder --last-value-cache [XPUB] @tcp <-- SUB ""
+TEST_CASE("last-value cache: a subscriber's unsubscription never ends the cache's subscription",
+          "[forwarder][lvc]") {
+    zmq::context_t context;
+    device_t forwarder(forwarder_path, {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*",
+                                        "--control", "@tcp://127.0.0.1:*", "--last-value-cache"});
+    auto publisher =
+        connect_socket(context, zmq::socket_type::xpub, {forwarder.address("frontend")},
+                       [](zmq::socket_t& s) { s.set(zmq::sockopt::xpub_verbose, 1); });
+    REQUIRE(publisher_sees(publisher, std::string("\1", 1))); // the cache's, at connect
+    auto everything = subscriber(context, forwarder.address("backend"), {""});
+    REQUIRE(publisher_sees(publisher, std::string("\1", 1))); // the subscriber's
+    everything.set(zmq::sockopt::unsubscribe, "");
+    // One connection each way: the marker reaches the publisher after the unsubscription
+    // would have.
+    everything.set(zmq::sockopt::subscribe, "marker");
+    REQUIRE(publisher_sees_before(publisher, std::string("\1marker", 7), std::string("\0", 1)));
+    everything.close();
+
+    send_multipart(publisher, {"weather", "Paris 25C"});
+    CHECK(forwarder_received(context, forwarder, 1));
+    auto next = subscriber(context, forwarder.address("backend"), {"weather"});
+    CHECK(recv_multipart(next, 2s) == frames_t{"weather", "Paris 25C"});
+    CHECK(forwarder.stop() == 0);
+}
+
+// --lvc-topic narrows the cache to prefixes: the forwarder subscribes upstream to those only,
+// and caches only topics under them (others pass only while someone subscribes to them, so a
+// cached value of theirs could be stale).
+TEST_CASE("last-value cache: --lvc-topic subscribes upstream to its prefixes and caches only "
+          "those",
+          "[forwarder][lvc]") {
+    zmq::context_t context;
+    device_t forwarder(forwarder_path,
+                       {"-f", "@tcp://127.0.0.1:*", "-b", "@tcp://127.0.0.1:*",
+                        "--last-value-cache", "--lvc-topic", "weather", "--lvc-topic", "sport"});
+    auto publisher =
+        connect_socket(context, zmq::socket_type::xpub, {forwarder.address("frontend")});
+    std::set<std::string> cache_subscriptions;
+    while (cache_subscriptions.size() < 2) {
+        const auto message = recv_multipart(publisher, 5s);
+        REQUIRE(message);
+        cache_subscriptions.insert(message->front());
+    }
+    CHECK(cache_subscriptions == std::set<std::string>{"\1weather", "\1sport"});
+    {
+        auto reader = subscriber(context, forwarder.address("backend"), {"news", "weather"});
+        REQUIRE(publisher_sees(publisher, std::string("\1news", 5)));
+        send_multipart(publisher, {"news", "flash"});
+        send_multipart(publisher, {"weather", "Paris 21C"});
+        REQUIRE(recv_multipart(reader) == frames_t{"news", "flash"});
+        REQUIRE(recv_multipart(reader) == frames_t{"weather", "Paris 21C"});
+    }
+    auto weather = subscriber(context, forwarder.address("backend"), {"weather"});
+    CHECK(recv_multipart(weather, 2s) == frames_t{"weather", "Paris 21C"});
+    auto news = subscriber(context, forwarder.address("backend"), {"news"});
+    CHECK_FALSE(readable_within(news, 300ms)); // not cached
+    CHECK(forwarder.stop() == 0);
 }

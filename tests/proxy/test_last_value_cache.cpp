@@ -74,9 +74,11 @@ TEST_CASE("at max_topics the least recently updated topic is evicted", "[lvc]") 
     store(cache, {"b", "1"});
     store(cache, {"c", "1"});
     CHECK(cache.size() == 3);
+    CHECK(cache.evicted() == 0);
     SECTION("without updates, the oldest goes") {
         store(cache, {"d", "1"});
         CHECK(cache.size() == 3);
+        CHECK(cache.evicted() == 1);
         CHECK(latest(cache, "a") == frames{"<none>"});
         CHECK(latest(cache, "b") == frames{"b", "1"});
         CHECK(latest(cache, "d") == frames{"d", "1"});
@@ -89,6 +91,7 @@ TEST_CASE("at max_topics the least recently updated topic is evicted", "[lvc]") 
         CHECK(latest(cache, "b") == frames{"<none>"});
         CHECK(latest(cache, "c") == frames{"c", "1"});
         store(cache, {"e", "1"}); // then c
+        CHECK(cache.evicted() == 2);
         CHECK(latest(cache, "c") == frames{"<none>"});
         CHECK(latest(cache, "a") == frames{"a", "2"});
         CHECK(cache.size() == 3);
