@@ -32,10 +32,15 @@ public:
     // Binds endpoint and serves until destroyed. control_address is a libzmq address of the
     // device's control server in context (start_metrics binds an inproc one). Throws
     // std::runtime_error naming the endpoint if it cannot listen there (in use, not local).
+    // Side effect: SIGPIPE is ignored in the whole process from here on. cpp-httplib's
+    // Server constructor does it, because it writes with send() without MSG_NOSIGNAL: a
+    // scraper hanging up mid-answer would otherwise kill the device. Do not undo it. The
+    // threads it starts inherit the caller's signal mask (devices block SIGINT/SIGTERM first).
     metrics_server_t(zmq::context_t& context, std::string control_address,
                      const metrics_endpoint_t& endpoint, metrics_server_options_t options = {});
-    // Stops listening, lets running handlers finish (bounded by the STATS timeout and 1 s for
-    // an idle keep-alive connection) and joins the thread. Destroy before the context.
+    // Stops listening, lets running handlers finish (bounded by the STATS timeout, or 1 s
+    // for a connection that sent nothing; connections are not kept alive) and joins the
+    // threads. Destroy before the context.
     ~metrics_server_t();
     metrics_server_t(const metrics_server_t&) = delete;
     metrics_server_t& operator=(const metrics_server_t&) = delete;
