@@ -42,6 +42,16 @@ public:
     }
     int requests() const { return requests_; }
 
+    // Waits until the delayed first answer has gone out; false if not within timeout.
+    bool wait_late_answer_sent(std::chrono::milliseconds timeout) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!late_answer_sent_) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            std::this_thread::sleep_for(1ms);
+        }
+        return true;
+    }
+
 private:
     void run() {
         std::vector<zmq::message_t> delayed; // the envelope of the first request
@@ -50,6 +60,7 @@ private:
             if (!delayed.empty() && std::chrono::steady_clock::now() >= delayed_until) {
                 reply(delayed, late_stats_);
                 delayed.clear();
+                late_answer_sent_ = true;
             }
             zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
             if (zmq::poll(&item, 1, 5ms) == 0) continue;
@@ -77,6 +88,7 @@ private:
     std::string late_stats_;
     std::atomic<bool> stop_{false};
     std::atomic<int> requests_{0};
+    std::atomic<bool> late_answer_sent_{false};
     std::thread thread_;
 };
 
@@ -154,7 +166,7 @@ TEST_CASE("a device that does not answer in time gets 503, and a late answer is 
     CHECK(waited >= 200ms);
     CHECK(waited < 2s);
 
-    std::this_thread::sleep_for(300ms); // the late answer goes out meanwhile
+    REQUIRE(device.wait_late_answer_sent(2s)); // to the socket the server gave up on
     const auto second = client.Get("/stats");
     REQUIRE(second);
     CHECK(second->status == 200);
