@@ -22,6 +22,11 @@ packages=(
     clang               # libFuzzer builds of the fuzz targets
     libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang 14
     strace              # fault injection (fdatasync EIO, write ENOSPC) in the journal tests
+    rapidjson-dev       # lib/ops reads STATS (header-only, fast; zd-router's JSON too)
+    libcpp-httplib-dev  # lib/ops: the --metrics HTTP server
+    prometheus          # promtool check metrics, in tests/ops (Debian has no promtool-only package;
+                        # on a systemd host this also enables a Prometheus server on :9090)
+    curl                # tests/ops scrapes /metrics as Prometheus would
 )
 
 # One dpkg-query for all of them; unknown packages are simply absent from its output.
