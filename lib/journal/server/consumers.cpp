@@ -40,6 +40,7 @@ void consumers_t::serve() {
                                proto::describe(decoded.error));
             continue;
         }
+        note_heard_from(peer.routing_id);
         switch (decoded.kind) {
         case proto::kind_t::subscribe:
             subscribe(peer, decoded.subscribe);
@@ -82,11 +83,21 @@ void consumers_t::subscribe(const envelope_view_t& peer, const proto::subscribe_
     consumer.acked_next = start.offset;
     consumer.delivered_next = delivered_next;
     consumer.cursor = log_.open_cursor(start.offset);
+    consumer.last_seen = steady::now();
     consumer_of_peer_[consumer.peer.routing_id] = name;
     // The stored position of a known name moves only with its ACKs (docs/JOURNAL.md): a SUB
     // elsewhere is a look, not a seek. A new name is registered where it starts.
     if (stored == offsets_.end()) store_offset(name, start.offset);
     log::debug("consumer '" + name + "' subscribed at offset " + std::to_string(start.offset));
+}
+
+// Any message from a subscribed peer shows its connection is alive (the helpers SUB again
+// after 1 s of silence; other clients PING).
+void consumers_t::note_heard_from(std::string_view routing_id) {
+    const auto name = consumer_of_peer_.find(routing_id);
+    if (name == consumer_of_peer_.end()) return;
+    if (const auto consumer = consumers_.find(name->second); consumer != consumers_.end())
+        consumer->second.last_seen = steady::now();
 }
 
 void consumers_t::store_offset(const std::string& name, std::uint64_t next) {
@@ -127,9 +138,12 @@ void consumers_t::acknowledge(const envelope_view_t& peer, std::uint64_t offset)
 
 void consumers_t::deliver() {
     for (auto it = consumers_.begin(); it != consumers_.end();) {
-        if (deliver_to(it->second))
+        const std::uint64_t delivered_before = counters_.delivered;
+        if (deliver_to(it->second)) {
+            // A send the peer's pipe took shows it is still there.
+            if (counters_.delivered != delivered_before) it->second.last_seen = steady::now();
             ++it;
-        else { // gone: its offset stays stored; a new SUB resumes there
+        } else { // gone: its offset stays stored; a new SUB resumes there
             consumer_of_peer_.erase(it->second.peer.routing_id);
             it = consumers_.erase(it);
         }
@@ -200,14 +214,23 @@ std::uint64_t consumers_t::keep_from(std::uint64_t limit) const {
     return limit;
 }
 
+// "connected": the subscription exists and its peer showed signs of life within
+// consumer_liveness. A delivery to a peer that left fails at once (ROUTER_MANDATORY), but an
+// idle consumer is sent nothing, so silence is the only sign that it left.
 void consumers_t::write_stats(json_writer_t& json) const {
+    const auto now = steady::now();
     json.begin_array();
     for (const auto& [name, next] : offsets_) {
         json.begin_object().key("name").value(name).key("acked_next").value(next);
         const auto live = consumers_.find(name);
-        json.key("connected").value(live != consumers_.end());
-        if (live != consumers_.end())
-            json.key("position")
+        const bool subscribed = live != consumers_.end();
+        const auto silent = subscribed ? now - live->second.last_seen : steady::duration::max();
+        json.key("connected").value(subscribed && silent < config_.consumer_liveness);
+        if (subscribed)
+            json.key("silent_ms")
+                .value(std::uint64_t(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()))
+                .key("position")
                 .value(live->second.cursor->position())
                 .key("window")
                 .value(std::uint64_t(live->second.window));

@@ -65,10 +65,12 @@ private:
         std::uint64_t acked_next = 0;            // first offset not acknowledged since the SUB
         std::uint64_t delivered_next = 0;        // past the highest offset this name was sent
         std::unique_ptr<log_t::cursor_t> cursor; // the next record to send
+        steady::time_point last_seen;            // last message from or delivery to the peer
     };
 
     void subscribe(const envelope_view_t& peer, const protocol::subscribe_t& request);
     void acknowledge(const envelope_view_t& peer, std::uint64_t offset);
+    void note_heard_from(std::string_view routing_id);
     void store_offset(const std::string& name, std::uint64_t next);
     bool deliver_to(subscription_t& consumer); // false: the consumer is gone
     void deliver_plain();
