@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
         ->group(sockets);
     app.add_option("--backend-type", backend_type,
                    "router: named consumers SUB and ACK (at-least-once); push or pub: plain "
-                   "sockets get each record's frames (at-most-once)")
+                   "sockets get each record's frames (at-most-once; after a restart from "
+                   "where the last run stopped handing records over)")
         ->check(CLI::IsMember({"router", "push", "pub"}))
         ->capture_default_str()
         ->group(sockets);
