@@ -15,8 +15,10 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <filesystem>
 #include <iostream>
 #include <poll.h>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace zd::journal_tool {
@@ -126,9 +128,25 @@ void print_record(const record_view_t& record, format_t format) {
     std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+// Throws, saying why, unless dir is a journal directory: a directory with segment files (a
+// journal creates its first segment when it first starts). Verifying anything else must not
+// pass for "ok".
+void require_journal_directory(const std::filesystem::path& dir) {
+    std::error_code error;
+    const auto status = std::filesystem::status(dir, error);
+    if (!std::filesystem::exists(status))
+        throw std::runtime_error(dir.string() + " does not exist");
+    if (!std::filesystem::is_directory(status))
+        throw std::runtime_error(dir.string() + " is not a directory");
+    if (list_segment_files(dir).empty())
+        throw std::runtime_error(dir.string() + " is not a journal directory: no segment files "
+                                                "(NNNNNNNNNNNNNNNNNNNN.seg)");
+}
+
 } // namespace
 
 int dump(const inspect_options_t& options) {
+    require_journal_directory(options.dir);
     std::uint64_t printed = 0;
     const auto scan = scan_directory(options.dir, options.max_body,
                                      [&](std::size_t, const record_view_t& record, std::uint64_t) {
@@ -148,6 +166,7 @@ int dump(const inspect_options_t& options) {
 }
 
 int verify(const inspect_options_t& options) {
+    require_journal_directory(options.dir);
     const auto scan = scan_directory(options.dir, options.max_body);
     bool damaged = false;
     std::cout << "journal " << options.dir << "\n";

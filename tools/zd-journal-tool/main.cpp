@@ -1,7 +1,7 @@
 // zd-journal-tool: look into a journal directory without the device (dump, verify, tail),
 // and measure the disk (bench-raw) beside the log (bench-log) in the same run.
 //   zd-journal-tool dump DIR [--format text|hex|json] [--from N] [--count N]
-//   zd-journal-tool verify DIR
+//   zd-journal-tool verify DIR          (exit 1 if DIR is not a journal or is damaged)
 //   zd-journal-tool tail DIR [--from N|end] [--count N] [--format ...]
 //   zd-journal-tool bench-raw DIR --records N --size 256 --group G
 //   zd-journal-tool bench-log DIR --records N --size 256 --group G [--fsync POLICY]
@@ -66,10 +66,11 @@ int main(int argc, char** argv) {
     std::string dump_from, tail_from, unused;
     auto* dump_command = app.add_subcommand("dump", "Print every record (text, hex or JSON)");
     add_inspect_options(*dump_command, dump_options, dump_from, true);
-    auto* verify_command =
-        app.add_subcommand("verify", "Check every record and the consumer offsets; exit 1 on "
-                                     "damage (a torn tail, which recovery cuts, is reported "
-                                     "but not damage)");
+    auto* verify_command = app.add_subcommand(
+        "verify",
+        "Check every record and the consumer offsets; exit 1 on "
+        "damage or if DIR is not a journal (a torn tail, which recovery cuts, is reported "
+        "but not damage)");
     add_inspect_options(*verify_command, verify_options, unused, false);
     auto* tail_command = app.add_subcommand("tail", "Print records as they are committed");
     add_inspect_options(*tail_command, tail_options, tail_from, true);
