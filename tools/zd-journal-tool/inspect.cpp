@@ -85,7 +85,15 @@ void hexdump(std::string& out, std::string_view bytes) {
 void print_record(const record_view_t& record, format_t format) {
     std::string out;
     const auto& meta = record.meta;
-    if (format == format_t::json) {
+    if (is_quarantine_marker(record)) { // an offset whose record --repair took out of service
+        if (format == format_t::json) {
+            zd::json_writer_t json;
+            json.begin_object().key("offset").value(meta.offset).key("quarantined").value(true);
+            out = json.end_object().str() + "\n";
+        } else {
+            out = std::to_string(meta.offset) + " quarantined (damaged; see DIR/quarantine/)\n";
+        }
+    } else if (format == format_t::json) {
         zd::json_writer_t json;
         json.begin_object()
             .key("offset")
