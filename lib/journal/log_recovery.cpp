@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 struct rebuilt_t {
     std::vector<offset_index_t> indexes; // per scanned segment
     std::int64_t last_timestamp_ns = 0;
+    std::uint64_t markers = 0; // quarantine markers: offsets without a record
 };
 
 directory_scan_t scan_and_rebuild(const fs::path& dir, producer_table_t& producers,
@@ -37,7 +38,9 @@ directory_scan_t scan_and_rebuild(const fs::path& dir, producer_table_t& produce
         [&](std::size_t segment, const record_view_t& record, std::uint64_t position) {
             if (rebuilt.indexes.size() <= segment) rebuilt.indexes.resize(segment + 1);
             rebuilt.indexes[segment].note({record.meta.offset, position, record.meta.timestamp_ns});
-            if (!record.meta.producer_id.empty() && !is_quarantine_marker(record))
+            if (is_quarantine_marker(record))
+                ++rebuilt.markers;
+            else if (!record.meta.producer_id.empty())
                 producers.touch(record.meta.producer_id, record.meta.producer_seq);
             rebuilt.last_timestamp_ns =
                 std::max(rebuilt.last_timestamp_ns, record.meta.timestamp_ns);
@@ -304,14 +307,14 @@ recovered_log_t recover_log(const log_options_t& options, producer_table_t& prod
     if (problem == problem_kind::corruption)
         resume_offset = quarantine(options.dir, scan, log.report.quarantined);
     if (problem == problem_kind::torn_tail)
-        log.report.torn_bytes_cut = cut_torn_tail(scan.segments.back());
+        log.report.torn_bytes_cut += cut_torn_tail(scan.segments.back());
     log.segments = open_segments(scan, rebuilt.indexes);
     if (log.segments.empty()) log.segments.push_back(create_first_segment(options, resume_offset));
     for (const auto& segment : log.segments)
         log.total_bytes += segment->size;
     log.last_timestamp_ns = rebuilt.last_timestamp_ns;
     log.report.segments = log.segments.size();
-    log.report.records = scan.records;
+    log.report.records = scan.records - rebuilt.markers;
     log.report.first_offset = log.segments.front()->first_offset;
     log.report.next_offset = log.segments.back()->next_offset;
     return log;

@@ -221,6 +221,7 @@ TEST_CASE("recovery with repair: 4 damaged bytes in the middle of a segment quar
         REQUIRE(report.damaged_records.size() == 1);
         CHECK(report.damaged_records[0] == std::pair<std::uint64_t, std::uint64_t>{42, 1});
         CHECK(report.records_kept_after_damage == 957);
+        CHECK(report.records == 999); // the marker standing for 42 is not a record
         CHECK(report.summary().find("QUARANTINED 1 damaged record(s) at offset(s) 42,") !=
               std::string::npos);
         const auto records = read_all(log);
@@ -258,6 +259,28 @@ TEST_CASE("recovery with repair: 4 damaged bytes in the middle of a segment quar
     CHECK(records[0].starts_with("40:"));
     CHECK(records[2].starts_with("43:"));
     CHECK(records.back() == "1000:after repair");
+}
+
+TEST_CASE("recovery with repair: two damaged records and a torn tail in one segment",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    const auto ends = write_records(dir.path(), 100);
+    const auto segment = first_segment(dir.path());
+    std::string bytes = read_file(segment);
+    bytes[ends[9] + 41] ^= 0x10;  // record 10
+    bytes[ends[19] + 12] ^= 0x01; // record 20's frame count: CRC mismatch
+    write_file(segment, bytes + "torn");
+    auto options = options_for(dir.path());
+    options.repair = true;
+    log_t log(options);
+    const auto& report = log.recovery();
+    CHECK(report.damaged_records ==
+          std::vector<std::pair<std::uint64_t, std::uint64_t>>{{10, 1}, {20, 1}});
+    CHECK(report.torn_bytes_cut == 4);
+    CHECK(report.records == 98);
+    CHECK(read_all(log).size() == 98);
+    CHECK(read_all(log, 10).front().starts_with("11:"));
+    CHECK(log.next_offset() == 100);
 }
 
 TEST_CASE("recovery with repair: damage in a middle segment keeps every later segment in "
