@@ -71,12 +71,12 @@ def stalled_consumer(context, journal_path):
             # The PUSH socket blocks at the high-water marks; wait until it has stopped.
             handed = journal.wait_stats(lambda s: s["next"] > 1, "a handover",
                                         section="plain_backend")["next"]
-            while True:
+            while True:  # until it has not moved for 300 ms
+                stalled.poll(300)  # nothing is read: the queues only fill up meanwhile
                 again = plain(journal)["next"]
                 if again == handed:
                     break
                 handed = again
-                stalled.poll(200)  # not read: only lets the journal fill the queue
             check(first == [b"q-0"] and 1 < handed < 2000, f"handed {handed} of 2000")
             stalled.close()
             check(journal.stop() == 0, "zd-journal did not exit 0 on SIGTERM")
