@@ -332,8 +332,9 @@ std::string recovery_report_t::summary() const {
         text += "; QUARANTINED " + std::to_string(count) + " damaged record(s) at offset(s) ";
         for (std::size_t i = 0; i < damaged_records.size(); ++i) {
             const auto [first, n] = damaged_records[i];
-            text += (i ? "," : "") + std::to_string(first) +
-                    (n > 1 ? ".." + std::to_string(first + n - 1) : "");
+            if (i) text += ',';
+            text += std::to_string(first);
+            if (n > 1) text.append("..").append(std::to_string(first + n - 1));
         }
         text += ", kept " + std::to_string(records_kept_after_damage) +
                 " sound record(s) after the damage; bytes and originals in " +
