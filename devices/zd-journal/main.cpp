@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
         ->group(sockets);
     app.add_option("--backend-type", backend_type,
                    "router: named consumers SUB and ACK (at-least-once); push or pub: plain "
-                   "sockets get each record's frames (at-most-once)")
+                   "sockets get each record's frames (at-most-once; after a restart from "
+                   "where the last run stopped handing records over)")
         ->check(CLI::IsMember({"router", "push", "pub"}))
         ->capture_default_str()
         ->group(sockets);
@@ -78,8 +79,8 @@ int main(int argc, char** argv) {
         {.segment_bytes = "Roll to a new segment file past this",
          .max_record = "Largest record body in bytes: a message's bytes + 4 per frame + the "
                        "producer id + 1; messages with a bigger body are refused (ERR 413)",
-         .repair = "At start, move damaged segments to DIR/quarantine/ and continue from the "
-                   "last good record, instead of refusing to start"},
+         .repair = "At start, move damaged records' bytes to DIR/quarantine/ and keep every "
+                   "sound record at its offset, instead of refusing to start"},
         durability);
     app.add_option("--batch-max", config.batch_max, "Messages per group commit")
         ->check(CLI::Range(std::size_t(1), std::size_t(1000000)))

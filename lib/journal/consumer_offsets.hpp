@@ -7,11 +7,17 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace zd::journal {
 
 // name -> the first offset the consumer has NOT acknowledged (where it resumes).
 using consumer_table_t = std::map<std::string, std::uint64_t, std::less<>>;
+
+// The entry a plain PUSH/PUB backend keeps its position under: how far records were handed
+// to the socket. Consumer names cannot hold a space (docs/JOURNAL.md), so no client's name
+// can collide with it.
+inline constexpr std::string_view plain_backend_entry = "zd-journal plain backend";
 
 // Reads DIR/consumers. A missing file is an empty table. Throws std::runtime_error naming
 // the file when it exists but is damaged (bad magic, CRC, truncated).

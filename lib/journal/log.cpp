@@ -238,13 +238,23 @@ public:
 
     std::uint64_t position() const override { return position_; }
 
+    // Quarantine markers (offsets whose records --repair could not save) are skipped: the
+    // reader sees the offsets jump over them.
     std::optional<record_view_t> next() override {
+        while (true) {
+            if (!read_next()) return std::nullopt;
+            if (!is_quarantine_marker(record_)) return record_;
+        }
+    }
+
+private:
+    bool read_next() {
         if (position_ < log_.first_offset()) { // deleted by retention
             position_ = log_.first_offset();
             segment_.reset();
-            return std::nullopt;
+            return false;
         }
-        if (position_ >= log_.durable_next) return std::nullopt;
+        if (position_ >= log_.durable_next) return false;
         if (!segment_ || position_ < segment_->first_offset || position_ >= segment_->next_offset ||
             position_ != expected_)
             locate();
@@ -256,10 +266,9 @@ public:
                                                   " was expected");
         file_position_ += record_.encoded_size;
         expected_ = ++position_;
-        return record_;
+        return true;
     }
 
-private:
     // Finds the segment and byte position of position_: index entry, then header hops.
     void locate() {
         auto segment = log_.segment_for(position_);

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace zd::journal {
@@ -54,7 +55,12 @@ struct recovery_report_t {
     std::uint64_t next_offset = 0;
     std::uint64_t torn_bytes_cut = 0;     // bytes cut from the end of the last segment
     std::vector<std::string> quarantined; // files moved to DIR/quarantine/... (repair only)
-    std::string summary() const;          // one line for the log
+    // Repair only: records whose bytes were damaged, by first offset and count (each replaced
+    // by a quarantine marker, so its offset is never handed out again), and the sound records
+    // after damage that stayed in service.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> damaged_records;
+    std::uint64_t records_kept_after_damage = 0;
+    std::string summary() const; // one line for the log
 };
 
 // Thrown by the constructor when recovery finds damage it must not repair silently

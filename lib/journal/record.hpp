@@ -36,6 +36,15 @@ struct record_view_t {
     std::size_t encoded_size = 0;         // header + body bytes
 };
 
+// A quarantine marker stands in for a record that recovery with repair could not save (its
+// bytes were damaged): it keeps offsets dense, so the offset is never handed out again, and
+// readers (log cursors, the tool) skip it. It has no frames, which no message has, and a
+// producer id with a space, which no producer id has.
+inline constexpr std::string_view quarantine_marker_id = "zd-journal quarantined";
+inline bool is_quarantine_marker(const record_view_t& record) {
+    return record.frames.empty() && record.meta.producer_id == quarantine_marker_id;
+}
+
 // Appends the encoding of one record to out. Throws std::length_error if the body would
 // exceed max_body (the caller checks sizes first on the hot path) or the producer id is
 // longer than max_producer_id.

@@ -43,6 +43,8 @@ private:
     std::size_t size_ = 0;
 };
 
+} // namespace
+
 // The position of the first sound record at or after from whose offset is at least
 // min_offset (records carried inside a payload as data rarely pass that test), or npos.
 std::size_t find_sound_record(std::span<const char> bytes, std::size_t from,
@@ -63,6 +65,8 @@ std::size_t find_sound_record(std::span<const char> bytes, std::size_t from,
     }
     return std::string::npos;
 }
+
+namespace {
 
 std::string where(const segment_file_t& file, std::uint64_t position) {
     return file.path.string() + ": byte " + std::to_string(position) + ": ";

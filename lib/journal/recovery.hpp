@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,5 +67,10 @@ segment_scan_t
 scan_segment_bytes(const segment_file_t& file, std::span<const char> bytes, std::uint32_t max_body,
                    scan_problem_t& problem,
                    const std::function<void(const record_view_t&, std::uint64_t)>& visit = {});
+
+// The byte position of the first sound record (magic, length, CRC, structure) at or after
+// from in bytes whose offset is at least min_offset, or std::string::npos.
+std::size_t find_sound_record(std::span<const char> bytes, std::size_t from,
+                              std::uint64_t min_offset, std::uint32_t max_body);
 
 } // namespace zd::journal

@@ -180,54 +180,137 @@ TEST_CASE("recovery: a missing segment (gap) or a damaged older segment is corru
     }
 }
 
-TEST_CASE("recovery with repair: the damaged segment and every later one are quarantined, the "
-          "log continues from the last sound record",
+// Every file under dir/quarantine.
+std::vector<fs::path> quarantined_files(const std::string& dir) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(dir) / "quarantine"))
+        if (entry.is_regular_file()) files.push_back(entry.path());
+    return files;
+}
+
+// Issue 12: 4 bad bytes put 957 sound records out of service and handed their offsets out
+// again. Records carry their own CRC: only the damaged one goes.
+TEST_CASE("recovery with repair: 4 damaged bytes in the middle of a segment quarantine only "
+          "the damaged record; every sound record before and after keeps its offset",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    const auto ends = write_records(dir.path(), 1000);
+    const auto segment = first_segment(dir.path());
+    std::string bytes = read_file(segment);
+    const std::uint64_t damaged_at = ends[41] + 44; // inside record 42's body
+    for (int i = 0; i < 4; ++i)
+        bytes[damaged_at + i] ^= 0x5A;
+    write_file(segment, bytes);
+
+    // Refused without repair, naming the option, and nothing changed.
+    try {
+        log_t log(options_for(dir.path()));
+        FAIL("opened a damaged journal without repair");
+    } catch (const corruption_error& error) {
+        CHECK(std::string(error.what()).find("--repair") != std::string::npos);
+        CHECK(std::string(error.what()).find("byte " + std::to_string(ends[41])) !=
+              std::string::npos);
+    }
+    CHECK(read_file(segment) == bytes);
+
+    auto options = options_for(dir.path());
+    options.repair = true;
+    {
+        log_t log(options);
+        const auto& report = log.recovery();
+        REQUIRE(report.damaged_records.size() == 1);
+        CHECK(report.damaged_records[0] == std::pair<std::uint64_t, std::uint64_t>{42, 1});
+        CHECK(report.records_kept_after_damage == 957);
+        CHECK(report.records == 999); // the marker standing for 42 is not a record
+        CHECK(report.summary().find("QUARANTINED 1 damaged record(s) at offset(s) 42,") !=
+              std::string::npos);
+        const auto records = read_all(log);
+        REQUIRE(records.size() == 999);
+        for (std::uint64_t i = 0, at = 0; i < 1000; ++i) {
+            if (i == 42) continue;
+            CHECK(records[at++] == std::to_string(i) + ":" + payload(i, 20 + (i * 37) % 150));
+        }
+        CHECK(read_all(log, 42).front().starts_with("43:")); // a cursor skips the marker
+        CHECK(log.next_offset() == 1000);
+        CHECK(append_one(log, "after repair") == 1000); // above the highest ever handed out
+    }
+    // The bad bytes are in quarantine (the whole damaged record), with the original segment
+    // and a report naming the offset.
+    std::string report;
+    bool bad_bytes = false, original = false;
+    for (const auto& file : quarantined_files(dir.path())) {
+        const auto name = file.filename().string();
+        if (name == "report.txt") report = read_file(file);
+        if (name.find(".damaged-bytes-") != std::string::npos) {
+            bad_bytes = true;
+            CHECK(fs::file_size(file) == ends[42] - ends[41]);
+        }
+        if (name == segment_file_name(0)) original = read_file(file) == bytes;
+    }
+    CHECK(bad_bytes);
+    CHECK(original);
+    CHECK(report.find("damaged records: 1 at offset 42") != std::string::npos);
+    // Reopened without repair: sound, offsets where they were.
+    log_t log(options_for(dir.path()));
+    CHECK(log.recovery().damaged_records.empty());
+    CHECK(log.next_offset() == 1001);
+    const auto records = read_all(log, 40);
+    REQUIRE(records.size() == 960);
+    CHECK(records[0].starts_with("40:"));
+    CHECK(records[2].starts_with("43:"));
+    CHECK(records.back() == "1000:after repair");
+}
+
+TEST_CASE("recovery with repair: two damaged records and a torn tail in one segment",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    const auto ends = write_records(dir.path(), 100);
+    const auto segment = first_segment(dir.path());
+    std::string bytes = read_file(segment);
+    bytes[ends[9] + 41] ^= 0x10;  // record 10
+    bytes[ends[19] + 12] ^= 0x01; // record 20's frame count: CRC mismatch
+    write_file(segment, bytes + "torn");
+    auto options = options_for(dir.path());
+    options.repair = true;
+    log_t log(options);
+    const auto& report = log.recovery();
+    CHECK(report.damaged_records ==
+          std::vector<std::pair<std::uint64_t, std::uint64_t>>{{10, 1}, {20, 1}});
+    CHECK(report.torn_bytes_cut == 4);
+    CHECK(report.records == 98);
+    CHECK(read_all(log).size() == 98);
+    CHECK(read_all(log, 10).front().starts_with("11:"));
+    CHECK(log.next_offset() == 100);
+}
+
+TEST_CASE("recovery with repair: damage in a middle segment keeps every later segment in "
+          "service",
           "[journal][recovery]") {
     zd::test::temp_dir_t dir;
     write_records(dir.path(), 200, 4096);
     const auto files = list_segment_files(dir.path());
     REQUIRE(files.size() >= 4);
-    // Damage the middle of segment 1.
     std::string bytes = read_file(files[1].path);
     bytes[bytes.size() / 2] ^= 0x01;
     write_file(files[1].path, bytes);
     auto options = options_for(dir.path());
     options.repair = true;
-    std::uint64_t resumed = 0;
-    {
-        log_t log(options);
-        const auto& report = log.recovery();
-        CHECK(report.quarantined.size() == files.size() - 1);
-        CHECK(report.summary().find("QUARANTINED") != std::string::npos);
-        resumed = log.next_offset();
-        CHECK(resumed > files[1].first_offset);
-        CHECK(resumed < files[2].first_offset);
-        const auto records = read_all(log);
-        REQUIRE(records.size() == resumed);
-        CHECK(records.back() == std::to_string(resumed - 1) + ":" +
-                                    payload(resumed - 1, 20 + ((resumed - 1) * 37) % 150));
-        CHECK(append_one(log, "after repair") == resumed);
-    }
-    // The quarantine holds the originals and a report.
-    std::vector<fs::path> moved;
-    fs::path report;
-    for (const auto& entry : fs::recursive_directory_iterator(fs::path(dir.path()) / "quarantine"))
-        if (entry.path().filename() == "report.txt")
-            report = entry.path();
-        else if (entry.is_regular_file())
-            moved.push_back(entry.path());
-    CHECK(moved.size() == files.size() - 1);
-    REQUIRE_FALSE(report.empty());
-    CHECK(read_file(report).find(files[1].path.string()) != std::string::npos);
-    CHECK(list_segment_files(dir.path()).size() == 2);
-    // Reopened without repair: sound.
-    log_t log(options_for(dir.path()));
-    CHECK(log.next_offset() == resumed + 1);
-    CHECK(read_all(log).back() == std::to_string(resumed) + ":after repair");
+    log_t log(options);
+    const auto& report = log.recovery();
+    REQUIRE(report.damaged_records.size() == 1);
+    const std::uint64_t lost = report.damaged_records[0].first;
+    CHECK(lost > files[1].first_offset);
+    CHECK(lost < files[2].first_offset);
+    CHECK(list_segment_files(dir.path()).size() == files.size());
+    const auto records = read_all(log);
+    CHECK(records.size() == 199);
+    CHECK(records.back() == "199:" + payload(199, 20 + (199 * 37) % 150));
+    CHECK(log.next_offset() == 200);
+    CHECK(append_one(log, "after repair") == 200);
 }
 
-TEST_CASE("recovery with repair: damage at the start of the first segment leaves an empty log "
-          "at that offset",
+TEST_CASE("recovery with repair: damage at the start of the first segment costs that record "
+          "only",
           "[journal][recovery]") {
     zd::test::temp_dir_t dir;
     write_records(dir.path(), 10);
@@ -238,9 +321,25 @@ TEST_CASE("recovery with repair: damage at the start of the first segment leaves
     auto options = options_for(dir.path());
     options.repair = true;
     log_t log(options);
-    CHECK(log.recovery().quarantined.size() == 1);
-    CHECK(log.next_offset() == 0);
-    CHECK(append_one(log, "fresh") == 0);
+    CHECK(log.recovery().damaged_records ==
+          std::vector<std::pair<std::uint64_t, std::uint64_t>>{{0, 1}});
+    CHECK(read_all(log).front().starts_with("1:"));
+    CHECK(log.next_offset() == 10);
+    CHECK(append_one(log, "fresh") == 10);
+}
+
+TEST_CASE("recovery with repair: a missing segment still quarantines from the gap on",
+          "[journal][recovery]") {
+    zd::test::temp_dir_t dir;
+    write_records(dir.path(), 200, 4096);
+    const auto files = list_segment_files(dir.path());
+    REQUIRE(files.size() >= 4);
+    fs::remove(files[1].path);
+    auto options = options_for(dir.path());
+    options.repair = true;
+    log_t log(options);
+    CHECK(log.recovery().quarantined.size() == files.size() - 2);
+    CHECK(log.next_offset() == files[1].first_offset);
 }
 
 TEST_CASE("recovery: scan_directory reports what verify prints", "[journal][recovery]") {

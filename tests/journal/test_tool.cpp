@@ -23,6 +23,34 @@ std::size_t count_lines(const std::string& text) {
 
 } // namespace
 
+// Issue 12: verify said "verify: ok" on any directory, a journal or not.
+TEST_CASE("zd-journal-tool verify: a directory that is not a journal is an error",
+          "[journal][tool]") {
+    zd::test::temp_dir_t dir;
+    SECTION("an empty directory") {
+        const auto result = run_to_completion(tool, {"verify", dir.path()});
+        CHECK(result.exit_code == 1);
+        CHECK(result.out.find("verify: ok") == std::string::npos);
+        CHECK(result.err.find("not a journal directory") != std::string::npos);
+        CHECK(result.err.find("no segment files") != std::string::npos);
+    }
+    SECTION("a directory of other files") {
+        write_file(dir.file("notes.txt"), "hello");
+        const auto result = run_to_completion(tool, {"verify", dir.path()});
+        CHECK(result.exit_code == 1);
+        CHECK(result.err.find("not a journal directory") != std::string::npos);
+    }
+    SECTION("a path that does not exist, or is a file") {
+        auto result = run_to_completion(tool, {"verify", dir.file("missing")});
+        CHECK(result.exit_code == 1);
+        CHECK(result.err.find("does not exist") != std::string::npos);
+        write_file(dir.file("plain"), "x");
+        result = run_to_completion(tool, {"verify", dir.file("plain")});
+        CHECK(result.exit_code == 1);
+        CHECK(result.err.find("not a directory") != std::string::npos);
+    }
+}
+
 TEST_CASE("zd-journal-tool verify: ok on a sound journal, exit 1 naming the damage",
           "[journal][tool]") {
     zd::test::temp_dir_t dir;

@@ -6,6 +6,7 @@
 #include "journal/consumer_offsets.hpp"
 #include "journal/recovery.hpp"
 #include "journal/segment.hpp"
+#include "print.hpp"
 #include "tool.hpp"
 
 #include <algorithm>
@@ -15,8 +16,10 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <filesystem>
 #include <iostream>
 #include <poll.h>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace zd::journal_tool {
@@ -24,66 +27,18 @@ namespace {
 
 using namespace zd::journal;
 
-std::string iso_time(std::int64_t timestamp_ns) {
-    std::int64_t seconds = timestamp_ns / 1000000000;
-    std::int64_t nanos = timestamp_ns % 1000000000;
-    if (nanos < 0) {
-        nanos += 1000000000;
-        --seconds;
-    }
-    const std::time_t time = std::time_t(seconds);
-    std::tm parts{};
-    ::gmtime_r(&time, &parts);
-    char text[64];
-    const std::size_t used = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
-    std::snprintf(text + used, sizeof text - used, ".%09lldZ", static_cast<long long>(nanos));
-    return text;
-}
-
-// Printable text, C-style escapes for everything else.
-std::string escaped(std::string_view bytes) {
-    std::string out;
-    out.reserve(bytes.size() + 2);
-    out += '"';
-    for (const unsigned char c : bytes) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += char(c);
-        } else if (c >= 0x20 && c < 0x7F) {
-            out += char(c);
-        } else {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        }
-    }
-    out += '"';
-    return out;
-}
-
-void hexdump(std::string& out, std::string_view bytes) {
-    char line[128];
-    for (std::size_t at = 0; at < bytes.size(); at += 16) {
-        int used = std::snprintf(line, sizeof line, "    %08zx ", at);
-        std::string ascii;
-        for (std::size_t i = at; i < at + 16; ++i) {
-            if (i < bytes.size()) {
-                const auto c = static_cast<unsigned char>(bytes[i]);
-                used += std::snprintf(line + used, sizeof line - std::size_t(used), " %02x", c);
-                ascii += (c >= 0x20 && c < 0x7F) ? char(c) : '.';
-            } else {
-                used += std::snprintf(line + used, sizeof line - std::size_t(used), "   ");
-            }
-        }
-        out += line;
-        out += "  |" + ascii + "|\n";
-    }
-}
-
 void print_record(const record_view_t& record, format_t format) {
     std::string out;
     const auto& meta = record.meta;
-    if (format == format_t::json) {
+    if (is_quarantine_marker(record)) { // an offset whose record --repair took out of service
+        if (format == format_t::json) {
+            zd::json_writer_t json;
+            json.begin_object().key("offset").value(meta.offset).key("quarantined").value(true);
+            out = json.end_object().str() + "\n";
+        } else {
+            out = std::to_string(meta.offset) + " quarantined (damaged; see DIR/quarantine/)\n";
+        }
+    } else if (format == format_t::json) {
         zd::json_writer_t json;
         json.begin_object()
             .key("offset")
@@ -126,9 +81,25 @@ void print_record(const record_view_t& record, format_t format) {
     std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+// Throws, saying why, unless dir is a journal directory: a directory with segment files (a
+// journal creates its first segment when it first starts). Verifying anything else must not
+// pass for "ok".
+void require_journal_directory(const std::filesystem::path& dir) {
+    std::error_code error;
+    const auto status = std::filesystem::status(dir, error);
+    if (!std::filesystem::exists(status))
+        throw std::runtime_error(dir.string() + " does not exist");
+    if (!std::filesystem::is_directory(status))
+        throw std::runtime_error(dir.string() + " is not a directory");
+    if (list_segment_files(dir).empty())
+        throw std::runtime_error(dir.string() + " is not a journal directory: no segment files "
+                                                "(NNNNNNNNNNNNNNNNNNNN.seg)");
+}
+
 } // namespace
 
 int dump(const inspect_options_t& options) {
+    require_journal_directory(options.dir);
     std::uint64_t printed = 0;
     const auto scan = scan_directory(options.dir, options.max_body,
                                      [&](std::size_t, const record_view_t& record, std::uint64_t) {
@@ -148,6 +119,7 @@ int dump(const inspect_options_t& options) {
 }
 
 int verify(const inspect_options_t& options) {
+    require_journal_directory(options.dir);
     const auto scan = scan_directory(options.dir, options.max_body);
     bool damaged = false;
     std::cout << "journal " << options.dir << "\n";

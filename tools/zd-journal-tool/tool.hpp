@@ -25,6 +25,28 @@ int dump(const inspect_options_t& options);
 int verify(const inspect_options_t& options);
 int tail(const inspect_options_t& options);
 
+// consume: a named consumer on the journal's backend, for the shell.
+struct consume_options_t {
+    std::string endpoint;                 // the backend, e.g. tcp://127.0.0.1:5561
+    std::string name;                     // the consumer name (where it resumes)
+    std::string from = "stored";          // the SUB position
+    std::uint32_t window = 100;           // records in flight unacknowledged
+    std::optional<std::uint64_t> count;   // stop after this many records
+    std::optional<std::uint64_t> idle_ms; // stop after this long without a record
+    format_t format = format_t::text;
+};
+int consume(const consume_options_t& options);
+
+// read: a range of records from the journal's replay socket.
+struct read_options_t {
+    std::string endpoint;               // the replay socket
+    std::string from = "earliest";      // the first position
+    std::optional<std::uint64_t> count; // how many records (default: to the end)
+    std::uint64_t timeout_ms = 5000;    // per answer
+    format_t format = format_t::text;
+};
+int read_range(const read_options_t& options);
+
 struct bench_options_t {
     std::string dir;
     std::uint64_t records = 100000;

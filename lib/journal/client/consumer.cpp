@@ -133,6 +133,29 @@ std::optional<record_t> consumer_t::receive(std::chrono::milliseconds timeout) {
     }
 }
 
+bool consumer_t::settle(std::chrono::milliseconds timeout) {
+    flush_acks();
+    if (acked_ && (!ack_sent_ || *ack_sent_ < *acked_)) return false; // the queue is full
+    if (!socket_->send(zmq::buffer(proto::cmd_ping), zmq::send_flags::dontwait)) return false;
+    pings_.push_back(false);
+    // PINGs are answered in order: ours is the last one in flight.
+    const std::uint64_t answered = pongs_ + pings_.size();
+    const auto deadline = client_detail::deadline_after(timeout);
+    record_t ignored;
+    try {
+        while (pongs_ < answered) {
+            while (pongs_ < answered && client_detail::receive(*socket_, incoming_))
+                (void)handle(client_detail::views_of(incoming_), ignored);
+            if (pongs_ >= answered) break;
+            if (deadline && steady_clock::now() >= *deadline) return false;
+            (void)client_detail::wait(*socket_, ZMQ_POLLIN, deadline, -1);
+        }
+    } catch (const journal_error&) {
+        return false;
+    }
+    return true;
+}
+
 // "REC offset timestamp-ns" frame+  |  "ERR code text"  |  "PONG"
 bool consumer_t::handle(const std::vector<std::string_view>& frames, record_t& record) {
     if (frames.empty()) {
@@ -165,6 +188,7 @@ bool consumer_t::handle(const std::vector<std::string_view>& frames, record_t& r
         return false;
     }
     if (command == proto::cmd_pong && count == 1) {
+        ++pongs_;
         if (!pings_.empty()) pings_.pop_front();
         return false;
     }

@@ -71,6 +71,13 @@ public:
     // pending for the next idle moment).
     void flush_acks();
 
+    // For a clean stop: sends the pending ACK and a PING and waits at most timeout for the
+    // journal's PONG. True means the journal has applied every ACK this consumer sent (one
+    // connection keeps order), so a consumer started next under the same name resumes after
+    // them. Records that arrive meanwhile are dropped unacknowledged (they come again).
+    // Ignores stop_fd. False on timeout, when the ACK cannot be queued, or on an ERR.
+    bool settle(std::chrono::milliseconds timeout);
+
     const std::string& name() const { return name_; }
     // The last offset acknowledged by ack(), if any.
     std::optional<std::uint64_t> acked() const { return acked_; }
@@ -107,6 +114,7 @@ private:
     std::uint64_t subscriptions_ = 0;
     std::uint64_t duplicates_ = 0;
     std::uint64_t malformed_ = 0;
+    std::uint64_t pongs_ = 0; // PONGs received
     std::vector<zmq::message_t> incoming_;
 };
 

@@ -15,8 +15,17 @@ consumers_t::consumers_t(zmq::socket_t& backend, log_t& log, const journal_confi
                          journal_counters_t& counters, sender_t& sender, retry_t& retry)
     : backend_(backend), log_(log), config_(config), counters_(counters), sender_(sender),
       retry_(retry), offsets_(load_consumer_offsets(config.log.dir)) {
-    // A plain backend forwards what is committed from now on (at-most-once, not durable).
-    if (config.backend != backend_kind::router) plain_cursor_ = log.open_cursor(log.durable_next());
+    if (config.backend == backend_kind::router) return;
+    // A plain backend resumes where the last run stopped handing records over; the first run
+    // on a directory forwards what is committed from its start on.
+    const auto stored = offsets_.find(plain_backend_entry);
+    const std::uint64_t start =
+        stored == offsets_.end()
+            ? log.durable_next()
+            : std::clamp(stored->second, log.first_offset(), log.durable_next());
+    plain_cursor_ = log.open_cursor(start);
+    plain_reserved_ = start;
+    store_offset(std::string(plain_backend_entry), start);
 }
 
 void consumers_t::serve() {
@@ -40,6 +49,7 @@ void consumers_t::serve() {
                                proto::describe(decoded.error));
             continue;
         }
+        note_heard_from(peer.routing_id);
         switch (decoded.kind) {
         case proto::kind_t::subscribe:
             subscribe(peer, decoded.subscribe);
@@ -82,11 +92,21 @@ void consumers_t::subscribe(const envelope_view_t& peer, const proto::subscribe_
     consumer.acked_next = start.offset;
     consumer.delivered_next = delivered_next;
     consumer.cursor = log_.open_cursor(start.offset);
+    consumer.last_seen = steady::now();
     consumer_of_peer_[consumer.peer.routing_id] = name;
     // The stored position of a known name moves only with its ACKs (docs/JOURNAL.md): a SUB
     // elsewhere is a look, not a seek. A new name is registered where it starts.
     if (stored == offsets_.end()) store_offset(name, start.offset);
     log::debug("consumer '" + name + "' subscribed at offset " + std::to_string(start.offset));
+}
+
+// Any message from a subscribed peer shows its connection is alive (the helpers SUB again
+// after 1 s of silence; other clients PING).
+void consumers_t::note_heard_from(std::string_view routing_id) {
+    const auto name = consumer_of_peer_.find(routing_id);
+    if (name == consumer_of_peer_.end()) return;
+    if (const auto consumer = consumers_.find(name->second); consumer != consumers_.end())
+        consumer->second.last_seen = steady::now();
 }
 
 void consumers_t::store_offset(const std::string& name, std::uint64_t next) {
@@ -127,9 +147,12 @@ void consumers_t::acknowledge(const envelope_view_t& peer, std::uint64_t offset)
 
 void consumers_t::deliver() {
     for (auto it = consumers_.begin(); it != consumers_.end();) {
-        if (deliver_to(it->second))
+        const std::uint64_t delivered_before = counters_.delivered;
+        if (deliver_to(it->second)) {
+            // A send the peer's pipe took shows it is still there.
+            if (counters_.delivered != delivered_before) it->second.last_seen = steady::now();
             ++it;
-        else { // gone: its offset stays stored; a new SUB resumes there
+        } else { // gone: its offset stays stored; a new SUB resumes there
             consumer_of_peer_.erase(it->second.peer.routing_id);
             it = consumers_.erase(it);
         }
@@ -157,9 +180,14 @@ bool consumers_t::deliver_to(subscription_t& consumer) {
     return true;
 }
 
+// Records go to the socket only below the stored position: at-most-once holds across a
+// kill -9 too (a run killed resumes at the reservation, never before a record it handed
+// over). The reservation is written when delivery reaches it, for up to batch_max committed
+// records at a time, so the file is written at most once per group commit's worth.
 void consumers_t::deliver_plain() {
     for (int sent = 0; sent < 10000; ++sent) {
         const std::uint64_t at = plain_cursor_->position();
+        if (at >= plain_reserved_ && (at >= log_.durable_next() || !reserve_plain(at))) return;
         const auto record = plain_cursor_->next();
         if (!record) return;
         const auto status = sender_.send_message(backend_, nullptr, {}, &record->frames);
@@ -173,8 +201,42 @@ void consumers_t::deliver_plain() {
     }
 }
 
+// Reserves the records from at on (up to batch_max, committed ones) for handing to the plain
+// socket: stores the position past them first. Not while the socket has no room (a PUSH
+// without peers, or at its high-water mark): a kill -9 would skip what was reserved and never
+// handed over.
+bool consumers_t::reserve_plain(std::uint64_t at) {
+    if (!(backend_.get(zmq::sockopt::events) & ZMQ_POLLOUT)) {
+        retry_.after(full_peer_retry);
+        return false;
+    }
+    const std::uint64_t until = std::min<std::uint64_t>(
+        log_.durable_next(), at + std::max<std::size_t>(config_.batch_max, 1));
+    store_offset(std::string(plain_backend_entry), until);
+    try {
+        store_consumer_offsets(config_.log.dir, offsets_);
+    } catch (const std::exception& error) {
+        store_offset(std::string(plain_backend_entry), plain_reserved_);
+        log::error(std::string("cannot store the plain backend's position: ") + error.what() +
+                   " (delivery waits)");
+        retry_.after(std::chrono::milliseconds(200));
+        return false;
+    }
+    offsets_dirty_ = false;
+    plain_reserved_ = until;
+    return true;
+}
+
+std::optional<consumers_t::plain_position_t> consumers_t::plain_position() const {
+    if (!plain_cursor_) return std::nullopt;
+    return plain_position_t{plain_cursor_->position(), plain_reserved_};
+}
+
 // Offsets are written lazily: losing the last few ACKs to a crash only means redelivery.
 void consumers_t::write_offsets_if_due(steady::time_point now, bool force) {
+    // At a clean stop the plain position becomes exactly what was handed to the socket.
+    if (force && plain_cursor_)
+        store_offset(std::string(plain_backend_entry), plain_cursor_->position());
     if (!offsets_dirty_ || (!force && now < next_offsets_write_)) return;
     try {
         store_consumer_offsets(config_.log.dir, offsets_);
@@ -193,21 +255,32 @@ steady::time_point consumers_t::offsets_due() const {
 std::uint64_t consumers_t::keep_from(std::uint64_t limit) const {
     if (config_.slow_consumers != slow_consumer_policy::keep) return limit;
     for (const auto& [name, next] : offsets_)
-        limit = std::min(limit, next);
+        if (name != plain_backend_entry) limit = std::min(limit, next);
+    if (plain_cursor_) limit = std::min(limit, plain_cursor_->position()); // its backlog
     // A subscription reading behind its stored position (SUB from an earlier one).
     for (const auto& [name, consumer] : consumers_)
         limit = std::min(limit, consumer.acked_next);
     return limit;
 }
 
+// "connected": the subscription exists and its peer showed signs of life within
+// consumer_liveness. A delivery to a peer that left fails at once (ROUTER_MANDATORY), but an
+// idle consumer is sent nothing, so silence is the only sign that it left.
 void consumers_t::write_stats(json_writer_t& json) const {
+    const auto now = steady::now();
     json.begin_array();
     for (const auto& [name, next] : offsets_) {
+        if (name == plain_backend_entry) continue; // STATS "plain_backend"
         json.begin_object().key("name").value(name).key("acked_next").value(next);
         const auto live = consumers_.find(name);
-        json.key("connected").value(live != consumers_.end());
-        if (live != consumers_.end())
-            json.key("position")
+        const bool subscribed = live != consumers_.end();
+        const auto silent = subscribed ? now - live->second.last_seen : steady::duration::max();
+        json.key("connected").value(subscribed && silent < config_.consumer_liveness);
+        if (subscribed)
+            json.key("silent_ms")
+                .value(std::uint64_t(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()))
+                .key("position")
                 .value(live->second.cursor->position())
                 .key("window")
                 .value(std::uint64_t(live->second.window));

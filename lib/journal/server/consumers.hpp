@@ -1,8 +1,10 @@
 // zd-journal's consumer side (the backend): named consumers SUBscribe, receive committed
 // records in offset order within their window and ACK them; each name's stored offset is
 // kept in DIR/consumers, written at most every offsets_interval (an ACK is stored within
-// it). A plain PUSH/PUB backend instead gets each record's frames, at-most-once. It owns the
-// subscriptions, the stored offsets and the plain cursor. Protocol: docs/JOURNAL.md
+// it). A plain PUSH/PUB backend instead gets each record's frames, at-most-once, and resumes
+// after a restart where the last run stopped handing records to the socket (its position is
+// kept in the same file, reserved ahead of the records handed: see deliver_plain). It owns
+// the subscriptions, the stored offsets and the plain cursor. Protocol: docs/JOURNAL.md
 // ("Consumer").
 #pragma once
 
@@ -15,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,6 +59,12 @@ public:
 
     // The STATS "consumers" array: every stored name, and where a live one stands.
     void write_stats(json_writer_t& json) const;
+    // A plain backend's positions, for STATS: the next record to hand to the socket, and the
+    // one a run killed now would resume at. Nullopt with a router backend.
+    struct plain_position_t {
+        std::uint64_t next = 0, stored = 0;
+    };
+    std::optional<plain_position_t> plain_position() const;
 
 private:
     // A consumer that subscribed by name on the backend ROUTER.
@@ -65,13 +74,16 @@ private:
         std::uint64_t acked_next = 0;            // first offset not acknowledged since the SUB
         std::uint64_t delivered_next = 0;        // past the highest offset this name was sent
         std::unique_ptr<log_t::cursor_t> cursor; // the next record to send
+        steady::time_point last_seen;            // last message from or delivery to the peer
     };
 
     void subscribe(const envelope_view_t& peer, const protocol::subscribe_t& request);
     void acknowledge(const envelope_view_t& peer, std::uint64_t offset);
+    void note_heard_from(std::string_view routing_id);
     void store_offset(const std::string& name, std::uint64_t next);
     bool deliver_to(subscription_t& consumer); // false: the consumer is gone
     void deliver_plain();
+    bool reserve_plain(std::uint64_t at); // false: not now (socket full, or the write failed)
 
     struct string_hash_t {
         using is_transparent = void;
@@ -93,7 +105,8 @@ private:
     std::unordered_map<std::string, std::string, string_hash_t, std::equal_to<>>
         consumer_of_peer_;                          // routing id -> name
     std::unique_ptr<log_t::cursor_t> plain_cursor_; // PUSH/PUB backend
-    std::vector<zmq::message_t> frames_;            // the request being read (reused)
+    std::uint64_t plain_reserved_ = 0;   // stored plain position: records below it may be handed
+    std::vector<zmq::message_t> frames_; // the request being read (reused)
     std::vector<std::string_view> views_;
 };
 

@@ -164,6 +164,14 @@ std::string journal_server_t::impl_t::stats_json() const {
         .end_object();
     json.key("consumers");
     consumers.write_stats(json);
+    if (const auto plain = consumers.plain_position())
+        json.key("plain_backend")
+            .begin_object()
+            .key("next")
+            .value(plain->next)
+            .key("stored")
+            .value(plain->stored)
+            .end_object();
     json.key("readers").value(std::uint64_t(replay ? replay->readers() : 0));
     json.end_object();
     return json.str();

@@ -46,6 +46,9 @@ struct journal_config_t {
     std::chrono::microseconds batch_delay{0};        // wait this long for more before a commit
     std::chrono::milliseconds offsets_interval{100}; // consumer offsets written at most this often
     std::chrono::milliseconds retention_interval{1000};
+    // A subscription counts as connected in STATS while its peer was heard from (SUB, ACK,
+    // PING) or delivered to this recently: a ROUTER is not told that a peer left.
+    std::chrono::milliseconds consumer_liveness{3000};
     slow_consumer_policy slow_consumers = slow_consumer_policy::keep;
 };
 
