@@ -76,6 +76,21 @@ constexpr std::array table{
     metric_entry_t{"backend_to_frontend.dropped_messages", counter, "zd_dropped_messages_total",
                    dropped_messages, "side", "frontend"},
 
+    // Who is connected (lib/base/peer_table.cpp), every device but zd-journal and
+    // zd-titanic: per side ("frontend", "backend"; zd-broker's "endpoint").
+    metric_entry_t{"peers", collection, "side", ""},
+    metric_entry_t{"peers.*.connected", gauge, "zd_peers_connected",
+                   "Connections open now on a side (counted from accept/connect to close)."},
+    metric_entry_t{"peers.*.connections", counter, "zd_peer_connections_total",
+                   "Connections opened on a side."},
+    metric_entry_t{"peers.*.disconnections", counter, "zd_peer_disconnections_total",
+                   "Connections closed on a side."},
+    metric_entry_t{"peers.*.handshake_failures", counter, "zd_handshake_failures_total",
+                   "Connections that ended before their ZMTP handshake completed."},
+    metric_entry_t{"peers.*.addresses", not_a_metric, "", "the peers' addresses (text)"},
+    metric_entry_t{"peers.*.addresses_not_listed", not_a_metric, "",
+                   "how many addresses the list left out: zd_peers_connected counts them all"},
+
     // zd-broker (lib/mdp/broker_server.cpp, broker_output.cpp): its one ROUTER is side
     // "endpoint"; broker-wide counts, then per service (names of their own, so summing a
     // metric over its labels never counts a request twice).
@@ -195,6 +210,13 @@ constexpr std::array table{
                    "Offset of the next record delivered to the connected consumer."},
     metric_entry_t{"consumers[].window", gauge, "zd_journal_consumer_window_records",
                    "Records the connected consumer may hold unacknowledged."},
+    metric_entry_t{"consumers[].silent_ms", gauge, "zd_journal_consumer_silent_seconds",
+                   "Time since the named consumer's session last showed signs of life.", {}, {},
+                   unit_conversion::milliseconds_to_seconds},
+    metric_entry_t{"plain_backend.next", gauge, "zd_journal_plain_backend_next_offset",
+                   "Offset of the next record the push/pub backend hands to its socket."},
+    metric_entry_t{"plain_backend.stored", gauge, "zd_journal_plain_backend_stored_offset",
+                   "The push/pub backend's durable position: where it resumes after a restart."},
     metric_entry_t{"readers", gauge, "zd_journal_readers", "Readers on the replay socket now."},
 
     // zd-titanic.

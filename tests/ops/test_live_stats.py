@@ -110,6 +110,22 @@ def journal_stats(context, paths, directory):
             "consumer billing's ACK to be stored")
 
 
+def journal_push_stats(context, paths, directory):
+    """zd-journal with a plain push backend: one record stored, taken by a PULL consumer,
+    so STATS has its plain_backend position."""
+    with Journal(paths["journal"], directory, "--backend-type", "push") as journal:
+        producer = Producer(context, journal.address("frontend"), "producer-1")
+        producer.wait_acked(producer.publish("record 1"))
+        pull = context.socket(zmq.PULL)
+        pull.setsockopt(zmq.LINGER, 0)
+        pull.connect(journal.address("backend"))
+        check(pull.poll(5000), "the push backend's record did not arrive")
+        pull.recv_multipart()
+        pull.close()
+        return journal.wait_stats(lambda stats: "plain_backend" in stats,
+                                  "the push backend's position in STATS")
+
+
 def titanic_stats(context, paths, directory):
     """zd-titanic with one request stored, dispatched to an echo worker and answered."""
     with start_broker(paths["broker"]) as broker, \
@@ -130,6 +146,8 @@ def scenarios(context, paths, temp):
         yield f"zd-forwarder-{engine}", forwarder_stats(context, paths, engine)
     yield "zd-broker", broker_stats(context, paths)
     yield "zd-journal", journal_stats(context, paths, os.path.join(temp, "journal"))
+    yield "zd-journal-push", journal_push_stats(context, paths,
+                                                os.path.join(temp, "journal-push"))
     yield "zd-titanic", titanic_stats(context, paths, os.path.join(temp, "titanic"))
 
 
