@@ -6,11 +6,11 @@
 // handed over before exit, and a sender that never reached any peer says so and exits 1.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/tool_cli.hpp"
 #include "shell/message_format.hpp"
 #include "shell/message_input.hpp"
 #include "shell/peer_monitor.hpp"
 #include "shell/socket_types.hpp"
-#include "cli/tool_cli.hpp"
 #include "shell/tool_io.hpp"
 
 #include <cerrno>
@@ -164,7 +164,7 @@ int run(send_options_t& options, bool separator_given) {
                               std::chrono::duration<double>(double(sent) / options.rate));
             if (zd::shell::sleep_until(stop, due) == wait_result::stopped) return stop_now();
         }
-        const auto frames = zd::shell::split_frames(*message, options.separator);
+        const auto frames = zd::shell::take_frames(std::move(*message), options.separator);
         const auto deadline = zd::shell::deadline_after(options.timeout_ms);
         const wait_result result = zd::shell::send_message(socket, frames, stop, deadline);
         if (result == wait_result::stopped) return stop_now();
