@@ -5,7 +5,7 @@
 # start_tool NAME [--stdin FILE] CMD...: like start_waiting (waits for the ready line, sets
 # NAME_pid; stdout to $work/NAME.out, the rest of stderr to $work/NAME.log), and also sets
 # NAME_endpoint to the first endpoint of the ready line, '@' or '>' removed, so a tool that
-# binds tcp://127.0.0.1:* can be connected to.
+# binds tcp://127.0.0.1:* can be connected to (empty for zd-worker, which only connects).
 start_tool() {
     local name=$1 input=/dev/null
     shift
@@ -23,7 +23,9 @@ start_tool() {
     cat <&"$fd" >"$work/$name.log" &
     children+=("$!")
     exec {fd}<&-
-    [[ $line == *": ready "* ]] || fail "$name did not print its ready line: '$line'"
+    # zd-worker's ready line is "serving 'SERVICE' with N workers via ENDPOINTS".
+    [[ $line == *": ready "* || $line == *": serving "* ]] ||
+        fail "$name did not print its ready line: '$line'"
     printf -v "${name}_pid" '%s' "$pid"
     printf -v "${name}_endpoint" '%s' "$(sed -n 's/.* [a-z]*=[@>]\([^ ,]*\).*/\1/p' <<<"$line")"
 }
