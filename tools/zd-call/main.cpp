@@ -106,15 +106,15 @@ std::string diagnose_no_reply(zmq::context_t& context, const call_options_t& opt
                               const zd::mdp::client_options_t& client_options) {
     const std::string broker =
         zd::to_string(zd::parse_endpoints(options.broker, zd::attach_mode::connect));
-    const auto probe_timeout = std::chrono::milliseconds(
-        std::clamp(options.timeout_ms, std::min(100LL, longest_probe_ms), longest_probe_ms));
-    const auto no_broker = "no broker answered at " + broker + " (mmi.service got no reply in " +
-                           std::to_string(probe_timeout.count()) +
-                           " ms): is it running, and is it a Majordomo broker?";
     if (options.service.starts_with("mmi.")) return "no broker answered at " + broker;
+    const auto probe_timeout =
+        std::chrono::milliseconds(std::clamp(options.timeout_ms, 100LL, longest_probe_ms));
     zd::mdp::client_t probe(context, options.broker, client_options);
     const auto answer = probe.call("mmi.service", {options.service}, probe_timeout, 0);
-    if (!answer || answer->empty()) return no_broker;
+    if (!answer || answer->empty())
+        return "no broker answered at " + broker + " (mmi.service got no reply in " +
+               std::to_string(probe_timeout.count()) +
+               " ms): is it running, and is it a Majordomo broker?";
     if ((*answer)[0] == "404")
         return "no worker for service '" + options.service + "' at " + broker;
     if ((*answer)[0] == "200")
