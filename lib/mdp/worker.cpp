@@ -67,6 +67,11 @@ std::string describe_exception(std::exception_ptr error) {
     }
 }
 
+std::string next_monitor_address() {
+    static std::atomic<unsigned> counter{0};
+    return "inproc://zd-mdp-worker-monitor-" + std::to_string(counter++);
+}
+
 worker_session_config_t session_config(const std::string& service,
                                        const worker_options_t& options) {
     return {service, options.protocol, options.heartbeat_interval, options.heartbeat_liveness,
@@ -179,6 +184,8 @@ private:
     bool send(const std::string_view* frames, std::size_t count) override;
 
     void close_socket(std::chrono::milliseconds linger);
+    bool handshake_seen(); // on the current socket, per its monitor
+    void check_peer_is_broker();
     void handle_broker_message(time_point now);
     void start_next();      // hands the handler the oldest waiting request, if it is free
     void abandon_waiting(); // the broker requeues them: drops them, counted
@@ -204,8 +211,11 @@ private:
 
     // Socket thread only.
     std::unique_ptr<zmq::socket_t> socket_;
-    bool busy_ = false;  // the handler holds a request (perhaps cancelled)
-    std::string client_; // the current request's client address
+    std::unique_ptr<zmq::socket_t> monitor_; // PAIR: socket_'s completed handshakes
+    bool heard_from_broker_ = false;         // a valid MDP message ever arrived
+    bool last_peer_handshook_ = false;       // the socket closed last had completed a handshake
+    bool busy_ = false;                      // the handler holds a request (perhaps cancelled)
+    std::string client_;                     // the current request's client address
     struct waiting_request_t {
         std::string client;
         frames_t body;
@@ -220,6 +230,16 @@ private:
 void worker_t::session_t::open() {
     socket_ = std::make_unique<zmq::socket_t>(owner_.context_, zmq::socket_type::dealer);
     options_.socket.apply_to(*socket_);
+    if (options_.fail_on_silent_peer) {
+        // Watched from before the connect, so no handshake is missed.
+        const std::string address = next_monitor_address();
+        if (zmq_socket_monitor(socket_->handle(), address.c_str(), ZMQ_EVENT_HANDSHAKE_SUCCEEDED) !=
+            0)
+            throw zmq::error_t();
+        monitor_ = std::make_unique<zmq::socket_t>(owner_.context_, zmq::socket_type::pair);
+        monitor_->set(zmq::sockopt::linger, 0);
+        monitor_->connect(address);
+    }
     attach(*socket_, owner_.endpoints_);
     ++owner_.counters_.connects;
 }
@@ -234,8 +254,32 @@ void worker_t::session_t::close() {
 
 void worker_t::session_t::close_socket(std::chrono::milliseconds linger) {
     if (!socket_) return;
+    if (monitor_) {
+        last_peer_handshook_ = handshake_seen();
+        (void)zmq_socket_monitor(socket_->handle(), nullptr, 0);
+        monitor_.reset();
+    }
     socket_->set(zmq::sockopt::linger, int(linger.count()));
     socket_.reset();
+}
+
+bool worker_t::session_t::handshake_seen() {
+    std::vector<zmq::message_t> event;
+    bool seen = false;
+    while (receive_message(*monitor_, event) == received::message)
+        seen = true; // only handshake events are asked for
+    return seen;
+}
+
+// Called after the broker expired: a peer that completed the handshake and never said a
+// word of MDP in that time is something else (see worker_options_t::fail_on_silent_peer).
+void worker_t::session_t::check_peer_is_broker() {
+    if (!options_.fail_on_silent_peer || heard_from_broker_ || !last_peer_handshook_) return;
+    const auto silence = options_.heartbeat_interval * options_.heartbeat_liveness;
+    throw not_a_broker_error(
+        "the peer at " + to_string(owner_.endpoints_) +
+        " is not a Majordomo broker: it accepted the connection but sent no MDP message in " +
+        std::to_string(silence.count()) + " ms (heartbeat interval x liveness)");
 }
 
 // Waits while the socket is full, but never beyond the broker's expiry: a broker that takes
@@ -262,6 +306,7 @@ void worker_t::session_t::handle_broker_message(time_point now) {
     for (const auto& frame : frames_)
         views_.push_back(frame.to_string_view());
     const auto event = protocol_.on_message(views_.data(), views_.size(), now);
+    if (event.kind != worker_session_t::event_kind::malformed) heard_from_broker_ = true;
     switch (event.kind) {
     case worker_session_t::event_kind::none:
         return;
@@ -343,7 +388,10 @@ void worker_t::session_t::run() {
         protocol_.hold_reconnect(busy_);
         const std::uint64_t expired = protocol_.counters().broker_expired;
         if (now >= protocol_.next_timer()) protocol_.on_timer(now);
-        owner_.counters_.broker_expired += protocol_.counters().broker_expired - expired;
+        if (protocol_.counters().broker_expired != expired) {
+            owner_.counters_.broker_expired += protocol_.counters().broker_expired - expired;
+            check_peer_is_broker();
+        }
         // With the socket closed and the handler still busy, its return (an output) wakes
         // the loop; the timeout only bounds the wait.
         const time_point wake = std::min(protocol_.next_timer(), now + options_.heartbeat_interval);

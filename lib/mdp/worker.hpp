@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <zmq.hpp>
@@ -44,6 +45,18 @@ struct worker_options_t {
     socket_options_t socket;                            // applied to every socket opened
     int stop_fd = -1; // if >= 0, serve() stops once this descriptor is readable (it does not
                       // read it; e.g. stop_signal_t::fd())
+    // If true, serve() throws not_a_broker_error when a peer accepted the connection (the
+    // ZMTP handshake completed) but stayed silent for heartbeat_interval x
+    // heartbeat_liveness, before any broker ever sent a valid MDP message: a Majordomo
+    // broker answers READY with heartbeats, a plain ROUTER or a zd-queue never does. With no
+    // connection at all (nothing listening yet) the worker keeps reconnecting as usual.
+    bool fail_on_silent_peer = false;
+};
+
+// Thrown by serve() (with worker_options_t::fail_on_silent_peer): the peer is not a broker.
+class not_a_broker_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 // What a streaming handler gets besides the request body. Its functions may be called from

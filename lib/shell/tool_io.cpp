@@ -97,6 +97,18 @@ wait_result send_message(zmq::socket_t& socket, const std::vector<std::string>& 
     return wait_result::ready;
 }
 
+wait_result send_message_blocking(zmq::socket_t& socket, const std::vector<std::string>& frames,
+                                  stop_signal_t& stop, deadline_t deadline) {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const auto more = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+        while (!socket.send(zmq::buffer(frames[i]), more)) { // EAGAIN: the slice ran out
+            if (stop.received()) return wait_result::stopped;
+            if (passed(deadline)) return wait_result::timeout;
+        }
+    }
+    return wait_result::ready;
+}
+
 bool try_receive_message(zmq::socket_t& socket, std::vector<zmq::message_t>& message) {
     return receive_message(socket, message) != received::nothing;
 }

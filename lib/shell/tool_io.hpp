@@ -49,6 +49,15 @@ wait_result sleep_until(stop_signal_t& stop, clock_t::time_point deadline);
 wait_result send_message(zmq::socket_t& socket, const std::vector<std::string>& frames,
                          stop_signal_t& stop, deadline_t deadline = std::nullopt);
 
+// Sends frames as one message, waiting inside libzmq's own blocking send instead of polling
+// for ZMQ_POLLOUT: for an XPUB with ZMQ_XPUB_NODROP, whose POLLOUT is always set (libzmq 4.3
+// reports room on any XPUB, so a poll loop would spin) while a blocking send sleeps until a
+// subscriber's pipe has room. The caller sets ZMQ_SNDTIMEO on the socket to a short slice;
+// between slices the stop signal and the deadline are checked. Returns ready, timeout or
+// stopped.
+wait_result send_message_blocking(zmq::socket_t& socket, const std::vector<std::string>& frames,
+                                  stop_signal_t& stop, deadline_t deadline = std::nullopt);
+
 // Receives one whole message without waiting. Returns false if none is pending.
 bool try_receive_message(zmq::socket_t& socket, std::vector<zmq::message_t>& message);
 

@@ -130,25 +130,31 @@ TEST_CASE("control: with --concurrency 2 the three-way barrier is never met",
                                                 "--retries", "0", "meet", "x"}));
     int timed_out = 0;
     for (auto& c : calls) {
-        REQUIRE(c->wait_exit(15s) == 0);
-        if (c->stdout_text().starts_with("ERROR /bin/sh: timed out")) ++timed_out;
+        const std::optional<int> exit_code = c->wait_exit(15s);
+        if (c->stdout_text().starts_with("ERROR /bin/sh: timed out")) {
+            ++timed_out;
+            CHECK(exit_code == 4); // a reply that reports a failure
+        } else {
+            CHECK(exit_code == 0);
+        }
     }
     // Two at a time, the third arrival can only come after one of them has given up.
     CHECK(timed_out >= 1);
 }
 
-TEST_CASE("zd-call exits 1 with a clear message when no worker answers", "[zd-call]") {
+TEST_CASE("zd-call exits 3 with a clear message when no worker answers", "[zd-call]") {
     broker_process_t broker;
     const auto started = std::chrono::steady_clock::now();
     const auto result =
         call({"-b", broker.endpoint(), "--timeout", "200", "--retries", "1", "nobody", "x"});
-    CHECK(result.exit_code == 1);
+    CHECK(result.exit_code == 3);
     CHECK(result.out.empty());
     CHECK_THAT(result.err, Catch::Contains("no reply from service 'nobody' after 2 attempts"));
+    CHECK_THAT(result.err, Catch::Contains("no worker for service 'nobody'"));
     CHECK(std::chrono::steady_clock::now() - started >= 400ms);
 }
 
-TEST_CASE("zd-call mmi.service prints 200 (exit 0) or 404 (exit 3)", "[zd-call][mmi]") {
+TEST_CASE("zd-call mmi.service prints 200 (exit 0) or 404 (exit 4)", "[zd-call][mmi]") {
     zmq::context_t context;
     broker_process_t broker;
     worker_process_t worker({"-b", broker.endpoint(), "--echo", "echo"});
@@ -157,10 +163,10 @@ TEST_CASE("zd-call mmi.service prints 200 (exit 0) or 404 (exit 3)", "[zd-call][
     CHECK(result.exit_code == 0);
     CHECK(result.out == "200\n");
     result = call({"-b", broker.endpoint(), "mmi.service", "nope"});
-    CHECK(result.exit_code == 3);
+    CHECK(result.exit_code == 4);
     CHECK(result.out == "404\n");
     result = call({"-b", broker.endpoint(), "mmi.unknown", "x"});
-    CHECK(result.exit_code == 3);
+    CHECK(result.exit_code == 4);
     CHECK(result.out == "501\n");
     // The broker also comes from $ZD_BROKER.
     result = run_to_completion(
@@ -215,36 +221,43 @@ TEST_CASE("zd-call and zd-worker refuse bad arguments with exit 2", "[zd-call][z
     }
 }
 
-TEST_CASE("zd-worker: a failing command is still answered, and the worker goes on", "[zd-worker]") {
+TEST_CASE("zd-worker: a failing command is answered as an ERROR, and the worker goes on",
+          "[zd-worker]") {
     zmq::context_t context;
     broker_process_t broker;
+    temp_dir_t dir;
+    // A command that can run when zd-worker starts (it refuses one that cannot) and is gone
+    // when the requests come.
+    const std::string vanishing = dir.file("vanishing");
+    std::ofstream(vanishing) << "#!/bin/sh\ncat\n";
+    std::filesystem::permissions(vanishing, std::filesystem::perms::owner_all);
     worker_process_t status(
         {"-b", broker.endpoint(), "status", "--", "/bin/sh", "-c", "echo answer anyway; exit 3"});
-    worker_process_t missing({"-b", broker.endpoint(), "missing", "--", "/nonexistent/command"});
+    worker_process_t missing({"-b", broker.endpoint(), "missing", "--", vanishing});
     worker_process_t slow(
         {"-b", broker.endpoint(), "--command-timeout", "200", "slow", "--", "sleep", "30"});
     for (const char* service : {"status", "missing", "slow"})
         REQUIRE(wait_for_workers(context, broker.endpoint(), service, 1));
+    std::filesystem::remove(vanishing);
 
-    // A non-zero exit status: stdout is the reply, the status goes to the log.
+    // A non-zero exit status: an ERROR frame, then stdout; zd-call exits 4.
     auto result = call({"-b", broker.endpoint(), "status", "x"});
-    CHECK(result.exit_code == 0);
-    CHECK(result.out == "answer anyway\n");
+    CHECK(result.exit_code == 4);
+    CHECK(result.out == "ERROR /bin/sh: exit status 3\nanswer anyway\n");
     CHECK_THAT(status.process.stderr_text(), Catch::Contains("exit status 3"));
 
     // A command that cannot start: an ERROR reply and a log line, twice (no crash).
     for (int i = 0; i < 2; ++i) {
         result = call({"-b", broker.endpoint(), "missing", "x"});
-        CHECK(result.exit_code == 0);
-        CHECK(result.out ==
-              "ERROR /nonexistent/command: cannot start: No such file or directory\n");
+        CHECK(result.exit_code == 4);
+        CHECK(result.out == "ERROR " + vanishing + ": cannot start: No such file or directory\n");
     }
     CHECK_THAT(missing.process.stderr_text(), Catch::Contains("cannot start"));
 
     // --command-timeout kills the command; the reply says so, quickly.
     const auto started = std::chrono::steady_clock::now();
     result = call({"-b", broker.endpoint(), "slow", "x"});
-    CHECK(result.exit_code == 0);
+    CHECK(result.exit_code == 4);
     CHECK_THAT(result.out, Catch::StartsWith("ERROR sleep: timed out after 200 ms"));
     CHECK(std::chrono::steady_clock::now() - started < 5s);
     // ... and the worker is still there for the next request.

@@ -69,3 +69,32 @@ TEST_CASE("the separator splits a message into frames", "[tools]") {
     CHECK(split_frames("key :: value :: x", " :: ") == strings{"key", "value", "x"});
     CHECK(split_frames("a|b", "") == strings{"a|b"}); // no -s: one frame
 }
+
+// Regression: a 128 MiB line took 22 s, because every chunk read searched the whole line
+// received so far again (quadratic). Each byte must be searched once.
+TEST_CASE("a long line read in small chunks is searched once, not once per chunk", "[tools]") {
+    record_splitter_t splitter('\n');
+    const std::string chunk(4096, 'x');
+    constexpr int chunks = 2048; // an 8 MiB line
+    for (int i = 0; i < chunks; ++i) {
+        splitter.feed(chunk);
+        CHECK_FALSE(splitter.next());
+    }
+    splitter.feed("\nnext");
+    const auto line = splitter.next();
+    REQUIRE(line);
+    CHECK(line->size() == chunk.size() * chunks);
+    CHECK(splitter.finish() == std::optional<std::string>("next"));
+    const std::uint64_t fed = chunk.size() * chunks + 5;
+    CHECK(splitter.bytes_searched() <= fed);
+}
+
+TEST_CASE("take_frames splits like split_frames and keeps a one-frame message whole", "[tools]") {
+    CHECK(zd::shell::take_frames("a||b", "|") == strings{"a", "", "b"});
+    CHECK(zd::shell::take_frames("a|b", "") == strings{"a|b"});
+    std::string big(1 << 20, 'x');
+    const char* const data = big.data();
+    const auto frames = zd::shell::take_frames(std::move(big), "");
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].data() == data); // moved, not copied
+}

@@ -2,17 +2,21 @@
 // stdout, an exit code a script can test.
 //
 // The request goes through lib/mdp/client.hpp (a DEALER, a fresh socket per retry), so a lost
-// reply costs one --timeout, never a hang. mmi.* services are answered by the broker itself:
-// `zd-call mmi.service echo` prints 200 or 404 and exits 0 or 3, which makes
-// `until zd-call -q mmi.service echo; do sleep 0.1; done` a way to wait for a worker.
+// reply costs one --timeout, never a hang. By default it is sent once and waited for 30 s:
+// a retry would make a worker that is merely slow do the work again. The exit code tells a
+// reply (0) from no reply in time (3, after an mmi.service probe says whether the broker or
+// a worker was missing) and from a reply that reports a failure (4: ERROR, a non-200 mmi or
+// Titanic status; shell/reply_verdict.hpp).
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/tool_cli.hpp"
 #include "mdp/client.hpp"
 #include "shell/message_format.hpp"
 #include "shell/message_input.hpp"
-#include "cli/tool_cli.hpp"
+#include "shell/reply_verdict.hpp"
 #include "shell/tool_io.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <unistd.h>
@@ -21,7 +25,10 @@ namespace {
 
 using zd::mdp::frames_t;
 
-constexpr int exit_not_found = 3; // an mmi.* answer of 404 or 501
+constexpr int exit_no_reply = 3;       // no reply within --timeout, after every attempt
+constexpr int exit_service_failed = 4; // a reply that reports a failure (reply_verdict)
+constexpr long long default_timeout_ms = 30000;
+constexpr long long longest_probe_ms = 1000; // the mmi.service probe after a timeout
 
 struct call_options_t {
     zd::common_options_t common;
@@ -29,8 +36,8 @@ struct call_options_t {
     std::string service;
     std::vector<std::string> body;
     bool lines = false;
-    long long timeout_ms = 2500;
-    int retries = 3;
+    long long timeout_ms = default_timeout_ms;
+    int retries = 0; // a retry repeats the work of a worker that was only slow
     std::string protocol = "0.2";
     std::string format = "raw";
     std::string separator = " | ";
@@ -92,6 +99,30 @@ bool print_frames(zd::shell::line_output_t& output, const frames_t& frames,
     return output.flush();
 }
 
+// Why did no reply come? Asks the broker itself (mmi.service, answered without any worker):
+// no answer means no broker at the endpoint (or not a Majordomo broker); 404 means it has no
+// worker for the service; 200 means workers exist but none answered in time.
+std::string diagnose_no_reply(zmq::context_t& context, const call_options_t& options,
+                              const zd::mdp::client_options_t& client_options) {
+    const std::string broker =
+        zd::to_string(zd::parse_endpoints(options.broker, zd::attach_mode::connect));
+    if (options.service.starts_with("mmi.")) return "no broker answered at " + broker;
+    const auto probe_timeout =
+        std::chrono::milliseconds(std::clamp(options.timeout_ms, 100LL, longest_probe_ms));
+    zd::mdp::client_t probe(context, options.broker, client_options);
+    const auto answer = probe.call("mmi.service", {options.service}, probe_timeout, 0);
+    if (!answer || answer->empty())
+        return "no broker answered at " + broker + " (mmi.service got no reply in " +
+               std::to_string(probe_timeout.count()) +
+               " ms): is it running, and is it a Majordomo broker?";
+    if ((*answer)[0] == "404")
+        return "no worker for service '" + options.service + "' at " + broker;
+    if ((*answer)[0] == "200")
+        return "service '" + options.service + "' has workers at " + broker +
+               ", but none replied in time (busy or slow: a longer --timeout may help)";
+    return "the broker at " + broker + " answered mmi.service with '" + (*answer)[0] + "'";
+}
+
 int run(const call_options_t& options) {
     zd::configure_log("zd-call", options.common);
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
@@ -115,23 +146,23 @@ int run(const call_options_t& options) {
         reply = client.call(options.service, *body, [&](const frames_t& partial) {
             print_frames(output, partial, options);
         });
+        if (!reply) {
+            const int attempts = options.retries + 1;
+            zd::log::error("no reply from service '" + options.service + "' after " +
+                           std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts") +
+                           " of " + std::to_string(options.timeout_ms) + " ms (--timeout): " +
+                           diagnose_no_reply(context, options, client_options));
+            return exit_no_reply;
+        }
     } catch (const zd::mdp::interrupted_error&) {
         zd::log::error("interrupted before service '" + options.service + "' answered");
         return zd::exit_failure;
     }
-    if (!reply) {
-        const int attempts = options.retries + 1;
-        zd::log::error(
-            "no reply from service '" + options.service + "' after " + std::to_string(attempts) +
-            (attempts == 1 ? " attempt" : " attempts") + " of " +
-            std::to_string(options.timeout_ms) + " ms via " +
-            zd::to_string(zd::parse_endpoints(options.broker, zd::attach_mode::connect)));
-        return zd::exit_failure;
-    }
     print_frames(output, *reply, options);
-    const bool mmi = options.service.starts_with("mmi.");
-    if (mmi && reply->size() == 1 && ((*reply)[0] == "404" || (*reply)[0] == "501"))
-        return exit_not_found;
+    if (const auto verdict = zd::shell::judge_reply(options.service, *reply); verdict.failed) {
+        zd::log::error("service '" + options.service + "' failed: " + verdict.why);
+        return exit_service_failed;
+    }
     return zd::exit_ok;
 }
 
@@ -145,18 +176,25 @@ int main(int argc, char** argv) {
         "  zd-call -b tcp://127.0.0.1:5555 echo hello world    # two frames, two lines back\n"
         "  date | zd-call upper                                 # stdin as one frame\n"
         "  printf 'a\\nb\\n' | zd-call --lines echo             # one frame per line\n"
-        "  zd-call mmi.service echo                             # 200 (exit 0) or 404 (exit 3)\n"
+        "  zd-call mmi.service echo                             # 200 (exit 0) or 404 (exit 4)\n"
         "  zd-call mmi.services                                 # JSON: workers per service\n"
         "Body: the BODY arguments, one frame each; without any, stdin: one frame (whole), or\n"
         "one frame per line with --lines. An empty body is sent as one empty frame.\n"
         "Output: --format raw (default) prints each reply frame as is on its own line;\n"
         "text, hex, json and msgpack print the reply on one line as zd-recv does.\n"
         "MDP/0.2 PARTIAL replies are printed as they arrive, before the final one.\n"
-        "Retries: after --timeout with no reply the socket is replaced and the request sent\n"
-        "again, --retries times (so 1 + N attempts); workers must be idempotent.\n"
+        "Timeout and retries: the request is sent once and its reply awaited --timeout ms\n"
+        "(30 s). --retries N sends it again on a fresh socket after each timeout: a worker\n"
+        "that was only slow then runs it again, so retry only idempotent services.\n"
+        "No reply: zd-call asks the broker (mmi.service) and says whether no broker answered,\n"
+        "the broker has no worker for SERVICE, or the workers were too slow.\n"
+        "Failures: a reply whose first frame is 'ERROR ...' (a worker that failed; zd-worker\n"
+        "for a command that exited non-zero, timed out or could not run), and an mmi.* or\n"
+        "titanic.* status other than 200 (mmi 404/501; Titanic 300 not yet, 400, 500) are\n"
+        "printed like any reply, explained on stderr, and exit 4.\n"
         "Broker: -b, else $ZD_BROKER, else tcp://127.0.0.1:5555. Bare endpoints connect.\n"
-        "Exit codes: 0 reply printed, 1 no reply after every attempt (or interrupted),\n"
-        "2 usage error, 3 the broker answered an mmi.* request with 404 or 501.");
+        "Exit codes: 0 reply printed, 1 runtime failure (interrupted, socket error), 2 usage\n"
+        "error, 3 no reply in time (after every attempt), 4 the reply reports a failure.");
     call_options_t options;
     options.broker = default_broker();
     options.common.socket.linger_ms = 0; // a request nobody took is not worth waiting for
@@ -178,11 +216,13 @@ int main(int argc, char** argv) {
     app.add_option("body", options.body, "Body frames (default: read stdin)")->type_name("BODY...");
     app.add_flag("-l,--lines", options.lines, "Stdin: one frame per line (default: one frame)");
     app.add_option("--timeout", options.timeout_ms,
-                   "Milliseconds to wait for the reply, per attempt")
+                   "Milliseconds to wait for the reply, per attempt (exit 3 after the last)")
         ->type_name("MS")
         ->check(CLI::Range(0LL, 86400000LL))
         ->capture_default_str();
-    app.add_option("--retries", options.retries, "Attempts after the first one")
+    app.add_option("--retries", options.retries,
+                   "Attempts after the first one, each after a --timeout (only for idempotent "
+                   "services: a slow worker runs the request again)")
         ->check(CLI::Range(0, 1000))
         ->capture_default_str();
     app.add_option("--mdp", options.protocol, "Protocol version: 0.1 or 0.2")

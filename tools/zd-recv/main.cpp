@@ -5,9 +5,9 @@
 // whenever the socket has nothing more, and a closed pipe ends the tool quietly.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/tool_cli.hpp"
 #include "shell/message_format.hpp"
 #include "shell/socket_types.hpp"
-#include "cli/tool_cli.hpp"
 #include "shell/tool_io.hpp"
 
 namespace {
@@ -25,6 +25,19 @@ struct recv_options_t {
 };
 
 constexpr int stop_check_interval = 256; // messages handled between stop-signal checks
+
+// With -n COUNT, messages that a PULL (DEALER, PAIR, REP) connection takes in beyond COUNT
+// are lost when zd-recv exits: the pusher counted them as delivered to us. A receive
+// high-water mark of COUNT keeps our own queue from taking in more than we will print, so
+// the rest stays with the pusher, for its other consumers. What is already in TCP buffers
+// and in the pusher's queue for this connection cannot be held back (see --help). A SUB
+// gets its own copies, so taking in more costs nobody anything.
+void bound_receive_queue(recv_options_t& options, zmq::socket_type type, bool hwm_given) {
+    if (options.count <= 0 || hwm_given) return;
+    if (type == zmq::socket_type::sub || type == zmq::socket_type::xsub) return;
+    if (options.count < options.common.socket.receive_hwm)
+        options.common.socket.receive_hwm = int(options.count);
+}
 
 zmq::socket_type resolve_type(const recv_options_t& options) {
     if (options.type.empty())
@@ -59,10 +72,11 @@ void answer(zmq::socket_t& socket, const std::vector<zmq::message_t>& request,
     }
 }
 
-int run(const recv_options_t& options, bool fixed_reply) {
+int run(recv_options_t& options, bool fixed_reply, bool hwm_given) {
     zd::configure_log("zd-recv", options.common);
     using zd::shell::wait_result;
     const zmq::socket_type type = resolve_type(options);
+    bound_receive_queue(options, type, hwm_given);
     const zd::shell::format_options_t format{zd::shell::parse_output_format(options.format),
                                              options.separator};
     const auto endpoints = zd::parse_endpoints(options.endpoints, zd::attach_mode::connect);
@@ -133,7 +147,7 @@ int main(int argc, char** argv) {
         "Examples:\n"
         "  zd-recv tcp://127.0.0.1:5558                 PULL from a streamer's backend\n"
         "  zd-recv --subscribe weather tcp://host:5556  SUB to topics starting with 'weather'\n"
-        "  zd-recv -n 1 --timeout 2000 @tcp://*:5555    bind, wait up to 2 s for one message\n"
+        "  zd-recv -n 1 --timeout 2000 --subscribe alarm tcp://host:5556   the next alarm\n"
         "  zd-recv --type rep --reply ok tcp://host:5560   a worker behind zd-queue\n"
         "  zd-recv --format json tcp://host:5558 | jq .  one JSON array of frames per line\n"
         "  zd-recv tcp://a:5558 | grep ERROR | zd-send tcp://b:5557\n"
@@ -144,6 +158,14 @@ int main(int argc, char** argv) {
         "and prints [value,...] as JSON, a frame that does not decode as\n"
         "{\"$invalid_msgpack\":\"why\",\"size\":N,\"hex\":\"...\"}. stdout is flushed whenever no\n"
         "more messages are waiting; when the reader of a pipe goes away, zd-recv exits 0.\n"
+        "-n COUNT with pull (and dealer, pair, rep) can lose messages: a pusher such as\n"
+        "zd-streamer's backend hands each consumer messages ahead of time, and what this\n"
+        "connection has taken in beyond COUNT is lost when zd-recv exits. zd-recv sets its\n"
+        "receive high-water mark to COUNT (unless --hwm is given), so its own queue takes in\n"
+        "no more than it prints, but what is already in TCP buffers or queued for it in the\n"
+        "pusher is lost all the same (zd-streamer logs how many). A sub gets its own copies:\n"
+        "-n on sub loses nothing for anybody. To take one message off a queue without losing\n"
+        "others, ask for it: zd-journal's READ, or a Majordomo service (zd-call).\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
         "Exit codes: 0 ok (count reached, stopped by SIGINT/SIGTERM, or output pipe closed),\n"
         "1 --timeout expired or runtime failure, 2 usage error.");
@@ -171,7 +193,9 @@ int main(int argc, char** argv) {
     app.add_option("-s,--separator", options.separator,
                    "Printed between frames in text and hex output")
         ->capture_default_str();
-    app.add_option("-n,--count", options.count, "Exit 0 after COUNT messages (default: no limit)")
+    app.add_option("-n,--count", options.count,
+                   "Exit 0 after COUNT messages (default: no limit; with pull, messages already "
+                   "sent to us beyond COUNT are lost, see below)")
         ->type_name("COUNT")
         ->check(CLI::PositiveNumber);
     app.add_option("--timeout", options.timeout_ms,
@@ -192,5 +216,7 @@ int main(int argc, char** argv) {
         if (reply->count() > 0 && type != zmq::socket_type::rep)
             throw CLI::ValidationError("--reply", "needs --type rep");
     });
-    return zd::run_main(app, argc, argv, [&] { return run(options, reply->count() > 0); });
+    return zd::run_main(app, argc, argv, [&] {
+        return run(options, reply->count() > 0, app.get_option("--hwm")->count() > 0);
+    });
 }

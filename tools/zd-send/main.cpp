@@ -2,15 +2,17 @@
 //
 // The shell's way into a pipeline: `seq 1 1000 | zd-send tcp://host:5557`. It takes care of
 // what makes naive senders lose messages: a PUB waits for its first subscriber instead of
-// publishing into the void (slow joiner), linger is generous so that a pipeline's tail is
-// handed over before exit, and a sender that never reached any peer says so and exits 1.
+// publishing into the void (slow joiner) and then waits for room instead of dropping what a
+// slow subscriber cannot take yet (ZMQ_XPUB_NODROP), linger is generous so that a
+// pipeline's tail is handed over before exit, and a sender that never reached any peer says
+// so and exits 1.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/tool_cli.hpp"
 #include "shell/message_format.hpp"
 #include "shell/message_input.hpp"
 #include "shell/peer_monitor.hpp"
 #include "shell/socket_types.hpp"
-#include "cli/tool_cli.hpp"
 #include "shell/tool_io.hpp"
 
 #include <cerrno>
@@ -36,7 +38,10 @@ struct send_options_t {
 };
 
 constexpr long long default_linger_ms = 10000; // a tool's tail matters more than a fast exit
-constexpr int drain_interval = 1024;           // messages sent between draining what came back
+// A publisher blocks inside libzmq's send while a subscriber has no room (see
+// send_message_blocking); it looks at the stop signal and --timeout this often.
+constexpr int publish_wait_slice_ms = 100;
+constexpr int drain_interval = 1024; // messages sent between draining what came back
 constexpr std::size_t stdin_chunk = 64 * 1024;
 
 // Where messages come from: the arguments (cycled through when -n asks for more) or stdin
@@ -124,6 +129,12 @@ int run(send_options_t& options, bool separator_given) {
     zmq::context_t context(options.common.io_threads);
     zmq::socket_t socket(context, type);
     options.common.socket.apply_to(socket);
+    if (publishing) {
+        // A PUB drops a message for a subscriber whose queue is full, silently: a fast
+        // stream lost most of itself. With NODROP the send waits for room instead.
+        socket.set(zmq::sockopt::xpub_nodrop, true);
+        socket.set(zmq::sockopt::sndtimeo, publish_wait_slice_ms);
+    }
     zd::shell::peer_monitor_t monitor(context, socket);
     const auto attached = zd::attach(socket, endpoints);
     zd::shell::announce_ready(attached);
@@ -164,9 +175,11 @@ int run(send_options_t& options, bool separator_given) {
                               std::chrono::duration<double>(double(sent) / options.rate));
             if (zd::shell::sleep_until(stop, due) == wait_result::stopped) return stop_now();
         }
-        const auto frames = zd::shell::split_frames(*message, options.separator);
+        const auto frames = zd::shell::take_frames(std::move(*message), options.separator);
         const auto deadline = zd::shell::deadline_after(options.timeout_ms);
-        const wait_result result = zd::shell::send_message(socket, frames, stop, deadline);
+        const wait_result result =
+            publishing ? zd::shell::send_message_blocking(socket, frames, stop, deadline)
+                       : zd::shell::send_message(socket, frames, stop, deadline);
         if (result == wait_result::stopped) return stop_now();
         if (result == wait_result::timeout) {
             zd::log::error("could not send within " + milliseconds(options.timeout_ms) +
@@ -239,9 +252,14 @@ int main(int argc, char** argv) {
         "(-n 3 EP a b sends a, b, a), stdin stops after COUNT messages, like head -n.\n"
         "pub/xpub: an XPUB socket waits until the first subscription arrives (at most\n"
         "--wait-subscriber ms, then exit 1) so nothing is published to nobody; later\n"
-        "subscribers may miss earlier messages. req: each reply is printed before the next\n"
-        "send. Before exit, zd-send waits up to --linger ms for queued messages to leave, and\n"
-        "exits 1 if no peer ever connected. SIGINT/SIGTERM stop at once (queue dropped).\n"
+        "subscribers miss earlier messages. Then it never drops a message for a subscriber\n"
+        "that falls behind: it waits for room (ZMQ_XPUB_NODROP), so the slowest subscriber\n"
+        "sets the pace; with --timeout, a wait longer than that exits 1 and says how many\n"
+        "messages were sent. req: each reply is printed before the next send.\n"
+        "Linger: before exit, zd-send waits up to --linger ms for queued messages to leave\n"
+        "(default 10000 ms here, not the 500 ms of the devices and other tools: a pipeline's\n"
+        "tail matters more than a fast exit), and exits 1 if no peer ever connected.\n"
+        "SIGINT/SIGTERM stop at once (queue dropped).\n"
         "Over ipc://, libzmq can lose the tail of a long stream when the sender exits while\n"
         "the receiver is behind (libzmq issue #4660); tcp:// hands everything over.\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
@@ -282,8 +300,9 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     app.add_option("--timeout", options.timeout_ms,
-                   "Exit 1 if a message cannot be sent, or (req) its reply does not arrive, "
-                   "within MS (default: wait forever)")
+                   "Exit 1 if a message cannot be sent (no peer, or no room: a full queue, a slow "
+                   "subscriber), or (req) its reply does not arrive, within MS (default: wait "
+                   "forever)")
         ->type_name("MS")
         ->check(CLI::NonNegativeNumber);
     app.add_option("--format", options.format,
@@ -292,5 +311,8 @@ int main(int argc, char** argv) {
         ->check(zd::shell::output_format_validator())
         ->capture_default_str();
     zd::add_common_options(app, options.common);
+    app.get_option("--linger")
+        ->description("Milliseconds to wait at exit for queued messages to leave (zd-send: "
+                      "10000 by default, not 500 as elsewhere; bounded so exit never hangs)");
     return zd::run_main(app, argc, argv, [&] { return run(options, separator->count() > 0); });
 }

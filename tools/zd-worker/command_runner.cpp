@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <system_error>
@@ -237,6 +239,38 @@ command_result_t run_command(const std::vector<std::string>& argv, std::string_v
         result.status = WEXITSTATUS(status);
     }
     return result;
+}
+
+namespace {
+
+// Empty if path is a file we may execute, else why not.
+std::string why_not_executable(const std::string& path) {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) return std::strerror(errno);
+    if (S_ISDIR(status.st_mode)) return "is a directory";
+    if (::access(path.c_str(), X_OK) != 0) return std::strerror(errno);
+    return {};
+}
+
+} // namespace
+
+std::string why_not_runnable(const std::string& program) {
+    if (program.empty()) return "empty command name";
+    if (program.find('/') != std::string::npos) {
+        const std::string why = why_not_executable(program);
+        return why.empty() ? why : "'" + program + "': " + why;
+    }
+    const char* from_environment = std::getenv("PATH");
+    const std::string path = from_environment ? from_environment : "/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        std::size_t end = path.find(':', start);
+        if (end == std::string::npos) end = path.size();
+        const std::string directory = end == start ? "." : path.substr(start, end - start);
+        if (why_not_executable(directory + "/" + program).empty()) return {};
+        start = end + 1;
+    }
+    return "'" + program + "': no such executable in $PATH (" + path + ")";
 }
 
 std::string describe(const command_result_t& result, const command_limits_t& limits) {

@@ -47,6 +47,11 @@ struct command_limits_t {
 command_result_t run_command(const std::vector<std::string>& argv, std::string_view input,
                              const command_limits_t& limits);
 
+// Why program cannot be run, or empty if it can: a name with a '/' must be an executable
+// file; a bare name must be one in a directory of $PATH (as posix_spawnp looks it up).
+// For checking a command once at start, instead of failing every request.
+std::string why_not_runnable(const std::string& program);
+
 // "exit status 3", "signal 9 (Killed)", "timed out", ...: for logs and error replies.
 std::string describe(const command_result_t& result, const command_limits_t& limits);
 

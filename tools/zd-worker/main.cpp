@@ -5,11 +5,11 @@
 // commands run at once and every worker keeps heartbeating while its command runs. Commands
 // run without a shell, bounded by --command-timeout, and are killed (with their process
 // group) on SIGINT/SIGTERM, which makes zd-worker exit 0 after telling the broker.
-#include "command_runner.hpp"
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
-#include "mdp/worker.hpp"
 #include "cli/tool_cli.hpp"
+#include "command_runner.hpp"
+#include "mdp/worker.hpp"
 
 #include <csignal>
 #include <cstdlib>
@@ -84,11 +84,15 @@ frames_t run_for_request(const frames_t& body, zd::mdp::request_context_t& conte
         zd::worker_tool::run_command(options.command, command_input(body, options.raw), limits);
     const std::string what = zd::worker_tool::describe(result, limits);
     switch (result.what) {
-    case command_result_t::outcome::exited:
-        // A non-zero status is still an answer (grep says "no match" that way): reply with
-        // stdout and note it in the log. Its stderr went to ours.
-        if (result.status != 0) zd::log::info("'" + options.command[0] + "': " + what);
-        return command_reply(std::move(result.output), options);
+    case command_result_t::outcome::exited: {
+        frames_t reply = command_reply(std::move(result.output), options);
+        if (result.status == 0) return reply;
+        // A failure the client must be able to see (zd-call exits 4 on it): an ERROR frame
+        // first, then what the command wrote, which may explain it. Its stderr went to ours.
+        zd::log::info("'" + options.command[0] + "': " + what);
+        reply.insert(reply.begin(), "ERROR " + options.command[0] + ": " + what);
+        return reply;
+    }
     case command_result_t::outcome::cancelled:
         zd::log::debug("'" + options.command[0] + "': " + what);
         return {}; // the worker discards it: the request was handed back
@@ -105,12 +109,21 @@ int run(const worker_tool_options_t& options) {
                                     : "a COMMAND (after --) or --echo is required");
         return zd::exit_usage;
     }
+    if (!options.echo) {
+        // Refused now rather than answered with an error for every request.
+        if (const std::string why = zd::worker_tool::why_not_runnable(options.command[0]);
+            !why.empty()) {
+            zd::log::error("cannot run the command: " + why);
+            return zd::exit_failure;
+        }
+    }
     zd::mdp::worker_options_t worker_options;
     worker_options.protocol = zd::mdp::parse_version(options.protocol);
     worker_options.heartbeat_interval = std::chrono::milliseconds(options.heartbeat_interval_ms);
     worker_options.heartbeat_liveness = options.heartbeat_liveness;
     worker_options.reconnect_delay = std::chrono::milliseconds(options.reconnect_delay_ms);
     worker_options.socket = options.common.socket;
+    worker_options.fail_on_silent_peer = true; // a typo'd port must not look like a broker
 
     std::signal(SIGPIPE, SIG_IGN); // a command that leaves stdin unread: EPIPE, not death
     zd::stop_signal_t stop;        // before any thread, so all of them inherit the mask
@@ -191,15 +204,23 @@ int main(int argc, char** argv) {
         "  (--raw: back to back). Its stdout is the reply: one frame, without one final\n"
         "  newline (--lines: one frame per line; --raw: exactly as written). Its stderr is\n"
         "  zd-worker's. No shell is involved: write `sh -c '...'` when you want one.\n"
-        "  A non-zero exit status still replies with stdout (and is logged). A command that\n"
-        "  cannot start, is killed by a signal, outruns --command-timeout or writes more than\n"
-        "  64 MiB is answered with one frame 'ERROR <command>: <why>' (and logged).\n"
+        "  A command that exits non-zero is answered with a frame 'ERROR <command>: exit\n"
+        "  status N' followed by the reply from its stdout (zd-call exits 4 on it; wrap a\n"
+        "  command whose non-zero status is an answer, like grep's 1, in sh -c '... || true').\n"
+        "  A command that is killed by a signal, outruns --command-timeout or writes more\n"
+        "  than 64 MiB is answered with one frame 'ERROR <command>: <why>'. Both are logged.\n"
+        "  A COMMAND that is not an executable file (or not found in $PATH) is refused at\n"
+        "  start: exit 1.\n"
         "  Heartbeats go on while a command runs; the broker's --heartbeat-interval and\n"
-        "  --heartbeat-liveness should match ours.\n"
+        "  --heartbeat-liveness should match ours. A broker that falls silent for interval x\n"
+        "  liveness is reconnected to; but a peer that accepts the connection and never says\n"
+        "  a word of MDP in that time (a plain ROUTER, a zd-queue) is not a broker: zd-worker\n"
+        "  says so and exits 1. Nothing listening yet is not an error: it keeps retrying.\n"
         "  SIGINT/SIGTERM: DISCONNECT from the broker (it requeues requests in progress), kill\n"
         "  the running commands and their process groups, exit 0.\n"
         "Broker: -b, else $ZD_BROKER, else tcp://127.0.0.1:5555. Bare endpoints connect.\n"
-        "Exit codes: 0 stopped by a signal, 1 runtime failure, 2 usage error.");
+        "Exit codes: 0 stopped by a signal, 1 runtime failure (a COMMAND that cannot run, a\n"
+        "peer that is not a broker, a socket error), 2 usage error.");
     worker_tool_options_t options;
     options.broker = default_broker();
     app.add_option("-b,--broker", options.broker,
