@@ -7,13 +7,13 @@
 // --max-retries times. Queues (by memory, and by count if asked), request age and the number
 // of services are bounded; a refused request is logged, since MDP cannot tell its client. See
 // docs/BROKER.md for every limit and what happens at it.
-#include "base/events.hpp"
 #include "base/log.hpp"
 #include "base/readiness.hpp"
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
-#include "cli/events_option.hpp"
+#include "cli/ops_options.hpp"
 #include "mdp/broker_server.hpp"
+#include "ops/device_ops.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{"zd-broker: a Majordomo (MDP/0.1 + 0.2) service broker with MMI discovery, "
@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
                "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
                "Clients and workers may share an endpoint or use separate ones.\n"
                "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
-    std::string endpoints, control, events;
+    std::string endpoints, control;
+    zd::ops_options_t ops_options;
     zd::common_options_t common;
     zd::mdp::broker_config_t config;
     long long heartbeat_ms = config.heartbeat_interval.count();
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
         ->check(zd::endpoint_list_validator());
     app.add_option("--control", control, "Control endpoints (see zd-ctl)")
         ->check(zd::endpoint_list_validator());
-    zd::add_events_option(app, events);
+    zd::ops::add_ops_options(app, ops_options);
     const char* group = "Broker";
     app.add_option("--heartbeat-interval", heartbeat_ms,
                    "Milliseconds between heartbeats to workers")
@@ -115,14 +116,14 @@ int main(int argc, char** argv) {
 
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
-        const auto publisher =
-            zd::events::start_publisher(context, events, common.socket, "zd-broker");
+        zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-broker");
         zd::mdp::broker_server_t server(context, parsed, control_parsed, common.socket, config);
+        ops.serve_metrics(server.control_socket());
         zd::announce_ready("endpoint=" + zd::to_string(server.endpoints()) +
                            (control.empty()
                                 ? std::string()
                                 : " control=" + zd::to_string(server.control_endpoints())) +
-                           zd::events::ready_field(publisher.get()));
+                           ops.ready_fields());
         const bool terminated = server.run(stop);
         zd::log::info(terminated ? "stopping on TERMINATE" : "stopping on signal");
         return int(zd::exit_ok);

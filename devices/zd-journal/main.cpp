@@ -11,7 +11,9 @@
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
+#include "cli/ops_options.hpp"
 #include "journal/server/journal_server.hpp"
+#include "ops/device_ops.hpp"
 
 namespace {
 
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
         "found at start without --repair), 2 usage error.");
 
     std::string dir, frontend, backend, replay, control;
+    zd::ops_options_t ops_options;
     std::string fsync_text = "batch";
     std::string frontend_type = "router", backend_type = "router", slow_consumers = "keep";
     long long batch_delay_us = 0, retain_age_s = 0;
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
         ->check(zd::endpoint_list_validator());
     app.add_option("--control", control, "Control endpoints (see zd-ctl)")
         ->check(zd::endpoint_list_validator());
+    zd::ops::add_ops_options(app, ops_options);
 
     const char* sockets = "Sockets";
     app.add_option("--frontend-type", frontend_type,
@@ -138,13 +142,16 @@ int main(int argc, char** argv) {
 
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
+        zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-journal");
         journal_server_t server(context, endpoints, common.socket, config);
+        ops.serve_metrics(server.control_socket());
         const auto& attached = server.endpoints();
         zd::announce_ready(
             "frontend=" + zd::to_string(attached.frontend) +
             " backend=" + zd::to_string(attached.backend) +
             (replay.empty() ? std::string() : " replay=" + zd::to_string(attached.replay)) +
-            (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));
+            (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)) +
+            ops.ready_fields());
         // After the ready line, which tests and scripts wait for as the first line.
         zd::log::info(server.recovery().summary());
         switch (server.run(stop)) {

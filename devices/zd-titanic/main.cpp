@@ -12,6 +12,8 @@
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
+#include "cli/ops_options.hpp"
+#include "ops/device_ops.hpp"
 #include "titanic/titanic_server.hpp"
 
 int main(int argc, char** argv) {
@@ -36,6 +38,8 @@ int main(int argc, char** argv) {
         "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.");
 
     std::string dir, broker, control, fsync_text = "batch";
+
+    zd::ops_options_t ops_options;
     zd::titanic::titanic_config_t config;
     zd::common_options_t common;
     long long heartbeat_ms = config.heartbeat_interval.count();
@@ -49,6 +53,7 @@ int main(int argc, char** argv) {
         ->check(zd::endpoint_list_validator());
     app.add_option("--control", control, "Control endpoints (see zd-ctl)")
         ->check(zd::endpoint_list_validator());
+    zd::ops::add_ops_options(app, ops_options);
 
     const char* titanic = "Titanic";
     app.add_option("--request-workers", config.request_workers,
@@ -124,11 +129,14 @@ int main(int argc, char** argv) {
 
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
+        zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-titanic");
         zd::titanic::titanic_server_t server(context, endpoints, common.socket, config);
+        ops.serve_metrics(server.control_socket());
         const auto& attached = server.endpoints();
         zd::announce_ready(
             "broker=" + zd::to_string(attached.broker) +
-            (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)));
+            (control.empty() ? std::string() : " control=" + zd::to_string(attached.control)) +
+            ops.ready_fields());
         // After the ready line, which tests and scripts wait for as the first line.
         zd::log::info(server.recovery_summary());
         switch (server.run(stop)) {

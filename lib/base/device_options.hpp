@@ -30,13 +30,19 @@ struct common_options_t {
     bool print_config = false;
 };
 
+// What every device offers an operator besides its data path: --events and --metrics.
+struct ops_options_t {
+    std::string events;  // where the device publishes its events (base/events.hpp)
+    std::string metrics; // where it serves /metrics and /stats over HTTP (lib/ops)
+};
+
 struct device_options_t {
     common_options_t common;
     std::string frontend; // endpoint lists as typed; validated while parsing
     std::string backend;
     std::string control;
     std::string capture;
-    std::string events; // --events: where the device publishes its events (events.hpp)
+    ops_options_t ops;
 };
 
 // Sets the log's program name and level from -v/-q: errors only with -q, detail with -v.

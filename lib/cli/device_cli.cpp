@@ -1,7 +1,7 @@
 #include "cli/device_cli.hpp"
 
 #include "base/log.hpp"
-#include "cli/events_option.hpp"
+#include "cli/ops_options.hpp"
 
 #include <iostream>
 
@@ -94,7 +94,7 @@ void add_device_options(CLI::App& app, device_options_t& options) {
     app.add_option("--capture", options.capture,
                    "Capture endpoints: a PUB socket that gets a copy of every frame")
         ->check(endpoint_list_validator());
-    add_events_option(app, options.events);
+    ops::add_ops_options(app, options.ops);
     add_common_options(app, options.common);
 }
 

@@ -110,7 +110,8 @@ broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t&
     broker_->set_refusal_reporter(
         [config](const refusal_report_t& report) { log::error(describe(report, config)); });
     endpoints_ = attach(router_, endpoints);
-    if (!control.empty()) control_.emplace(context, control, options);
+    // Always: --metrics asks STATS through it even when --control binds nothing.
+    control_.emplace(context, control, options);
 }
 
 broker_server_t::~broker_server_t() {

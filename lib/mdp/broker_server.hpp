@@ -38,6 +38,9 @@ public:
     // The endpoints as attached (wildcard ports resolved).
     const endpoint_list_t& endpoints() const { return endpoints_; }
     const endpoint_list_t& control_endpoints() const;
+    // The control server's socket (there is one even without control endpoints), for
+    // --metrics (ops::start_metrics): call before run(), on this thread.
+    zmq::socket_t& control_socket() { return control_->socket(); }
 
     // Serves until a stop signal or TERMINATE. Returns true if stopped by TERMINATE.
     bool run(stop_signal_t& stop);

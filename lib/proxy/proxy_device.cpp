@@ -6,6 +6,7 @@
 #include "base/readiness.hpp"
 #include "base/socket_peer_monitor.hpp"
 #include "base/stop_signal.hpp"
+#include "ops/device_ops.hpp"
 
 #include <optional>
 
@@ -92,9 +93,8 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
 
     stop_signal_t stop; // before the context, so libzmq's threads inherit the blocked mask
     zmq::context_t context(options.common.io_threads);
-    // First, so that the first peers' events are published; last to go, after "stopping".
-    const auto events =
-        events::start_publisher(context, options.events, options.common.socket, spec.name);
+    // Before the sockets, so that the first peers' events are published.
+    ops::device_ops_t ops(context, options.ops, options.common.socket, spec.name);
     // Who is connected, for STATS: the native engine reports its own connections, libzmq's
     // sockets are watched by a monitor thread (declared after the sockets: it stops watching
     // before they close).
@@ -136,17 +136,20 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         options.common.socket.apply_to(*capture);
         description.capture = attach(*capture, description.capture);
     }
+    // A control server also without --control when --metrics asks STATS through it.
     std::optional<control_server_t> control;
-    if (!description.control.empty()) {
+    if (!description.control.empty() || ops.wants_control()) {
         control.emplace(context, description.control, options.common.socket);
         description.control = control->endpoints();
+        ops.serve_metrics(control->socket());
     }
 
     announce_ready("frontend=" + to_string(description.frontend) +
                    " backend=" + to_string(description.backend) +
                    (capture ? " capture=" + to_string(description.capture) : std::string()) +
-                   (control ? " control=" + to_string(description.control) : std::string()) +
-                   events::ready_field(events.get()));
+                   (description.control.empty() ? std::string()
+                                                : " control=" + to_string(description.control)) +
+                   ops.ready_fields());
     const auto run_engine = [&] {
 #if ZD_NATIVE_ENGINE
         if (native) {

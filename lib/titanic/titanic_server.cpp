@@ -90,10 +90,9 @@ struct titanic_server_t::impl_t {
                 [this](std::string_view service, link_address_t from, std::string_view client,
                        const std::string_view* body,
                        std::size_t count) { on_request(service, from, client, body, count); }) {
-        if (!endpoints.control.empty()) {
-            control.emplace(context, endpoints.control, options);
-            endpoints.control = control->endpoints();
-        }
+        // Always: --metrics asks STATS through it even when --control binds nothing.
+        control.emplace(context, endpoints.control, options);
+        endpoints.control = control->endpoints();
         for (auto& uuid : store.pending_uuids())
             dispatcher.queue(std::move(uuid));
     }
@@ -328,6 +327,10 @@ titanic_server_t::~titanic_server_t() = default;
 
 const titanic_endpoints_t& titanic_server_t::endpoints() const {
     return impl_->endpoints;
+}
+
+zmq::socket_t& titanic_server_t::control_socket() {
+    return impl_->control->socket();
 }
 
 std::string titanic_server_t::recovery_summary() const {

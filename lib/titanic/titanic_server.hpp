@@ -69,6 +69,9 @@ public:
 
     // The endpoints as attached (control's wildcard port resolved).
     const titanic_endpoints_t& endpoints() const;
+    // The control server's socket (there is one even without control endpoints), for
+    // --metrics (ops::start_metrics): call before run(), on this thread.
+    zmq::socket_t& control_socket();
     std::string recovery_summary() const;
 
     // Serves until a stop signal, TERMINATE, or a write/fsync failure (nothing more is

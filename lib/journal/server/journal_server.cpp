@@ -195,13 +195,18 @@ journal_server_t::journal_server_t(zmq::context_t& context, const journal_endpoi
         endpoints_.replay = attach(*self.replay_socket, endpoints.replay);
         self.replay.emplace(*self.replay_socket, self.log, self.counters, self.sender, self.retry);
     }
-    if (!endpoints.control.empty()) {
+    // Always: --metrics asks STATS through it even when --control binds nothing.
+    {
         self.control.emplace(context, endpoints.control, options);
         endpoints_.control = self.control->endpoints();
     }
 }
 
 journal_server_t::~journal_server_t() = default;
+
+zmq::socket_t& journal_server_t::control_socket() {
+    return impl_->control->socket();
+}
 
 const recovery_report_t& journal_server_t::recovery() const {
     return impl_->log.recovery();

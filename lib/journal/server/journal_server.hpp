@@ -88,6 +88,9 @@ public:
     // The endpoints as attached (wildcard ports resolved).
     const journal_endpoints_t& endpoints() const { return endpoints_; }
     const recovery_report_t& recovery() const;
+    // The control server's socket (there is one even without control endpoints), for
+    // --metrics (ops::start_metrics): call before run(), on this thread.
+    zmq::socket_t& control_socket();
 
     enum class exit_reason { signal, terminate, io_failure };
     // Serves until a stop signal, TERMINATE, or a write/fsync failure (then nothing more is
