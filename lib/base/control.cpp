@@ -2,6 +2,7 @@
 
 #include "base/events.hpp"
 #include "base/peer_table.hpp"
+#include "base/waiting_report.hpp"
 
 #include "base/json_writer.hpp"
 #include "base/message_io.hpp"
@@ -129,6 +130,7 @@ std::string stats_json(const device_description_t& device, const proxy_counters_
     json.key("control");
     write_endpoints(json, device.control);
     if (device.peers) device.peers->write_json(json);
+    if (device.waiting) device.waiting->write_json(json);
     json.key("frontend_to_backend");
     write_direction(json, counters.frontend_to_backend);
     json.key("backend_to_frontend");

@@ -20,6 +20,7 @@
 namespace zd {
 
 class peer_table_t;
+class waiting_report_t;
 
 // How a device's loop ended: a stop signal (SIGINT/SIGTERM) or TERMINATE on its control
 // socket.
@@ -62,9 +63,11 @@ struct device_description_t {
     endpoint_list_t control;
     std::string engine = "libzmq";       // the data path: "libzmq" or "native" (zd-streamer)
     const peer_table_t* peers = nullptr; // who is connected (sides frontend, backend), if known
+    const waiting_report_t* waiting = nullptr; // what waits in the engine, set by the engine
 };
 
-// The STATS reply: one JSON object (device, pid, uptime, state, endpoints, counters).
+// The STATS reply: one JSON object (device, pid, uptime, state, endpoints, peers, what is
+// waiting, counters).
 std::string stats_json(const device_description_t& device, const proxy_counters_t& counters,
                        bool paused, std::uint64_t uptime_ms);
 

@@ -1,6 +1,7 @@
 #include "native/device.hpp"
 
 #include "base/ipc_lock.hpp"
+#include "base/json_writer.hpp"
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
 
@@ -152,6 +153,21 @@ void native_device_t::capture(const std::vector<std::string_view>& frames) {
         }
     }
     ++counters_.captured_messages;
+}
+
+void native_device_t::write_json(json_writer_t& json) const {
+    json.key("queued").begin_object();
+    for (const native_side_t* side : {&frontend_, &backend_}) {
+        std::uint64_t messages = 0, bytes = 0;
+        for (const auto& peer : side->peers) {
+            messages += peer->connection->queued_messages();
+            bytes += peer->connection->queued_bytes();
+        }
+        json.key(side->name).begin_object().key("queued_messages").value(messages);
+        json.key("queued_bytes").value(bytes).end_object();
+    }
+    json.end_object();
+    if (routing_) routing_->write_stats(json);
 }
 
 void native_device_t::flush(native_side_t& side) {
@@ -402,8 +418,13 @@ loop_exit native_device_t::loop_t::run() {
 loop_exit native_device_t::run(native_routing_t& routing, stop_signal_t& stop,
                                zmq::socket_t* capture, control_server_t* control) {
     capture_ = capture;
+    routing_ = &routing;
+    description_.waiting = this;
     loop_t loop(*this, routing, stop, control);
-    return loop.run();
+    const loop_exit why = loop.run();
+    description_.waiting = nullptr;
+    routing_ = nullptr;
+    return why;
 }
 
 } // namespace zd

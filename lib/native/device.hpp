@@ -11,6 +11,7 @@
 #include "base/counters.hpp"
 #include "base/peer_event.hpp"
 #include "base/socket_options.hpp"
+#include "base/waiting_report.hpp"
 #include "zmtp/connection.hpp"
 #include "zmtp/connector.hpp"
 #include "zmtp/listener.hpp"
@@ -115,9 +116,15 @@ public:
     // After forward() and the writes that follow: whether forward() has more to do at once
     // (a held producer and a consumer with room again).
     virtual bool forward_again() const = 0;
+    // Writes the routing's own STATS members, if any (zd-queue's workers), as the next
+    // members of the object json is in.
+    virtual void write_stats(json_writer_t&) const {}
 };
 
-class native_device_t {
+// STATS shows what the device queued and has not yet written, per side: "queued":
+// {"frontend": {"queued_messages": N, "queued_bytes": B}, ...}, summed over the side's
+// connections; then the routing's own members.
+class native_device_t final : private waiting_report_t {
 public:
     // Binds every endpoint of both sides of the description that binds (connecting ones
     // connect when run() starts); its endpoints then read as attached (wildcard ports
@@ -157,7 +164,10 @@ public:
 private:
     struct loop_t;
 
+    void write_json(json_writer_t& json) const override;
+
     device_description_t& description_;
+    const native_routing_t* routing_ = nullptr; // while run() runs
     socket_options_t options_;
     zmtp::connection_limits_t limits_;
     native_side_t frontend_;

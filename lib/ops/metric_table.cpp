@@ -91,6 +91,17 @@ constexpr std::array table{
     metric_entry_t{"peers.*.addresses_not_listed", not_a_metric, "",
                    "how many addresses the list left out: zd_peers_connected counts them all"},
 
+    // What waits inside a proxy device's engine, per side (lib/proxy/proxy.cpp: the libzmq
+    // engine's parked message; lib/native/device.cpp: what the native engine queued).
+    metric_entry_t{"queued", collection, "side", ""},
+    metric_entry_t{"queued.*.parked", gauge, "zd_parked_messages",
+                   "Messages (0 or 1) the libzmq engine holds for a side because its socket "
+                   "would block; libzmq's own queues are not visible."},
+    metric_entry_t{"queued.*.queued_messages", gauge, "zd_queued_messages",
+                   "Messages the native engine queued for a side's peers, not yet written."},
+    metric_entry_t{"queued.*.queued_bytes", gauge, "zd_queued_bytes",
+                   "Bytes the native engine queued for a side's peers, not yet written."},
+
     // zd-broker (lib/mdp/broker_server.cpp, broker_output.cpp): its one ROUTER is side
     // "endpoint"; broker-wide counts, then per service (names of their own, so summing a
     // metric over its labels never counts a request twice).

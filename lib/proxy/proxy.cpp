@@ -1,5 +1,6 @@
 #include "proxy/proxy.hpp"
 
+#include "base/json_writer.hpp"
 #include "base/stop_signal.hpp"
 
 #include <cerrno>
@@ -33,6 +34,7 @@ proxy_t::proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t*
                  control_server_t* control, device_description_t description, proxy_config_t config)
     : description_(std::move(description)), config_(config), frontend_(frontend), backend_(backend),
       capture_(capture), control_(control) {
+    description_.waiting = this;
     forward_ =
         std::make_unique<direction_t>(frontend.handle(), backend.handle(),
                                       counters_.frontend_to_backend, config.backend_drops, true);
@@ -46,6 +48,19 @@ proxy_t::~proxy_t() = default;
 control_reply_t proxy_t::answer(control_command command, std::string_view text) {
     return answer_proxy_control(command, text, paused_, terminate_, description_, counters_,
                                 started_ms_);
+}
+
+// Only the parked frame is ours to see: libzmq's pipes hold up to --hwm messages per peer
+// (and the kernel more) that no API counts, so "queued_messages" is not written here.
+void proxy_t::write_json(json_writer_t& json) const {
+    const auto side = [&json](std::string_view name, const direction_t& way_to_it) {
+        json.key(name).begin_object().key("parked").value(std::uint64_t(way_to_it.has_parked));
+        json.end_object();
+    };
+    json.key("queued").begin_object();
+    side("frontend", *backward_);
+    side("backend", *forward_);
+    json.end_object();
 }
 
 void proxy_t::pump(direction_t& way) {

@@ -11,6 +11,7 @@
 
 #include "base/control.hpp"
 #include "base/counters.hpp"
+#include "base/waiting_report.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -37,7 +38,9 @@ struct proxy_config_t {
     int burst = 1000;            // messages moved per direction before polling again
 };
 
-class proxy_t {
+// STATS shows what the loop holds: per side, whether a message is parked for it ("queued":
+// {"frontend": {"parked": 0|1}, ...}). What libzmq queues in its own pipes is invisible here.
+class proxy_t final : private waiting_report_t {
 public:
     // The sockets must outlive the proxy. capture, control and observer may be null.
     proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t* capture,
@@ -59,6 +62,7 @@ private:
     struct direction_t;
 
     control_reply_t answer(control_command command, std::string_view text);
+    void write_json(json_writer_t& json) const override;
     void pump(direction_t& direction);
 
     device_description_t description_;

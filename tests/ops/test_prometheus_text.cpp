@@ -106,10 +106,12 @@ TEST_CASE("a proxy's directions become per-side counters, as libzmq's STATISTICS
     CHECK(has_line(text, R"(zd_dropped_messages_total{device="zd-queue",side="frontend"} 0)"));
     CHECK(has_line(text, "# TYPE zd_received_messages_total counter"));
     CHECK(has_line(text, R"(zd_info{device="zd-queue",version="0.1.0",engine="libzmq"} 1)"));
-    CHECK(has_line(text, R"(zd_uptime_seconds{device="zd-queue"} 0.002)"));
+    CHECK(has_line(text, R"(zd_uptime_seconds{device="zd-queue"} 0.003)"));
     CHECK(has_line(text, R"(zd_state{device="zd-queue",state="running"} 1)"));
     CHECK(has_line(text, R"(zd_state{device="zd-queue",state="paused"} 0)"));
     CHECK(has_line(text, R"(zd_captured_messages_total{device="zd-queue"} 0)"));
+    // What waits: the libzmq engine's parked message per side (none after a round trip).
+    CHECK(has_line(text, R"(zd_parked_messages{device="zd-queue",side="backend"} 0)"));
 }
 
 TEST_CASE("zd-broker's services and zd-journal's consumers become labels", "[ops]") {
