@@ -57,6 +57,12 @@ void native_forwarder_t::peer_gone(native_side_t& side, native_peer_t& peer) {
 }
 
 void native_forwarder_t::send_upstream(bool subscribe, std::string_view topic) {
+    if (subscriptions_) {
+        if (subscribe)
+            subscriptions_->subscribed(topic);
+        else
+            subscriptions_->unsubscribed(topic);
+    }
     direction_counters_t& way = device_.counters().backend_to_frontend;
     ++way.received_messages;
     way.received_bytes += 1 + topic.size();

@@ -102,6 +102,10 @@ constexpr std::array table{
     metric_entry_t{"queued.*.queued_bytes", gauge, "zd_queued_bytes",
                    "Bytes the native engine queued for a side's peers, not yet written."},
 
+    // zd-forwarder's subscriptions (lib/base/subscription_table.cpp).
+    metric_entry_t{"subscriptions.count", gauge, "zd_forwarder_subscriptions",
+                   "Distinct topics at least one downstream subscriber subscribes to."},
+
     // zd-broker (lib/mdp/broker_server.cpp, broker_output.cpp): its one ROUTER is side
     // "endpoint"; broker-wide counts, then per service (names of their own, so summing a
     // metric over its labels never counts a request twice).

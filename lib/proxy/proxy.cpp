@@ -109,7 +109,7 @@ void proxy_t::pump(direction_t& way) {
                 ++counters_.captured_messages;
             }
         }
-        if (observer_) {
+        if (observer_ && (observe_to_backend_ || !way.to_backend)) {
             way.observed.emplace_back();
             zmq_msg_copy(way.observed.back().handle(), &frame);
             if (!more) {

@@ -29,6 +29,9 @@ public:
     virtual ~proxy_observer_t() = default;
     virtual void forwarded_to_backend(std::vector<zmq::message_t>& message) = 0;
     virtual void forwarded_to_frontend(std::vector<zmq::message_t>& message) = 0;
+    // False if forwarded_to_backend does nothing: the proxy then copies no frame for it (the
+    // forwarder's publications are its hot path; only its subscriptions are watched).
+    virtual bool sees_to_backend() const { return true; }
 };
 
 struct proxy_config_t {
@@ -49,7 +52,10 @@ public:
     proxy_t(const proxy_t&) = delete;
     proxy_t& operator=(const proxy_t&) = delete;
 
-    void set_observer(proxy_observer_t* observer) { observer_ = observer; }
+    void set_observer(proxy_observer_t* observer) {
+        observer_ = observer;
+        observe_to_backend_ = observer && observer->sees_to_backend();
+    }
 
     // Moves messages until a stop signal arrives or TERMINATE is received.
     // Throws zmq::error_t only for errors that leave the sockets unusable.
@@ -72,6 +78,7 @@ private:
     zmq::socket_t* capture_;
     control_server_t* control_;
     proxy_observer_t* observer_ = nullptr;
+    bool observe_to_backend_ = false;
     proxy_counters_t counters_;
     std::unique_ptr<direction_t> forward_;  // frontend -> backend
     std::unique_ptr<direction_t> backward_; // backend -> frontend

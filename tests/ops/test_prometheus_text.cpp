@@ -93,6 +93,12 @@ TEST_CASE("metric families are written whole: one HELP and TYPE, then all their 
     }
 }
 
+TEST_CASE("a forwarder's distinct subscribed topics become one gauge", "[ops]") {
+    for (const char* sample : {"zd-forwarder-libzmq.json", "zd-forwarder-native.json"})
+        CHECK(has_line(metrics_of(read_file(data_dir / sample)),
+                       R"(zd_forwarder_subscriptions{device="zd-forwarder"} 1)"));
+}
+
 TEST_CASE("a proxy's directions become per-side counters, as libzmq's STATISTICS counts them",
           "[ops]") {
     const auto text = metrics_of(read_file(data_dir / "zd-queue-libzmq.json"));
