@@ -124,8 +124,10 @@ void relay_round_robin(native_device_t& device, native_peer_t& from, native_side
         const std::uint64_t bytes = message_bytes(frames);
         ++way.received_messages;
         way.received_bytes += bytes;
+        ++from.messages_received;
         device.capture(frames);
         to.peers[target]->connection->queue_message(frames);
+        ++to.peers[target]->messages_sent;
         ++way.sent_messages;
         way.sent_bytes += bytes;
     }
@@ -211,6 +213,9 @@ void native_device_t::loop_t::add_peer(native_side_t& side, int fd, bool tcp,
     peer->connection = std::make_unique<zmtp::connection_t>(
         fd, side.socket_type, device.options_.routing_id.value_or(std::string()), device.limits_);
     peer->connector = connector;
+    peer->address = peer_address_of(fd);
+    ++side.connections;
+    if (peer->address.empty()) peer->address = "ipc #" + std::to_string(side.connections);
     peer->connection->on_writable(); // our greeting, at once
     tell_peer_listener(side, *peer, peer_event_t::kind_t::connected);
     side.peers.push_back(std::move(peer));
@@ -225,8 +230,8 @@ void native_device_t::loop_t::tell_peer_listener(const native_side_t& side,
                        std::uint64_t(reinterpret_cast<std::uintptr_t>(&peer)),
                        {},
                        {}};
-    if (kind == peer_event_t::kind_t::connected)
-        event.address = peer_address_of(peer.connection->fd());
+    if (kind == peer_event_t::kind_t::connected && !peer.address.starts_with("ipc #"))
+        event.address = peer.address;
     device.peer_listener_(event);
 }
 

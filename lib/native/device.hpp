@@ -43,6 +43,13 @@ struct native_peer_t {
     zmtp::connector_t* connector = nullptr; // reconnects when this peer is gone; null if accepted
     bool announced = false;                 // the routing was told it is ready
     bool held = false;                      // set by the routing: do not read it (back-pressure)
+    // Who it is, for STATS: its address ("127.0.0.1:40312"), or "ipc #N" for an ipc peer,
+    // which has none (N: the side's Nth connection), so that names are unique per side.
+    std::string address;
+    // Whole messages the routing read from it and queued to it (not commands, not
+    // subscriptions): what zd-queue's STATS says per worker.
+    std::uint64_t messages_received = 0;
+    std::uint64_t messages_sent = 0;
     std::unique_ptr<native_peer_extension_t> extension;
 };
 
@@ -52,6 +59,7 @@ struct native_side_t {
     std::vector<std::unique_ptr<zmtp::listener_t>> listeners;
     std::vector<std::unique_ptr<zmtp::connector_t>> connectors;
     std::vector<std::unique_ptr<native_peer_t>> peers;
+    std::uint64_t connections = 0; // ever opened: numbers the ipc peers' names
 };
 
 // Round robin over a side's peers that have finished their handshake and hold fewer than

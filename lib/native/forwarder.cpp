@@ -115,6 +115,7 @@ void native_forwarder_t::publish_from(native_peer_t& publisher) {
         const std::uint64_t bytes = message_bytes(frames_);
         ++way.received_messages;
         way.received_bytes += bytes;
+        ++publisher.messages_received;
         device_.capture(frames_);
         for (auto& peer : device_.backend().peers) {
             if (!peer->extension || peer->connection->broken() ||
@@ -125,6 +126,7 @@ void native_forwarder_t::publish_from(native_peer_t& publisher) {
                 continue;
             }
             peer->connection->queue_message(frames_);
+            ++peer->messages_sent;
         }
         ++way.sent_messages;
         way.sent_bytes += bytes;

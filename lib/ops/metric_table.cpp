@@ -102,6 +102,22 @@ constexpr std::array table{
     metric_entry_t{"queued.*.queued_bytes", gauge, "zd_queued_bytes",
                    "Bytes the native engine queued for a side's peers, not yet written."},
 
+    // zd-queue's workers (lib/native/queue.cpp; the libzmq engine's DEALER hides them).
+    metric_entry_t{"workers_known", gauge, "zd_queue_workers_known",
+                   "1 if the engine knows the queue's workers (native), 0 if its DEALER hides "
+                   "them (libzmq)."},
+    metric_entry_t{"workers", collection, "worker", "", {}, {}, unit_conversion::none, "address"},
+    metric_entry_t{"workers[].address", not_a_metric, "", "the worker label"},
+    metric_entry_t{"workers[].in_flight", gauge, "zd_queue_worker_in_flight_requests",
+                   "Requests handed to the worker minus replies from it."},
+    metric_entry_t{"workers[].sent", counter, "zd_queue_worker_requests_total",
+                   "Requests handed to the worker."},
+    metric_entry_t{"workers[].replied", counter, "zd_queue_worker_replies_total",
+                   "Replies read from the worker."},
+    metric_entry_t{"workers_not_listed", gauge, "zd_queue_workers_not_listed",
+                   "Workers connected beyond the 100 STATS lists (not in the per-worker "
+                   "metrics)."},
+
     // zd-forwarder's subscriptions (lib/base/subscription_table.cpp).
     metric_entry_t{"subscriptions.count", gauge, "zd_forwarder_subscriptions",
                    "Distinct topics at least one downstream subscriber subscribes to."},

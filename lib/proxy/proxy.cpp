@@ -61,6 +61,9 @@ void proxy_t::write_json(json_writer_t& json) const {
     side("frontend", *backward_);
     side("backend", *forward_);
     json.end_object();
+    // A DEALER round-robins over peers it never names: no per-worker count is possible.
+    if (config_.hides_workers)
+        json.key("workers_known").value(false).key("workers").begin_array().end_array();
 }
 
 void proxy_t::pump(direction_t& way) {

@@ -39,10 +39,12 @@ struct proxy_config_t {
     bool frontend_drops = false; // frontend output refuses instead of blocking (ROUTER)
     bool backend_drops = false;  // backend output refuses instead of blocking
     int burst = 1000;            // messages moved per direction before polling again
+    bool hides_workers = false;  // zd-queue: STATS says its DEALER hides who its workers are
 };
 
 // STATS shows what the loop holds: per side, whether a message is parked for it ("queued":
-// {"frontend": {"parked": 0|1}, ...}). What libzmq queues in its own pipes is invisible here.
+// {"frontend": {"parked": 0|1}, ...}). What libzmq queues in its own pipes is invisible here,
+// and so are the peers behind a DEALER: zd-queue says "workers_known": false, "workers": [].
 class proxy_t final : private waiting_report_t {
 public:
     // The sockets must outlive the proxy. capture, control and observer may be null.
