@@ -1,5 +1,6 @@
 #include "native/device.hpp"
 
+#include "base/drop_events.hpp"
 #include "base/ipc_lock.hpp"
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
@@ -188,8 +189,9 @@ struct native_device_t::loop_t {
     control_server_t* control;
     bool terminate = false;
     std::uint64_t started_ms = steady_ms();
-    std::vector<pollfd> pollfds;             // rebuilt every turn
-    std::vector<poll_target_t> poll_targets; // what each pollfd stands for
+    std::vector<pollfd> pollfds;                       // rebuilt every turn
+    std::vector<poll_target_t> poll_targets;           // what each pollfd stands for
+    proxy_drop_events_t drop_events{device.counters_}; // reports what is left at the end
 
     void add_peer(native_side_t& side, int fd, bool tcp, zmtp::connector_t* connector);
     void tell_peer_listener(const native_side_t& side, const native_peer_t& peer,
@@ -279,10 +281,14 @@ int native_device_t::loop_t::poll_timeout_ms(clock::time_point now) const {
     for (const native_side_t* side : {&device.frontend_, &device.backend_})
         for (const auto& connector : side->connectors)
             next = std::min(next, connector->next_attempt());
-    if (next == clock::time_point::max()) return -1;
-    if (next <= now) return 0;
-    using namespace std::chrono;
-    return int(duration_cast<milliseconds>(next - now).count()) + 1;
+    int timeout = -1;
+    if (next != clock::time_point::max()) {
+        using namespace std::chrono;
+        timeout = next <= now ? 0 : int(duration_cast<milliseconds>(next - now).count()) + 1;
+    }
+    const int drops_due = drop_events.timeout_ms();
+    if (drops_due >= 0 && (timeout < 0 || drops_due < timeout)) timeout = drops_due;
+    return timeout;
 }
 
 // libzmq signals the control socket's descriptor only on edges: ask it for what is
@@ -396,6 +402,7 @@ loop_exit native_device_t::loop_t::run() {
         serve_control();
         if (terminate) break;
         forward();
+        drop_events.poll();
 
         build_poll_set();
         if (::poll(pollfds.data(), pollfds.size(), poll_timeout_ms(now)) < 0) {

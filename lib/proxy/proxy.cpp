@@ -1,5 +1,6 @@
 #include "proxy/proxy.hpp"
 
+#include "base/drop_events.hpp"
 #include "base/json_writer.hpp"
 #include "base/stop_signal.hpp"
 
@@ -149,8 +150,10 @@ void proxy_t::pump(direction_t& way) {
 
 loop_exit proxy_t::run(stop_signal_t& stop) {
     started_ms_ = steady_ms();
+    proxy_drop_events_t drop_events(counters_); // reports what is left when run() returns
     enum { frontend_item, backend_item, stop_item, control_item };
     while (!terminate_) {
+        drop_events.poll(); // what the last turn dropped, also while paused
         zmq_pollitem_t items[4] = {};
         items[frontend_item].socket = frontend_.handle();
         items[backend_item].socket = backend_.handle();
@@ -174,7 +177,7 @@ loop_exit proxy_t::run(stop_signal_t& stop) {
             items[control_item].events = ZMQ_POLLIN;
             count = 4;
         }
-        if (zmq_poll(items, count, -1) < 0) {
+        if (zmq_poll(items, count, drop_events.timeout_ms()) < 0) {
             if (errno == EINTR) continue;
             throw zmq::error_t();
         }
