@@ -129,22 +129,23 @@ int run(const ctl_options_t& options) {
 int main(int argc, char** argv) {
     CLI::App app{"zd-ctl: send a command to a device's control endpoint and print the answer.",
                  "zd-ctl"};
-    app.footer("Commands:\n"
-               "  pause       stop moving messages (they wait in the queues); prints nothing\n"
-               "  resume      move messages again; prints nothing\n"
-               "  terminate   make the device exit 0; prints nothing\n"
-               "  stats       print the device's STATS JSON object (state, endpoints, counters)\n"
-               "  statistics  print libzmq's eight STATISTICS counters, one 'name value' per line\n"
-               "  subscriptions  zd-forwarder: print the topics its subscribers want, one JSON\n"
-               "              object: {\"count\":N,\"topics\":[...],\"topics_not_listed\":K}\n"
-               "Examples:\n"
-               "  zd-queue -f @tcp://*:5559 -b @tcp://*:5560 --control @tcp://127.0.0.1:5570 &\n"
-               "  zd-ctl tcp://127.0.0.1:5570 stats | jq .frontend_to_backend\n"
-               "  zd-ctl tcp://127.0.0.1:5570 pause\n"
-               "  zd-ctl --timeout 500 tcp://127.0.0.1:5570 terminate\n"
-               "Endpoints: bare endpoints connect, '@' binds, '>' connects.\n"
-               "Exit codes: 0 ok, 1 no answer within --timeout, an ERROR answer or interrupted,\n"
-               "2 usage error (e.g. an unknown command).");
+    app.footer(
+        "Commands:\n"
+        "  pause          stop moving messages (they wait in the queues); prints nothing\n"
+        "  resume         move messages again; prints nothing\n"
+        "  terminate      make the device exit 0; prints nothing\n"
+        "  stats          print the device's STATS JSON object (state, endpoints, counters)\n"
+        "  statistics     print libzmq's eight STATISTICS counters, one 'name value' per line\n"
+        "  subscriptions  zd-forwarder: print the topics its subscribers want, one JSON object\n"
+        "                 {\"count\":N,\"topics\":[...],\"topics_not_listed\":K}\n"
+        "Examples:\n"
+        "  zd-queue -f @tcp://*:5559 -b @tcp://*:5560 --control @tcp://127.0.0.1:5570 &\n"
+        "  zd-ctl tcp://127.0.0.1:5570 stats | jq .frontend_to_backend\n"
+        "  zd-ctl tcp://127.0.0.1:5570 pause\n"
+        "  zd-ctl --timeout 500 tcp://127.0.0.1:5570 terminate\n"
+        "Endpoints: bare endpoints connect, '@' binds, '>' connects.\n"
+        "Exit codes: 0 ok, 1 no answer within --timeout, an ERROR answer or interrupted,\n"
+        "2 usage error (e.g. an unknown command).");
     ctl_options_t options;
     options.common.socket.linger_ms = 0; // a command nobody took is not worth waiting for
     app.add_option("endpoint", options.endpoints, "The device's control endpoint")
