@@ -91,6 +91,37 @@ constexpr std::array table{
     metric_entry_t{"peers.*.addresses_not_listed", not_a_metric, "",
                    "how many addresses the list left out: zd_peers_connected counts them all"},
 
+    // What waits inside a proxy device's engine, per side (lib/proxy/proxy.cpp: the libzmq
+    // engine's parked message; lib/native/device.cpp: what the native engine queued).
+    metric_entry_t{"queued", collection, "side", ""},
+    metric_entry_t{"queued.*.parked", gauge, "zd_parked_messages",
+                   "Messages (0 or 1) the libzmq engine holds for a side because its socket "
+                   "would block; libzmq's own queues are not visible."},
+    metric_entry_t{"queued.*.queued_messages", gauge, "zd_queued_messages",
+                   "Messages the native engine queued for a side's peers, not yet written."},
+    metric_entry_t{"queued.*.queued_bytes", gauge, "zd_queued_bytes",
+                   "Bytes the native engine queued for a side's peers, not yet written."},
+
+    // zd-queue's workers (lib/native/queue.cpp; the libzmq engine's DEALER hides them).
+    metric_entry_t{"workers_known", gauge, "zd_queue_workers_known",
+                   "1 if the engine knows the queue's workers (native), 0 if its DEALER hides "
+                   "them (libzmq)."},
+    metric_entry_t{"workers", collection, "worker", "", {}, {}, unit_conversion::none, "address"},
+    metric_entry_t{"workers[].address", not_a_metric, "", "the worker label"},
+    metric_entry_t{"workers[].in_flight", gauge, "zd_queue_worker_in_flight_requests",
+                   "Requests handed to the worker minus replies from it."},
+    metric_entry_t{"workers[].sent", counter, "zd_queue_worker_requests_total",
+                   "Requests handed to the worker."},
+    metric_entry_t{"workers[].replied", counter, "zd_queue_worker_replies_total",
+                   "Replies read from the worker."},
+    metric_entry_t{"workers_not_listed", gauge, "zd_queue_workers_not_listed",
+                   "Workers connected beyond the 100 STATS lists (not in the per-worker "
+                   "metrics)."},
+
+    // zd-forwarder's subscriptions (lib/base/subscription_table.cpp).
+    metric_entry_t{"subscriptions.count", gauge, "zd_forwarder_subscriptions",
+                   "Distinct topics at least one downstream subscriber subscribes to."},
+
     // zd-broker (lib/mdp/broker_server.cpp, broker_output.cpp): its one ROUTER is side
     // "endpoint"; broker-wide counts, then per service (names of their own, so summing a
     // metric over its labels never counts a request twice).
