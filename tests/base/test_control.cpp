@@ -101,7 +101,8 @@ TEST_CASE("STATS is one valid JSON object with every key and value", "[control][
 
 TEST_CASE("SUBSCRIPTIONS lists a forwarder's topics; other devices do not know it",
           "[control][subscriptions]") {
-    zd::device_description_t description{.name = "zd-forwarder"};
+    zd::device_description_t description;
+    description.name = "zd-forwarder";
     zd::proxy_counters_t counters;
     bool paused = false, terminate = false;
     const auto ask = [&] {
