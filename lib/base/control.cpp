@@ -135,6 +135,7 @@ std::string stats_json(const device_description_t& device, const proxy_counters_
     if (device.peers) device.peers->write_json(json);
     if (device.waiting) device.waiting->write_json(json);
     if (device.subscriptions) device.subscriptions->write_json(json);
+    if (device.more_stats) device.more_stats(json);
     json.key("frontend_to_backend");
     write_direction(json, counters.frontend_to_backend);
     json.key("backend_to_frontend");

@@ -19,6 +19,7 @@
 
 namespace zd {
 
+class json_writer_t;
 class peer_table_t;
 class waiting_report_t;
 class subscription_table_t;
@@ -66,6 +67,9 @@ struct device_description_t {
     const peer_table_t* peers = nullptr; // who is connected (sides frontend, backend), if known
     const waiting_report_t* waiting = nullptr; // what waits in the engine, set by the engine
     const subscription_table_t* subscriptions = nullptr; // zd-forwarder's, fed by its engine
+    // Members a device adds to its STATS object last (zd-forwarder's last-value cache); called
+    // on the thread that answers STATS.
+    std::function<void(json_writer_t&)> more_stats = nullptr;
 };
 
 // The STATS reply: one JSON object (device, pid, uptime, state, endpoints, peers, what is
@@ -89,8 +93,6 @@ using control_reply_t = std::vector<zmq::message_t>;
 control_reply_t answer_control(control_command command, std::string_view text, bool& paused,
                                bool& terminate, const statistics_t& statistics,
                                const std::function<std::string()>& stats_json);
-
-class json_writer_t;
 
 // The members every STATS object opens with, in this order: device, version, pid,
 // uptime_ms, state ("running", "paused", or a device's own such as "disk_full"). json must

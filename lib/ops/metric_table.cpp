@@ -121,6 +121,13 @@ constexpr std::array table{
     // zd-forwarder's subscriptions (lib/base/subscription_table.cpp).
     metric_entry_t{"subscriptions.count", gauge, "zd_forwarder_subscriptions",
                    "Distinct topics at least one downstream subscriber subscribes to."},
+    // zd-forwarder's last-value cache (lib/proxy/last_value_cache.cpp).
+    metric_entry_t{"last_value_cache.topics", gauge, "zd_forwarder_lvc_topics",
+                   "Topics whose latest message the last-value cache holds."},
+    metric_entry_t{"last_value_cache.max_topics", gauge, "zd_forwarder_lvc_max_topics",
+                   "The last-value cache's bound (--lvc-max-topics)."},
+    metric_entry_t{"last_value_cache.evicted", counter, "zd_forwarder_lvc_evicted_topics_total",
+                   "Topics forgotten to make room for new ones (least recently updated first)."},
 
     // zd-broker (lib/mdp/broker_server.cpp, broker_output.cpp): its one ROUTER is side
     // "endpoint"; broker-wide counts, then per service (names of their own, so summing a

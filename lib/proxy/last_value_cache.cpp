@@ -1,5 +1,6 @@
 #include "proxy/last_value_cache.hpp"
 
+#include "base/json_writer.hpp"
 #include "base/log.hpp"
 #include "proxy/proxy.hpp"
 
@@ -115,6 +116,15 @@ public:
             (void)xpub_.send(copy, flags | zmq::send_flags::dontwait);
         }
         set_last_value_mode(0);
+    }
+
+    // "last_value_cache": what it holds, its bound and what the bound cost.
+    void write_stats(json_writer_t& json) const override {
+        json.key("last_value_cache").begin_object();
+        json.key("topics").value(std::uint64_t(cache_.size()));
+        json.key("max_topics").value(std::uint64_t(cache_.max_topics()));
+        json.key("evicted").value(cache_.evicted());
+        json.end_object();
     }
 
 private:

@@ -35,6 +35,7 @@ public:
     const std::vector<zmq::message_t>* latest_matching(std::string_view prefix) const;
 
     std::size_t size() const { return entries_.size(); }
+    std::size_t max_topics() const { return max_topics_; }
 
     // Topics forgotten so far to make room for new ones.
     std::uint64_t evicted() const { return evicted_; }

@@ -19,6 +19,7 @@
 
 namespace zd {
 
+class json_writer_t;
 class stop_signal_t;
 
 // Sees every complete message a proxy forwards, for devices that add behaviour on top of the
@@ -32,6 +33,8 @@ public:
     // False if forwarded_to_backend does nothing: the proxy then copies no frame for it (the
     // forwarder's publications are its hot path; only its subscriptions are watched).
     virtual bool sees_to_backend() const { return true; }
+    // Members it adds to the device's STATS object (on the proxy's thread).
+    virtual void write_stats(json_writer_t& /*json*/) const {}
 };
 
 struct proxy_config_t {

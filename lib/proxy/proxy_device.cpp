@@ -1,6 +1,7 @@
 #include "proxy/proxy_device.hpp"
 
 #include "base/events.hpp"
+#include "base/json_writer.hpp"
 #include "base/log.hpp"
 #include "base/peer_table.hpp"
 #include "base/readiness.hpp"
@@ -131,6 +132,10 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         if (spec.customize) observer = spec.customize(*frontend, *backend);
         if (subscriptions)
             observer = make_subscription_observer(*subscriptions, std::move(observer));
+        if (observer)
+            description.more_stats = [&observer](json_writer_t& json) {
+                observer->write_stats(json);
+            };
         peer_monitor.emplace(context, record_peer);
         peer_monitor->watch(*frontend, peers.side("frontend"));
         peer_monitor->watch(*backend, peers.side("backend"));

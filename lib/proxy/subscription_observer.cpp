@@ -20,6 +20,9 @@ public:
     }
 
     bool sees_to_backend() const override { return inner_ && inner_->sees_to_backend(); }
+    void write_stats(json_writer_t& json) const override {
+        if (inner_) inner_->write_stats(json);
+    }
 
 private:
     subscription_table_t& table_;

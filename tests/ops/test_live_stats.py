@@ -68,9 +68,9 @@ def streamer_stats(context, paths, engine):
         return streamer.stats()
 
 
-def forwarder_stats(context, paths, engine):
+def forwarder_stats(context, paths, engine, *args):
     """A subscription and publications through zd-forwarder, until one arrives."""
-    with engine_device(paths["forwarder"], engine, "-f", TCP, "-b", TCP) as forwarder:
+    with engine_device(paths["forwarder"], engine, "-f", TCP, "-b", TCP, *args) as forwarder:
         publisher = new_socket(context, zmq.PUB, forwarder.address("frontend"))
         subscriber = new_socket(context, zmq.SUB, forwarder.address("backend"),
                                 subscribe=b"news")
@@ -144,6 +144,7 @@ def scenarios(context, paths, temp):
         yield f"zd-queue-{engine}", queue_stats(context, paths, engine)
         yield f"zd-streamer-{engine}", streamer_stats(context, paths, engine)
         yield f"zd-forwarder-{engine}", forwarder_stats(context, paths, engine)
+    yield "zd-forwarder-lvc", forwarder_stats(context, paths, "libzmq", "--last-value-cache")
     yield "zd-broker", broker_stats(context, paths)
     yield "zd-journal", journal_stats(context, paths, os.path.join(temp, "journal"))
     yield "zd-journal-push", journal_push_stats(context, paths,

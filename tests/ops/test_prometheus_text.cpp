@@ -56,9 +56,9 @@ std::string metrics_of(const std::string& json) {
 
 TEST_CASE("every device's captured STATS has a metric for each of its members", "[ops]") {
     const auto samples = captured_samples();
-    // Three proxy devices on two engines, the broker, the journal (with a ROUTER backend and
-    // with a PUSH backend), Titanic.
-    REQUIRE(samples.size() == 10);
+    // Three proxy devices on two engines, the forwarder with its last-value cache, the broker,
+    // the journal (with a ROUTER backend and with a PUSH backend), Titanic.
+    REQUIRE(samples.size() == 11);
     for (const auto& [name, json] : samples) {
         INFO(name);
         const auto result = prometheus_text(json);
