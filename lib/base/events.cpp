@@ -1,11 +1,14 @@
 #include "base/events.hpp"
 
+#include "base/error_rate.hpp"
 #include "base/json_writer.hpp"
+#include "base/log.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -32,6 +35,39 @@ std::string utc_now() {
     char with_millis[40];
     std::snprintf(with_millis, sizeof with_millis, "%.*s.%03dZ", int(length), text, int(millis));
     return with_millis;
+}
+
+// Every error the log writes becomes an "error" event, rate-limited (error_rate_t): a flood
+// of one error per message stays a trickle of events that still accounts for every error.
+std::mutex error_mutex;
+error_rate_t error_rate; // guarded by error_mutex
+
+void publish_error(std::string_view text) {
+    error_rate_t::verdict_t verdict;
+    {
+        std::lock_guard lock(error_mutex);
+        verdict = error_rate.admit(error_rate_t::clock::now());
+    }
+    if (!verdict.publish) return;
+    emit("error", [&](json_writer_t& json) {
+        json.key("message").value(text);
+        if (verdict.suppressed > 0) json.key("suppressed").value(verdict.suppressed);
+    });
+}
+
+// At stop: the errors no published one accounted for, in one last event.
+void publish_suppressed_errors() {
+    std::uint64_t held;
+    {
+        std::lock_guard lock(error_mutex);
+        held = error_rate.take_suppressed();
+    }
+    if (held == 0) return;
+    emit("error", [&](json_writer_t& json) {
+        json.key("message").value("further errors not published (more than 10 a second): "
+                                  "see the log");
+        json.key("suppressed").value(held);
+    });
 }
 
 } // namespace
@@ -64,9 +100,12 @@ publisher_t::publisher_t(zmq::context_t& context, const endpoint_list_t& endpoin
     if (current) throw std::logic_error("events: a publisher exists already");
     current = this;
     exists.store(true, std::memory_order_relaxed);
+    log::set_error_listener(&publish_error);
 }
 
 publisher_t::~publisher_t() {
+    log::set_error_listener(nullptr);
+    publish_suppressed_errors();
     std::lock_guard lock(registry);
     publish("stopping", {});
     current = nullptr;

@@ -1,11 +1,13 @@
 #include "base/log.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <string>
 
 namespace zd::log {
 
 namespace {
+std::atomic<error_listener_t> error_listener{nullptr};
 std::string program_name = "zd";
 level shown = level::info;
 
@@ -21,8 +23,13 @@ void configure(std::string_view program, level most_detailed) {
     shown = most_detailed;
 }
 
+void set_error_listener(error_listener_t listener) {
+    error_listener.store(listener);
+}
+
 void error(std::string_view text) {
     write(level::error, text);
+    if (const auto listener = error_listener.load()) listener(text);
 }
 void info(std::string_view text) {
     write(level::info, text);

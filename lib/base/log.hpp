@@ -12,6 +12,11 @@ enum class level { error = 0, info = 1, debug = 2 };
 void configure(std::string_view program, level most_detailed);
 
 void error(std::string_view text);
+
+// Called with the text of every error line, after it is written (the events publisher makes
+// each an "error" event). One listener per process; nullptr removes it. Thread-safe.
+using error_listener_t = void (*)(std::string_view text);
+void set_error_listener(error_listener_t listener);
 void info(std::string_view text);
 void debug(std::string_view text);
 
