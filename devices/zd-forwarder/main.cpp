@@ -14,6 +14,7 @@
 // last-value cache are asked for; otherwise it moves messages through libzmq's XSUB and XPUB
 // sockets. --engine chooses.
 #include "cli/device_cli.hpp"
+#include "cli/number_option.hpp"
 #include "proxy/last_value_cache.hpp"
 #include "proxy/proxy_device.hpp"
 
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
         ->needs(cache_flag);
     app.add_option("--lvc-max-topics", max_topics,
                    "Topics the last-value cache keeps; the least recently updated go first")
-        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->check(zd::whole_number(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str();
     std::string engine = "auto";
     zd::add_engine_option(app, engine);
