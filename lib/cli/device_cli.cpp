@@ -1,6 +1,7 @@
 #include "cli/device_cli.hpp"
 
 #include "base/log.hpp"
+#include "cli/config_format.hpp"
 #include "cli/number_option.hpp"
 #include "cli/ops_options.hpp"
 #include "cli/version.hpp"
@@ -34,6 +35,7 @@ void add_socket_options(CLI::App& app, socket_options_t& options) {
            },
            "High-water mark, messages per peer and direction (0 = none; default 1000)")
         ->check(zd::whole_number_from<int>(0))
+        ->default_str(std::to_string(options.send_hwm))
         ->group(group);
     app.add_option("--linger", options.linger_ms,
                    "Milliseconds to flush pending messages at shutdown (bounded so exit never "
@@ -72,16 +74,17 @@ void add_common_options(CLI::App& app, common_options_t& options) {
     add_socket_options(app, options.socket);
     app.add_flag("-v,--verbose", options.verbose, "More diagnostics on stderr (repeatable)");
     app.add_flag("-q,--quiet", options.quiet, "Only errors on stderr");
-    auto* log_time = app.add_flag("--log-time", options.log_time,
-                                  "Start every log line with the UTC time, also on a terminal "
-                                  "(the default when stderr is not a terminal)");
+    // Two plain flags, not CLI11's excludes(): a --print-config file sets both to false,
+    // which must read back; configure_log refuses both true.
+    app.add_flag("--log-time", options.log_time,
+                 "Start every log line with the UTC time, also on a terminal (the default when "
+                 "stderr is not a terminal)");
     app.add_flag("--no-log-time", options.no_log_time,
-                 "No time stamps on log lines (e.g. under journald, which adds its own)")
-        ->excludes(log_time);
+                 "No time stamps on log lines (e.g. under journald, which adds its own)");
     app.add_option("--io-threads", options.io_threads, "libzmq I/O threads")
         ->check(zd::whole_number(1, 64))
         ->capture_default_str();
-    app.set_config("--config", "", "Read options from an INI or TOML file");
+    add_config_option(app);
     app.add_flag("--print-config", options.print_config,
                  "Print the effective configuration (INI, usable with --config) and exit")
         ->configurable(false);
@@ -95,9 +98,35 @@ void add_version_flag(CLI::App& app) {
         "libzmq's version, and exit");
 }
 
+namespace {
+
+// True if argv asks for --print-config (before any "--" that ends the options).
+bool asks_print_config(const CLI::App& app, int argc, char** argv) {
+    if (app.get_option_no_throw("--print-config") == nullptr) return false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") return false;
+        if (arg == "--print-config") return true;
+    }
+    return false;
+}
+
+} // namespace
+
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+    // --print-config writes a template: the options a run needs may still be missing (they
+    // are printed commented out), everything given is checked as usual.
+    std::vector<CLI::Option*> required;
+    if (asks_print_config(app, argc, argv))
+        for (CLI::Option* option : app.get_options())
+            if (option->get_required()) {
+                required.push_back(option);
+                option->required(false);
+            }
     try {
         app.parse(argc, argv);
+        for (CLI::Option* option : required)
+            option->required(true); // so the template says which ones a run needs
         return std::nullopt;
     } catch (const CLI::ParseError& error) {
         if (error.get_exit_code() == 0) { // --help or --version: what was asked, on stdout
@@ -148,7 +177,7 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& b
     if (const auto code = parse_command_line(app, argc, argv)) return *code;
     log::configure(app.get_name(), log::level::info); // until the body sets -v/-q's level
     if (app.get_option("--print-config")->count() > 0) {
-        std::cout << app.config_to_str(true, true);
+        std::cout << app.config_to_str(true, true); // config_format_t: every option
         return exit_ok;
     }
     try {

@@ -9,6 +9,7 @@
 //   zd-journal-tool bench-raw DIR --records N --size 256 --group G
 //   zd-journal-tool bench-log DIR --records N --size 256 --group G [--fsync POLICY]
 // Exit codes: 0 ok, 1 damage found or runtime failure, 2 usage.
+#include "base/log.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/number_option.hpp"
 #include "tool.hpp"
@@ -161,6 +162,7 @@ int main(int argc, char** argv) {
 
     zd::add_version_flag(app);
     if (const auto code = zd::parse_command_line(app, argc, argv)) return *code;
+    zd::log::configure(app.get_name(), zd::log::level::info); // e.g. the SIGHUP line
     try {
         if (*dump_command) {
             parse_from(dump_from, dump_options);
