@@ -89,7 +89,7 @@ private:
         if (line.back() != ']')
             fail(number, "a section is written '[program]', not '" + std::string(line) + "'");
         const std::string_view name = trim(line.substr(1, line.size() - 2));
-        if (std::ranges::find(programs, name) == programs.end())
+        if (name != program_ && std::ranges::find(programs, name) == programs.end())
             fail(number, "unknown section '[" + std::string(name) +
                              "]': a section names a zdevices program (" + program_list() + ")");
         current_ = name == program_ ? &own_ : &others_[std::string(name)];
