@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
                "  zd-call -b tcp://127.0.0.1:5555 echo hello\n"
                "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
                "Clients and workers may share an endpoint or use separate ones.\n"
-               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
+               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n"
+               "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+               "reload the configuration yet.");
     std::string endpoints, control;
     zd::ops_options_t ops_options;
     zd::common_options_t common;

@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
         "  A process crash (kill -9) loses nothing acknowledged in any mode.\n"
         "Protocols, on-disk format and guarantees: docs/JOURNAL.md.\n"
         "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync, and damage\n"
-        "found at start without --repair), 2 usage error.");
+        "found at start without --repair), 2 usage error.\n"
+        "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+        "reload the configuration yet.");
 
     std::string dir, frontend, backend, replay, control;
     zd::ops_options_t ops_options;

@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
         "  always syncs every record; interval=MS answers after write() and syncs every\n"
         "  MS (an OS crash may lose up to MS of acknowledged requests); never leaves it\n"
         "  to the OS. A process crash (kill -9) loses nothing acknowledged in any mode.\n"
-        "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.");
+        "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.\n"
+        "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+        "reload the configuration yet.");
 
     std::string dir, broker, control, fsync_text = "batch";
 

@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
         "SUB to a running journal as a named consumer, print each record and ACK it once it "
         "is written to stdout. At-least-once: a record printed just before a crash or kill -9 "
         "may be printed again by the next consume of the name; a clean stop (--count, --idle, "
-        "SIGINT, SIGTERM) acknowledges everything printed");
+        "SIGINT, SIGTERM, SIGHUP) acknowledges everything printed");
     add_consume_options(*consume_command, consume_options);
     read_options_t read_options;
     auto* read_command = app.add_subcommand(

@@ -168,8 +168,8 @@ int main(int argc, char** argv) {
         "-n on sub loses nothing for anybody. To take one message off a queue without losing\n"
         "others, ask for it: zd-journal's READ, or a Majordomo service (zd-call).\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
-        "Exit codes: 0 ok (count reached, stopped by SIGINT/SIGTERM, or output pipe closed),\n"
-        "1 --timeout expired or runtime failure, 2 usage error.");
+        "Exit codes: 0 ok (count reached, stopped by SIGINT/SIGTERM/SIGHUP, or output pipe\n"
+        "closed), 1 --timeout expired or runtime failure, 2 usage error.");
     recv_options_t options;
     app.add_option("endpoint", options.endpoints,
                    "Where to receive: bare = connect, '@' = bind, comma-separated list")

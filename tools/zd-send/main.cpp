@@ -260,7 +260,7 @@ int main(int argc, char** argv) {
         "Linger: before exit, zd-send waits up to --linger ms for queued messages to leave\n"
         "(default 10000 ms here, not the 500 ms of the devices and other tools: a pipeline's\n"
         "tail matters more than a fast exit), and exits 1 if no peer ever connected.\n"
-        "SIGINT/SIGTERM stop at once (queue dropped).\n"
+        "SIGINT/SIGTERM/SIGHUP stop at once (queue dropped).\n"
         "Over ipc://, libzmq can lose the tail of a long stream when the sender exits while\n"
         "the receiver is behind (libzmq issue #4660); tcp:// hands everything over.\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"

@@ -217,8 +217,8 @@ int main(int argc, char** argv) {
         "  liveness is reconnected to; but a peer that accepts the connection and never says\n"
         "  a word of MDP in that time (a plain ROUTER, a zd-queue) is not a broker: zd-worker\n"
         "  says so and exits 1. Nothing listening yet is not an error: it keeps retrying.\n"
-        "  SIGINT/SIGTERM: DISCONNECT from the broker (it requeues requests in progress), kill\n"
-        "  the running commands and their process groups, exit 0.\n"
+        "  SIGINT/SIGTERM/SIGHUP: DISCONNECT from the broker (it requeues requests in\n"
+        "  progress), kill the running commands and their process groups, exit 0.\n"
         "Broker: -b, else $ZD_BROKER, else tcp://127.0.0.1:5555. Bare endpoints connect.\n"
         "Exit codes: 0 stopped by a signal, 1 runtime failure (a COMMAND that cannot run, a\n"
         "peer that is not a broker, a socket error), 2 usage error.");
