@@ -5,8 +5,6 @@
 namespace zd {
 
 void configure_log(std::string_view program, const common_options_t& options) {
-    if (options.log_time && options.no_log_time)
-        throw usage_error("--log-time and --no-log-time contradict each other");
     const log::level level = options.quiet         ? log::level::error
                              : options.verbose > 0 ? log::level::debug
                                                    : log::level::info;

@@ -49,7 +49,6 @@ struct device_options_t {
 
 // Sets the log's program name and level from -v/-q (errors only with -q, detail with -v) and
 // its time stamps from --log-time/--no-log-time (by default: when stderr is not a terminal).
-// Throws usage_error if both are given.
 void configure_log(std::string_view program, const common_options_t& options);
 
 } // namespace zd

@@ -18,6 +18,10 @@ const CLI::Option* option_named(const CLI::App& app, const std::string& key) {
     return option;
 }
 
+bool is_false(const std::string& value) {
+    return value == "false" || value == "0" || value == "off" || value == "no";
+}
+
 bool takes_several_values(const CLI::Option& option) {
     return option.get_items_expected_max() > 1;
 }
@@ -120,6 +124,9 @@ std::vector<CLI::ConfigItem> config_format_t::from_config(std::istream& input) c
         if (!printed(app_, option))
             throw CLI::ConfigError(config::at_line(
                 file, entry.line, "'" + entry.key + "' cannot be set in a configuration file"));
+        // A flag set to false is a flag not given (every flag here starts false): so a
+        // --print-config file, which lists every flag, does not trip excludes() between flags.
+        if (option->get_expected_min() == 0 && !entry.is_list && is_false(entry.value)) continue;
         CLI::ConfigItem item;
         item.name = entry.key;
         item.inputs = inputs_of(entry, *option);

@@ -74,13 +74,12 @@ void add_common_options(CLI::App& app, common_options_t& options) {
     add_socket_options(app, options.socket);
     app.add_flag("-v,--verbose", options.verbose, "More diagnostics on stderr (repeatable)");
     app.add_flag("-q,--quiet", options.quiet, "Only errors on stderr");
-    // Two plain flags, not CLI11's excludes(): a --print-config file sets both to false,
-    // which must read back; configure_log refuses both true.
-    app.add_flag("--log-time", options.log_time,
-                 "Start every log line with the UTC time, also on a terminal (the default when "
-                 "stderr is not a terminal)");
+    auto* log_time = app.add_flag("--log-time", options.log_time,
+                                  "Start every log line with the UTC time, also on a terminal "
+                                  "(the default when stderr is not a terminal)");
     app.add_flag("--no-log-time", options.no_log_time,
-                 "No time stamps on log lines (e.g. under journald, which adds its own)");
+                 "No time stamps on log lines (e.g. under journald, which adds its own)")
+        ->excludes(log_time);
     app.add_option("--io-threads", options.io_threads, "libzmq I/O threads")
         ->check(zd::whole_number(1, 64))
         ->capture_default_str();

@@ -3,6 +3,8 @@
   version   `--version` exits 0 and prints "NAME X.Y.Z (commit HASH, libzmq X.Y.Z)"
   usage     a usage error exits 2, printed as "NAME: message" plus the --help hint
   numbers   a bad number says the allowed range in words, never a 300-digit bound
+  printconfig  `--print-config` needs no other option, and its output given back with
+            --config prints the same again (the template reads back as itself)
   logtime   log lines start with the UTC time when stderr is not a terminal or with
             --log-time, never with --no-log-time (devices only: they log a ready line)
   sighup    a device or tool with a stop signal stops on SIGHUP as on SIGTERM: exit 0,
@@ -121,6 +123,24 @@ def check_sighup(path):
     check("stopping on signal" in err, f"{name}: no normal stop line after SIGHUP: {err!r}")
 
 
+def check_printconfig(path):
+    name = name_of(path)
+    code, help_text, err = run_program(path, "--help")
+    if "--print-config" not in help_text:
+        return  # zd-bench, zd-journal-bench, zd-journal-tool: no configuration to print
+    code, printed, err = run_program(path, "--print-config")
+    check(code == 0, f"{name} --print-config exited {code}: {err!r}")
+    check(f"[{name}]\n" in printed, f"{name} --print-config has no [{name}] section: {printed!r}")
+    with tempfile.TemporaryDirectory() as directory:
+        file = os.path.join(directory, "printed.ini")
+        with open(file, "w") as out:
+            out.write(printed)
+        code, again, err = run_program(path, "--config", file, "--print-config")
+    check(code == 0, f"{name} --config (its own --print-config) exited {code}: {err!r}")
+    check(again == printed, f"{name}: the printed configuration reads back differently:\n"
+                            f"{printed}\n--- read back and printed again:\n{again}")
+
+
 STAMPED_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (zd-[a-z-]+): ready ")
 
 
@@ -171,6 +191,7 @@ def check_logtime(path):
 
 
 CHECKS = {"version": check_version, "usage": check_usage, "numbers": check_numbers, "logtime": check_logtime,
+          "printconfig": check_printconfig,
           "sighup": check_sighup}
 
 
