@@ -33,6 +33,25 @@ bool unquote(std::string_view text, std::string& out) {
     return false;
 }
 
+// The items of a list's inside ("a, 'b, c', d"), unquoted; a comma inside quotes is text.
+std::vector<std::string> list_items(std::string_view inside) {
+    std::vector<std::string> items;
+    while (!trim(inside).empty()) {
+        inside = trim(inside);
+        std::size_t end = 0; // where this item's text ends (at its comma or the end)
+        if (is_quote(inside.front())) {
+            const auto close = inside.find(inside.front(), 1);
+            end = close == std::string_view::npos ? inside.size() : close + 1;
+        }
+        end = std::min(inside.find(',', end), inside.size());
+        const std::string_view item = trim(inside.substr(0, end));
+        std::string value;
+        items.push_back(unquote(item, value) ? value : std::string(item));
+        inside = end == inside.size() ? std::string_view() : inside.substr(end + 1);
+    }
+    return items;
+}
+
 std::string program_list() {
     std::string list;
     for (const auto name : programs)
@@ -103,15 +122,7 @@ private:
             entry.quoted = true;
         } else if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
             entry.is_list = true;
-            std::string_view rest = text.substr(1, text.size() - 2);
-            while (!trim(rest).empty()) {
-                const auto comma = rest.find(',');
-                const std::string_view item = trim(rest.substr(0, comma));
-                std::string value;
-                entry.items.push_back(unquote(item, value) ? value : std::string(item));
-                rest =
-                    comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-            }
+            entry.items = list_items(text.substr(1, text.size() - 2));
         } else {
             entry.value = std::string(text);
         }

@@ -1,6 +1,6 @@
 // The command line every device and tool shares, built with CLI11: learn one, know them all.
 // Devices add -f/-b/--control/--capture; everyone gets the socket options, -v/-q,
-// --config FILE (INI or TOML), --print-config and --version.
+// --log-time/--no-log-time, --config FILE (cli/config_file.hpp), --print-config and --version.
 // Exit codes: 0 ok, 1 runtime failure, 2 usage error.
 #pragma once
 

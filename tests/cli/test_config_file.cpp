@@ -59,6 +59,9 @@ TEST_CASE("[a, b] lists give their items", "[cli][config]") {
     REQUIRE(entries.size() == 1);
     CHECK(entries[0].is_list);
     CHECK(entries[0].items == std::vector<std::string>{"16", "4K", "1M"});
+    // A comma inside quotes belongs to its item (zd-worker's command: sh -c "a,b").
+    CHECK(read_config("command = [sh, -c, \"cut -d, -f1\", 'x,y']\n", "q.ini", "zd-worker")[0]
+              .items == std::vector<std::string>{"sh", "-c", "cut -d, -f1", "x,y"});
 }
 
 TEST_CASE("a line that is not key = value is an error naming file and line", "[cli][config]") {

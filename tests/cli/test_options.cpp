@@ -241,7 +241,8 @@ TEST_CASE("config files: sections, flags, quoted values, lists split like CLI11'
     CHECK(cli.options.common.socket.immediate);
 }
 
-TEST_CASE("--print-config needs no required option and prints them commented", "[options]") {
+TEST_CASE("a --print-config template needs no required option and prints them commented",
+          "[options]") {
     zd::test::temp_dir_t dir;
     device_cli_t first;
     std::vector<std::string> args = {"zd-test", "--hwm", "7", "-vv", "--print-config"};
