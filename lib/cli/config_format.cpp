@@ -127,12 +127,27 @@ std::vector<CLI::ConfigItem> config_format_t::from_config(std::istream& input) c
         // A flag set to false is a flag not given (every flag here starts false): so a
         // --print-config file, which lists every flag, does not trip excludes() between flags.
         if (option->get_expected_min() == 0 && !entry.is_list && is_false(entry.value)) continue;
+        // CLI11 takes a file's value only for an option the command line left empty.
+        if (option->empty()) origins_[option->get_name()] = file + ":" + std::to_string(entry.line);
         CLI::ConfigItem item;
         item.name = entry.key;
         item.inputs = inputs_of(entry, *option);
         items.push_back(std::move(item));
     }
     return items;
+}
+
+std::string config_format_t::origin_of(const std::string& name) const {
+    const auto found = origins_.find(name);
+    return found == origins_.end() ? std::string() : found->second;
+}
+
+std::string with_config_origin(const CLI::App& app, const std::string& message) {
+    const auto format = std::dynamic_pointer_cast<config_format_t>(app.get_config_formatter());
+    const auto colon = message.find(':');
+    if (format == nullptr || colon == std::string::npos) return message;
+    const std::string origin = format->origin_of(message.substr(0, colon));
+    return origin.empty() ? message : origin + ": " + message;
 }
 
 void add_config_option(CLI::App& app) {

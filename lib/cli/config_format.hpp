@@ -7,6 +7,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
+#include <string>
 
 namespace zd {
 
@@ -23,9 +25,18 @@ public:
     // CLI::ConfigError ("FILE:LINE: ...") for a line that is not right.
     std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
 
+    // "FILE:LINE" of the line that gave the value of the option named name (as CLI11 names
+    // it in errors, e.g. "--hwm"), or "" if its value did not come from the file.
+    std::string origin_of(const std::string& name) const;
+
 private:
     const CLI::App& app_;
+    mutable std::map<std::string, std::string> origins_; // option name -> "FILE:LINE"
 };
+
+// message, a CLI11 error about an option, led by "FILE:LINE: " when app's configuration
+// file gave that option its value: "q.ini:3: --hwm: must be a whole number ...".
+std::string with_config_origin(const CLI::App& app, const std::string& message);
 
 // Adds --config FILE to app, read with config_format_t, which also writes --print-config.
 void add_config_option(CLI::App& app);

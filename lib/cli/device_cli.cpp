@@ -132,7 +132,7 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
             app.exit(error);
             return exit_ok;
         }
-        print_usage_error(app.get_name(), error.what());
+        print_usage_error(app.get_name(), with_config_origin(app, error.what()));
         return exit_usage;
     }
 }

@@ -141,4 +141,15 @@ TEST_CASE("a mistake in a config file exits 2 naming the file and the line", "[c
     CHECK_THAT(result.err, Contains("zd-queue: " + file +
                                     ":4: unknown option 'fronted'\n"
                                     "Run with --help for more information."));
+
+    // A bad value is named by its line too, unless the command line overrides it.
+    const std::string bad =
+        dir.write_file("bad.ini", "frontend = @" + dir.ipc("f.ipc") + "\nbackend = @" +
+                                      dir.ipc("b.ipc") + "\n\nhwm = -1\n");
+    const auto from_file = run_to_completion(queue_path, {"--config", bad});
+    CHECK(from_file.exit_code == 2);
+    CHECK_THAT(from_file.err,
+               Contains("zd-queue: " + bad + ":4: --hwm: must be a whole number from 0 to "));
+    const auto from_line = run_to_completion(queue_path, {"--config", bad, "--hwm", "x"});
+    CHECK_THAT(from_line.err, Contains("zd-queue: --hwm: must be") && !Contains(bad));
 }
