@@ -27,6 +27,8 @@ packages=(
     prometheus          # promtool check metrics, in tests/ops (Debian has no promtool-only package;
                         # on a systemd host this also enables a Prometheus server on :9090)
     curl                # tests/ops scrapes /metrics as Prometheus would
+    jq                  # the README's examples pipe STATS and JSON output through it
+    iproute2            # ip: tests that make their own network namespace (README examples)
 )
 
 # One dpkg-query for all of them; unknown packages are simply absent from its output.

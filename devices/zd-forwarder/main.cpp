@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
                                      .backend_type = zmq::socket_type::xpub,
                                      .frontend_type_name = "XSUB",
                                      .backend_type_name = "XPUB"};
+        spec.counts_subscriptions = true;
         spec.engine = *zd::parse_device_engine(engine);
         if (last_value_cache) {
             if (spec.engine == zd::device_engine::native)

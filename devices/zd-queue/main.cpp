@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
                                      .frontend_type_name = "ROUTER",
                                      .backend_type_name = "DEALER"};
         spec.proxy.frontend_drops = true;
+        spec.proxy.hides_workers = true;
         spec.engine = *zd::parse_device_engine(engine);
         spec.native_routing = zd::native_routing_kind::queue;
         spec.customize = [](zmq::socket_t& frontend, zmq::socket_t&) {

@@ -113,7 +113,8 @@ int main(int argc, char** argv) {
         {.segment_bytes = "Roll to a new segment file past this; whole segments that only hold "
                           "closed requests are deleted",
          .max_record = "Largest stored request or reply in bytes (bigger requests get 400)",
-         .repair = "At start, move damaged segments to DIR/quarantine/ instead of refusing"},
+         .repair = "At start, move damaged records' bytes to DIR/quarantine/ and keep every "
+                   "sound record at its offset, instead of refusing to start"},
         durability);
     zd::add_common_options(app, common);
 

@@ -2,6 +2,8 @@
 
 #include "base/events.hpp"
 #include "base/peer_table.hpp"
+#include "base/subscription_table.hpp"
+#include "base/waiting_report.hpp"
 
 #include "base/json_writer.hpp"
 #include "base/message_io.hpp"
@@ -17,6 +19,7 @@ control_command parse_control_command(std::string_view text) {
     if (text == "TERMINATE") return control_command::terminate;
     if (text == "STATISTICS") return control_command::statistics;
     if (text == "STATS") return control_command::stats;
+    if (text == "SUBSCRIPTIONS") return control_command::subscriptions;
     return control_command::unknown;
 }
 
@@ -61,6 +64,7 @@ control_reply_t answer_control(control_command command, std::string_view text, b
     case control_command::stats:
         reply.emplace_back(stats_json());
         break;
+    case control_command::subscriptions:
     case control_command::unknown:
         reply.emplace_back("ERROR unknown command '" + std::string(text) +
                            "' (expected PAUSE, RESUME, TERMINATE, STATISTICS or STATS)");
@@ -129,6 +133,8 @@ std::string stats_json(const device_description_t& device, const proxy_counters_
     json.key("control");
     write_endpoints(json, device.control);
     if (device.peers) device.peers->write_json(json);
+    if (device.waiting) device.waiting->write_json(json);
+    if (device.subscriptions) device.subscriptions->write_json(json);
     json.key("frontend_to_backend");
     write_direction(json, counters.frontend_to_backend);
     json.key("backend_to_frontend");
@@ -145,6 +151,11 @@ std::uint64_t steady_ms() {
 control_reply_t answer_proxy_control(control_command command, std::string_view text, bool& paused,
                                      bool& terminate, const device_description_t& description,
                                      const proxy_counters_t& counters, std::uint64_t started_ms) {
+    if (command == control_command::subscriptions && description.subscriptions) {
+        control_reply_t reply;
+        reply.emplace_back(description.subscriptions->list_json());
+        return reply;
+    }
     return answer_control(command, text, paused, terminate, statistics_values(counters), [&] {
         return stats_json(description, counters, paused, steady_ms() - started_ms);
     });

@@ -20,12 +20,14 @@
 namespace zd {
 
 class peer_table_t;
+class waiting_report_t;
+class subscription_table_t;
 
 // How a device's loop ended: a stop signal (SIGINT/SIGTERM) or TERMINATE on its control
 // socket.
 enum class loop_exit { signal, terminate };
 
-enum class control_command { pause, resume, terminate, statistics, stats, unknown };
+enum class control_command { pause, resume, terminate, statistics, stats, subscriptions, unknown };
 
 // Maps a command frame to a command. Exact, upper-case names as libzmq expects.
 control_command parse_control_command(std::string_view text);
@@ -62,9 +64,12 @@ struct device_description_t {
     endpoint_list_t control;
     std::string engine = "libzmq";       // the data path: "libzmq" or "native" (zd-streamer)
     const peer_table_t* peers = nullptr; // who is connected (sides frontend, backend), if known
+    const waiting_report_t* waiting = nullptr; // what waits in the engine, set by the engine
+    const subscription_table_t* subscriptions = nullptr; // zd-forwarder's, fed by its engine
 };
 
-// The STATS reply: one JSON object (device, pid, uptime, state, endpoints, counters).
+// The STATS reply: one JSON object (device, pid, uptime, state, endpoints, peers, what is
+// waiting, counters).
 std::string stats_json(const device_description_t& device, const proxy_counters_t& counters,
                        bool paused, std::uint64_t uptime_ms);
 
@@ -78,7 +83,8 @@ using control_reply_t = std::vector<zmq::message_t>;
 
 // The answer every device gives: PAUSE, RESUME and TERMINATE set paused / terminate (and are
 // answered with an empty reply), STATISTICS sends the eight values, STATS the object
-// stats_json makes, anything else an ERROR naming the command. Devices differ only in their
+// stats_json makes, anything else (SUBSCRIPTIONS too: only a forwarder answers it, in
+// answer_proxy_control) an ERROR naming the command. Devices differ only in their
 // statistics and their STATS object.
 control_reply_t answer_control(control_command command, std::string_view text, bool& paused,
                                bool& terminate, const statistics_t& statistics,
@@ -97,7 +103,8 @@ std::uint64_t steady_ms();
 
 // The answer of a proxy device, whichever engine runs it: answer_control with its
 // counters' STATISTICS, and STATS from stats_json with the uptime since started_ms
-// (steady_ms() when its loop started).
+// (steady_ms() when its loop started); SUBSCRIPTIONS, when the description has
+// subscriptions, with their list (subscription_table_t::list_json).
 control_reply_t answer_proxy_control(control_command command, std::string_view text, bool& paused,
                                      bool& terminate, const device_description_t& description,
                                      const proxy_counters_t& counters, std::uint64_t started_ms);

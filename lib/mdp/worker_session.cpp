@@ -40,6 +40,7 @@ void worker_session_t::start(time_point now) {
 void worker_session_t::connect(time_point now) {
     link_.open();
     connected_ = true;
+    broker_heard_ = false;
     ++counters_.connects;
     broker_expires_at_ = listening_ ? now + silence_limit() : time_point::max();
     // READY [""] header READY service
@@ -53,6 +54,7 @@ void worker_session_t::disconnect_and_wait(time_point now, const char* why) {
               std::to_string(config_.reconnect_delay.count()) + " ms");
     link_.close();
     connected_ = false;
+    broker_heard_ = false;
     reconnect_at_ = now + config_.reconnect_delay;
 }
 
@@ -86,6 +88,7 @@ worker_session_t::event_t worker_session_t::on_message(const std::string_view* f
     if (!connected_ || stopped_) return {event_kind::malformed};
     // Anything from the broker shows it is alive.
     broker_expires_at_ = now + silence_limit();
+    broker_heard_ = true;
     const auto malformed = [this] {
         ++counters_.malformed;
         return event_t{event_kind::malformed};

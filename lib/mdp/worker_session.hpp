@@ -109,6 +109,9 @@ public:
     void stop(time_point now);
 
     bool connected() const { return connected_; }
+    // Something came from the broker on this connection: a broker is there and knows us
+    // (connected() only says the connection was opened; libzmq connects in the background).
+    bool broker_heard() const { return broker_heard_; }
     // Counts connections opened: an envelope from an older connection has no taker.
     std::uint64_t connection() const { return counters_.connects; }
     // The broker is dead if silent until then (a blocking sender waits no longer).
@@ -130,6 +133,7 @@ private:
     worker_link_t& link_;
     worker_session_counters_t counters_;
     bool connected_ = false;
+    bool broker_heard_ = false;
     bool stopped_ = false;
     bool listening_ = true;
     bool reconnect_held_ = false;

@@ -1,6 +1,8 @@
 #include "native/device.hpp"
 
+#include "base/drop_events.hpp"
 #include "base/ipc_lock.hpp"
+#include "base/json_writer.hpp"
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
 
@@ -123,8 +125,10 @@ void relay_round_robin(native_device_t& device, native_peer_t& from, native_side
         const std::uint64_t bytes = message_bytes(frames);
         ++way.received_messages;
         way.received_bytes += bytes;
+        ++from.messages_received;
         device.capture(frames);
         to.peers[target]->connection->queue_message(frames);
+        ++to.peers[target]->messages_sent;
         ++way.sent_messages;
         way.sent_bytes += bytes;
     }
@@ -154,6 +158,21 @@ void native_device_t::capture(const std::vector<std::string_view>& frames) {
     ++counters_.captured_messages;
 }
 
+void native_device_t::write_json(json_writer_t& json) const {
+    json.key("queued").begin_object();
+    for (const native_side_t* side : {&frontend_, &backend_}) {
+        std::uint64_t messages = 0, bytes = 0;
+        for (const auto& peer : side->peers) {
+            messages += peer->connection->queued_messages();
+            bytes += peer->connection->queued_bytes();
+        }
+        json.key(side->name).begin_object().key("queued_messages").value(messages);
+        json.key("queued_bytes").value(bytes).end_object();
+    }
+    json.end_object();
+    if (routing_) routing_->write_stats(json);
+}
+
 void native_device_t::flush(native_side_t& side) {
     for (auto& peer : side.peers)
         if (peer->connection->wants_write()) peer->connection->on_writable();
@@ -170,8 +189,9 @@ struct native_device_t::loop_t {
     control_server_t* control;
     bool terminate = false;
     std::uint64_t started_ms = steady_ms();
-    std::vector<pollfd> pollfds;             // rebuilt every turn
-    std::vector<poll_target_t> poll_targets; // what each pollfd stands for
+    std::vector<pollfd> pollfds;                       // rebuilt every turn
+    std::vector<poll_target_t> poll_targets;           // what each pollfd stands for
+    proxy_drop_events_t drop_events{device.counters_}; // reports what is left at the end
 
     void add_peer(native_side_t& side, int fd, bool tcp, zmtp::connector_t* connector);
     void tell_peer_listener(const native_side_t& side, const native_peer_t& peer,
@@ -195,6 +215,9 @@ void native_device_t::loop_t::add_peer(native_side_t& side, int fd, bool tcp,
     peer->connection = std::make_unique<zmtp::connection_t>(
         fd, side.socket_type, device.options_.routing_id.value_or(std::string()), device.limits_);
     peer->connector = connector;
+    peer->address = peer_address_of(fd);
+    ++side.connections;
+    if (peer->address.empty()) peer->address = "ipc #" + std::to_string(side.connections);
     peer->connection->on_writable(); // our greeting, at once
     tell_peer_listener(side, *peer, peer_event_t::kind_t::connected);
     side.peers.push_back(std::move(peer));
@@ -209,8 +232,8 @@ void native_device_t::loop_t::tell_peer_listener(const native_side_t& side,
                        std::uint64_t(reinterpret_cast<std::uintptr_t>(&peer)),
                        {},
                        {}};
-    if (kind == peer_event_t::kind_t::connected)
-        event.address = peer_address_of(peer.connection->fd());
+    if (kind == peer_event_t::kind_t::connected && !peer.address.starts_with("ipc #"))
+        event.address = peer.address;
     device.peer_listener_(event);
 }
 
@@ -258,10 +281,14 @@ int native_device_t::loop_t::poll_timeout_ms(clock::time_point now) const {
     for (const native_side_t* side : {&device.frontend_, &device.backend_})
         for (const auto& connector : side->connectors)
             next = std::min(next, connector->next_attempt());
-    if (next == clock::time_point::max()) return -1;
-    if (next <= now) return 0;
-    using namespace std::chrono;
-    return int(duration_cast<milliseconds>(next - now).count()) + 1;
+    int timeout = -1;
+    if (next != clock::time_point::max()) {
+        using namespace std::chrono;
+        timeout = next <= now ? 0 : int(duration_cast<milliseconds>(next - now).count()) + 1;
+    }
+    const int drops_due = drop_events.timeout_ms();
+    if (drops_due >= 0 && (timeout < 0 || drops_due < timeout)) timeout = drops_due;
+    return timeout;
 }
 
 // libzmq signals the control socket's descriptor only on edges: ask it for what is
@@ -375,6 +402,7 @@ loop_exit native_device_t::loop_t::run() {
         serve_control();
         if (terminate) break;
         forward();
+        drop_events.poll();
 
         build_poll_set();
         if (::poll(pollfds.data(), pollfds.size(), poll_timeout_ms(now)) < 0) {
@@ -402,8 +430,13 @@ loop_exit native_device_t::loop_t::run() {
 loop_exit native_device_t::run(native_routing_t& routing, stop_signal_t& stop,
                                zmq::socket_t* capture, control_server_t* control) {
     capture_ = capture;
+    routing_ = &routing;
+    description_.waiting = this;
     loop_t loop(*this, routing, stop, control);
-    return loop.run();
+    const loop_exit why = loop.run();
+    description_.waiting = nullptr;
+    routing_ = nullptr;
+    return why;
 }
 
 } // namespace zd

@@ -11,6 +11,7 @@
 #include "base/counters.hpp"
 #include "base/peer_event.hpp"
 #include "base/socket_options.hpp"
+#include "base/waiting_report.hpp"
 #include "zmtp/connection.hpp"
 #include "zmtp/connector.hpp"
 #include "zmtp/listener.hpp"
@@ -42,6 +43,13 @@ struct native_peer_t {
     zmtp::connector_t* connector = nullptr; // reconnects when this peer is gone; null if accepted
     bool announced = false;                 // the routing was told it is ready
     bool held = false;                      // set by the routing: do not read it (back-pressure)
+    // Who it is, for STATS: its address ("127.0.0.1:40312"), or "ipc #N" for an ipc peer,
+    // which has none (N: the side's Nth connection), so that names are unique per side.
+    std::string address;
+    // Whole messages the routing read from it and queued to it (not commands, not
+    // subscriptions): what zd-queue's STATS says per worker.
+    std::uint64_t messages_received = 0;
+    std::uint64_t messages_sent = 0;
     std::unique_ptr<native_peer_extension_t> extension;
 };
 
@@ -51,6 +59,7 @@ struct native_side_t {
     std::vector<std::unique_ptr<zmtp::listener_t>> listeners;
     std::vector<std::unique_ptr<zmtp::connector_t>> connectors;
     std::vector<std::unique_ptr<native_peer_t>> peers;
+    std::uint64_t connections = 0; // ever opened: numbers the ipc peers' names
 };
 
 // Round robin over a side's peers that have finished their handshake and hold fewer than
@@ -115,9 +124,15 @@ public:
     // After forward() and the writes that follow: whether forward() has more to do at once
     // (a held producer and a consumer with room again).
     virtual bool forward_again() const = 0;
+    // Writes the routing's own STATS members, if any (zd-queue's workers), as the next
+    // members of the object json is in.
+    virtual void write_stats(json_writer_t&) const {}
 };
 
-class native_device_t {
+// STATS shows what the device queued and has not yet written, per side: "queued":
+// {"frontend": {"queued_messages": N, "queued_bytes": B}, ...}, summed over the side's
+// connections; then the routing's own members.
+class native_device_t final : private waiting_report_t {
 public:
     // Binds every endpoint of both sides of the description that binds (connecting ones
     // connect when run() starts); its endpoints then read as attached (wildcard ports
@@ -157,7 +172,10 @@ public:
 private:
     struct loop_t;
 
+    void write_json(json_writer_t& json) const override;
+
     device_description_t& description_;
+    const native_routing_t* routing_ = nullptr; // while run() runs
     socket_options_t options_;
     zmtp::connection_limits_t limits_;
     native_side_t frontend_;

@@ -57,6 +57,12 @@ void native_forwarder_t::peer_gone(native_side_t& side, native_peer_t& peer) {
 }
 
 void native_forwarder_t::send_upstream(bool subscribe, std::string_view topic) {
+    if (subscriptions_) {
+        if (subscribe)
+            subscriptions_->subscribed(topic);
+        else
+            subscriptions_->unsubscribed(topic);
+    }
     direction_counters_t& way = device_.counters().backend_to_frontend;
     ++way.received_messages;
     way.received_bytes += 1 + topic.size();
@@ -109,6 +115,7 @@ void native_forwarder_t::publish_from(native_peer_t& publisher) {
         const std::uint64_t bytes = message_bytes(frames_);
         ++way.received_messages;
         way.received_bytes += bytes;
+        ++publisher.messages_received;
         device_.capture(frames_);
         for (auto& peer : device_.backend().peers) {
             if (!peer->extension || peer->connection->broken() ||
@@ -119,6 +126,7 @@ void native_forwarder_t::publish_from(native_peer_t& publisher) {
                 continue;
             }
             peer->connection->queue_message(frames_);
+            ++peer->messages_sent;
         }
         ++way.sent_messages;
         way.sent_bytes += bytes;

@@ -11,6 +11,7 @@
 // publishers are never slowed down by it.
 #pragma once
 
+#include "base/subscription_table.hpp"
 #include "native/device.hpp"
 
 #include <cstddef>
@@ -23,8 +24,12 @@ namespace zd {
 
 class native_forwarder_t final : public native_routing_t {
 public:
-    // The device's frontend must be of type XSUB and its backend XPUB.
-    explicit native_forwarder_t(native_device_t& device) : device_(device) {}
+    // The device's frontend must be of type XSUB and its backend XPUB. subscriptions, if not
+    // null, is told every subscription and cancellation passed upstream (STATS); it must
+    // outlive the routing.
+    explicit native_forwarder_t(native_device_t& device,
+                                subscription_table_t* subscriptions = nullptr)
+        : device_(device), subscriptions_(subscriptions) {}
 
     void peer_ready(native_side_t& side, native_peer_t& peer) override;
     void peer_gone(native_side_t& side, native_peer_t& peer) override;
@@ -40,6 +45,7 @@ private:
     void publish_from(native_peer_t& publisher);
 
     native_device_t& device_;
+    subscription_table_t* subscriptions_;                        // may be null
     std::map<std::string, std::size_t, std::less<>> subscribed_; // topic -> subscribers to it
     native_fair_queue_t publishers_;
     std::vector<std::string_view> frames_; // the message being forwarded

@@ -1,5 +1,6 @@
 #include "native/queue.hpp"
 
+#include "base/json_writer.hpp"
 #include "base/log.hpp"
 
 #include <random>
@@ -62,6 +63,7 @@ void native_queue_t::forward_replies(native_peer_t& worker) {
         const std::uint64_t bytes = message_bytes(frames_);
         ++way.received_messages;
         way.received_bytes += bytes;
+        ++worker.messages_received;
         device_.capture(frames_);
         const auto client = clients_.find(frames_[0]);
         if (frames_.size() < 2 || client == clients_.end() ||
@@ -72,6 +74,7 @@ void native_queue_t::forward_replies(native_peer_t& worker) {
         }
         frames_.erase(frames_.begin());
         client->second->connection->queue_message(frames_);
+        ++client->second->messages_sent;
         ++way.sent_messages;
         way.sent_bytes += bytes;
     }
@@ -97,6 +100,28 @@ void native_queue_t::forward() {
 bool native_queue_t::forward_again() const {
     return !device_.paused() && any_held(device_.frontend()) &&
            workers_.pick(device_.backend(), device_.send_mark()) != native_round_robin_t::none;
+}
+
+// Each worker that finished its handshake: requests handed to it (queued to its connection),
+// replies read from it, and the difference, in flight. A worker that sends more replies
+// than it got requests (a DEALER making its own) shows 0 in flight, not a negative number.
+void native_queue_t::write_stats(json_writer_t& json) const {
+    json.key("workers_known").value(true).key("workers").begin_array();
+    std::uint64_t not_listed = 0;
+    std::size_t listed = 0;
+    for (const auto& worker : device_.backend().peers) {
+        if (!worker->announced) continue;
+        if (listed == max_listed_workers) {
+            ++not_listed;
+            continue;
+        }
+        ++listed;
+        const std::uint64_t sent = worker->messages_sent, replied = worker->messages_received;
+        json.begin_object().key("address").value(worker->address);
+        json.key("in_flight").value(sent > replied ? sent - replied : std::uint64_t(0));
+        json.key("sent").value(sent).key("replied").value(replied).end_object();
+    }
+    json.end_array().key("workers_not_listed").value(not_listed);
 }
 
 } // namespace zd

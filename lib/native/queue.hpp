@@ -32,6 +32,11 @@ public:
     void peer_gone(native_side_t& side, native_peer_t& peer) override;
     void forward() override;
     bool forward_again() const override;
+    // STATS "workers_known": true, "workers": [{"address", "in_flight", "sent", "replied"}],
+    // at most max_listed_workers of them, "workers_not_listed": the rest.
+    void write_stats(json_writer_t& json) const override;
+
+    static constexpr std::size_t max_listed_workers = 100;
 
 private:
     void forward_replies(native_peer_t& worker);

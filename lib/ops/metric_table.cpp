@@ -91,6 +91,37 @@ constexpr std::array table{
     metric_entry_t{"peers.*.addresses_not_listed", not_a_metric, "",
                    "how many addresses the list left out: zd_peers_connected counts them all"},
 
+    // What waits inside a proxy device's engine, per side (lib/proxy/proxy.cpp: the libzmq
+    // engine's parked message; lib/native/device.cpp: what the native engine queued).
+    metric_entry_t{"queued", collection, "side", ""},
+    metric_entry_t{"queued.*.parked", gauge, "zd_parked_messages",
+                   "Messages (0 or 1) the libzmq engine holds for a side because its socket "
+                   "would block; libzmq's own queues are not visible."},
+    metric_entry_t{"queued.*.queued_messages", gauge, "zd_queued_messages",
+                   "Messages the native engine queued for a side's peers, not yet written."},
+    metric_entry_t{"queued.*.queued_bytes", gauge, "zd_queued_bytes",
+                   "Bytes the native engine queued for a side's peers, not yet written."},
+
+    // zd-queue's workers (lib/native/queue.cpp; the libzmq engine's DEALER hides them).
+    metric_entry_t{"workers_known", gauge, "zd_queue_workers_known",
+                   "1 if the engine knows the queue's workers (native), 0 if its DEALER hides "
+                   "them (libzmq)."},
+    metric_entry_t{"workers", collection, "worker", "", {}, {}, unit_conversion::none, "address"},
+    metric_entry_t{"workers[].address", not_a_metric, "", "the worker label"},
+    metric_entry_t{"workers[].in_flight", gauge, "zd_queue_worker_in_flight_requests",
+                   "Requests handed to the worker minus replies from it."},
+    metric_entry_t{"workers[].sent", counter, "zd_queue_worker_requests_total",
+                   "Requests handed to the worker."},
+    metric_entry_t{"workers[].replied", counter, "zd_queue_worker_replies_total",
+                   "Replies read from the worker."},
+    metric_entry_t{"workers_not_listed", gauge, "zd_queue_workers_not_listed",
+                   "Workers connected beyond the 100 STATS lists (not in the per-worker "
+                   "metrics)."},
+
+    // zd-forwarder's subscriptions (lib/base/subscription_table.cpp).
+    metric_entry_t{"subscriptions.count", gauge, "zd_forwarder_subscriptions",
+                   "Distinct topics at least one downstream subscriber subscribes to."},
+
     // zd-broker (lib/mdp/broker_server.cpp, broker_output.cpp): its one ROUTER is side
     // "endpoint"; broker-wide counts, then per service (names of their own, so summing a
     // metric over its labels never counts a request twice).
@@ -275,6 +306,10 @@ constexpr std::array table{
                    "Messages from the broker that are not MDP/0.2."},
     metric_entry_t{"titanic.broker_reconnects", counter, "zd_titanic_broker_reconnects_total",
                    "Connections to the broker reopened."},
+    metric_entry_t{"titanic.broker_links", gauge, "zd_titanic_broker_links",
+                   "Worker connections to the broker (titanic.request x N, reply, close)."},
+    metric_entry_t{"titanic.broker_links_live", gauge, "zd_titanic_broker_links_live",
+                   "Worker connections on which the broker has spoken since they opened."},
     metric_entry_t{"titanic.segments_deleted", counter, "zd_titanic_deleted_segments_total",
                    "Log segments deleted by retention."},
     metric_entry_t{"titanic.disk_full_events", counter, "zd_titanic_disk_full_events_total",

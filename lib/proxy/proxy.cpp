@@ -1,5 +1,7 @@
 #include "proxy/proxy.hpp"
 
+#include "base/drop_events.hpp"
+#include "base/json_writer.hpp"
 #include "base/stop_signal.hpp"
 
 #include <cerrno>
@@ -33,6 +35,7 @@ proxy_t::proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t*
                  control_server_t* control, device_description_t description, proxy_config_t config)
     : description_(std::move(description)), config_(config), frontend_(frontend), backend_(backend),
       capture_(capture), control_(control) {
+    description_.waiting = this;
     forward_ =
         std::make_unique<direction_t>(frontend.handle(), backend.handle(),
                                       counters_.frontend_to_backend, config.backend_drops, true);
@@ -46,6 +49,22 @@ proxy_t::~proxy_t() = default;
 control_reply_t proxy_t::answer(control_command command, std::string_view text) {
     return answer_proxy_control(command, text, paused_, terminate_, description_, counters_,
                                 started_ms_);
+}
+
+// Only the parked frame is ours to see: libzmq's pipes hold up to --hwm messages per peer
+// (and the kernel more) that no API counts, so "queued_messages" is not written here.
+void proxy_t::write_json(json_writer_t& json) const {
+    const auto side = [&json](std::string_view name, const direction_t& way_to_it) {
+        json.key(name).begin_object().key("parked").value(std::uint64_t(way_to_it.has_parked));
+        json.end_object();
+    };
+    json.key("queued").begin_object();
+    side("frontend", *backward_);
+    side("backend", *forward_);
+    json.end_object();
+    // A DEALER round-robins over peers it never names: no per-worker count is possible.
+    if (config_.hides_workers)
+        json.key("workers_known").value(false).key("workers").begin_array().end_array();
 }
 
 void proxy_t::pump(direction_t& way) {
@@ -94,7 +113,7 @@ void proxy_t::pump(direction_t& way) {
                 ++counters_.captured_messages;
             }
         }
-        if (observer_) {
+        if (observer_ && (observe_to_backend_ || !way.to_backend)) {
             way.observed.emplace_back();
             zmq_msg_copy(way.observed.back().handle(), &frame);
             if (!more) {
@@ -131,8 +150,10 @@ void proxy_t::pump(direction_t& way) {
 
 loop_exit proxy_t::run(stop_signal_t& stop) {
     started_ms_ = steady_ms();
+    proxy_drop_events_t drop_events(counters_); // reports what is left when run() returns
     enum { frontend_item, backend_item, stop_item, control_item };
     while (!terminate_) {
+        drop_events.poll(); // what the last turn dropped, also while paused
         zmq_pollitem_t items[4] = {};
         items[frontend_item].socket = frontend_.handle();
         items[backend_item].socket = backend_.handle();
@@ -156,7 +177,7 @@ loop_exit proxy_t::run(stop_signal_t& stop) {
             items[control_item].events = ZMQ_POLLIN;
             count = 4;
         }
-        if (zmq_poll(items, count, -1) < 0) {
+        if (zmq_poll(items, count, drop_events.timeout_ms()) < 0) {
             if (errno == EINTR) continue;
             throw zmq::error_t();
         }

@@ -11,6 +11,7 @@
 
 #include "base/control.hpp"
 #include "base/counters.hpp"
+#include "base/waiting_report.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -28,6 +29,9 @@ public:
     virtual ~proxy_observer_t() = default;
     virtual void forwarded_to_backend(std::vector<zmq::message_t>& message) = 0;
     virtual void forwarded_to_frontend(std::vector<zmq::message_t>& message) = 0;
+    // False if forwarded_to_backend does nothing: the proxy then copies no frame for it (the
+    // forwarder's publications are its hot path; only its subscriptions are watched).
+    virtual bool sees_to_backend() const { return true; }
 };
 
 struct proxy_config_t {
@@ -35,9 +39,13 @@ struct proxy_config_t {
     bool frontend_drops = false; // frontend output refuses instead of blocking (ROUTER)
     bool backend_drops = false;  // backend output refuses instead of blocking
     int burst = 1000;            // messages moved per direction before polling again
+    bool hides_workers = false;  // zd-queue: STATS says its DEALER hides who its workers are
 };
 
-class proxy_t {
+// STATS shows what the loop holds: per side, whether a message is parked for it ("queued":
+// {"frontend": {"parked": 0|1}, ...}). What libzmq queues in its own pipes is invisible here,
+// and so are the peers behind a DEALER: zd-queue says "workers_known": false, "workers": [].
+class proxy_t final : private waiting_report_t {
 public:
     // The sockets must outlive the proxy. capture, control and observer may be null.
     proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t* capture,
@@ -46,7 +54,10 @@ public:
     proxy_t(const proxy_t&) = delete;
     proxy_t& operator=(const proxy_t&) = delete;
 
-    void set_observer(proxy_observer_t* observer) { observer_ = observer; }
+    void set_observer(proxy_observer_t* observer) {
+        observer_ = observer;
+        observe_to_backend_ = observer && observer->sees_to_backend();
+    }
 
     // Moves messages until a stop signal arrives or TERMINATE is received.
     // Throws zmq::error_t only for errors that leave the sockets unusable.
@@ -59,6 +70,7 @@ private:
     struct direction_t;
 
     control_reply_t answer(control_command command, std::string_view text);
+    void write_json(json_writer_t& json) const override;
     void pump(direction_t& direction);
 
     device_description_t description_;
@@ -68,6 +80,7 @@ private:
     zmq::socket_t* capture_;
     control_server_t* control_;
     proxy_observer_t* observer_ = nullptr;
+    bool observe_to_backend_ = false;
     proxy_counters_t counters_;
     std::unique_ptr<direction_t> forward_;  // frontend -> backend
     std::unique_ptr<direction_t> backward_; // backend -> frontend

@@ -6,7 +6,9 @@
 #include "base/readiness.hpp"
 #include "base/socket_peer_monitor.hpp"
 #include "base/stop_signal.hpp"
+#include "base/subscription_table.hpp"
 #include "ops/device_ops.hpp"
+#include "proxy/subscription_observer.hpp"
 
 #include <optional>
 
@@ -42,14 +44,15 @@ std::string native_engine_refusal(const proxy_device_spec_t& spec,
 
 #if ZD_NATIVE_ENGINE
 std::unique_ptr<native_routing_t> make_native_routing(native_routing_kind kind,
-                                                      native_device_t& device) {
+                                                      native_device_t& device,
+                                                      subscription_table_t* subscriptions) {
     switch (kind) {
     case native_routing_kind::streamer:
         return std::make_unique<native_streamer_t>(device);
     case native_routing_kind::queue:
         return std::make_unique<native_queue_t>(device);
     case native_routing_kind::forwarder:
-        return std::make_unique<native_forwarder_t>(device);
+        return std::make_unique<native_forwarder_t>(device, subscriptions);
     case native_routing_kind::none:
         break;
     }
@@ -100,6 +103,9 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     // before they close).
     peer_table_t peers({"frontend", "backend"});
     description.peers = &peers;
+    // The forwarder's topics, fed by whichever engine runs it.
+    std::optional<subscription_table_t> subscriptions;
+    if (spec.counts_subscriptions) description.subscriptions = &subscriptions.emplace();
     const peer_listener_t record_peer = [&peers](const peer_event_t& event) {
         peers.record(event);
         events::emit_peer(event, peers.side_name(event.side));
@@ -123,6 +129,8 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         options.common.socket.apply_to(*frontend);
         options.common.socket.apply_to(*backend);
         if (spec.customize) observer = spec.customize(*frontend, *backend);
+        if (subscriptions)
+            observer = make_subscription_observer(*subscriptions, std::move(observer));
         peer_monitor.emplace(context, record_peer);
         peer_monitor->watch(*frontend, peers.side("frontend"));
         peer_monitor->watch(*backend, peers.side("backend"));
@@ -153,7 +161,8 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     const auto run_engine = [&] {
 #if ZD_NATIVE_ENGINE
         if (native) {
-            const auto routing = make_native_routing(spec.native_routing, *native_device);
+            const auto routing = make_native_routing(spec.native_routing, *native_device,
+                                                     subscriptions ? &*subscriptions : nullptr);
             return native_device->run(*routing, stop, capture ? &*capture : nullptr,
                                       control ? &*control : nullptr);
         }

@@ -36,6 +36,9 @@ struct proxy_device_spec_t {
     proxy_config_t proxy{}; // directions and drop behaviour
     device_engine engine = device_engine::libzmq;
     native_routing_kind native_routing = native_routing_kind::none;
+    // zd-forwarder: count the distinct topics its subscribers want, for STATS
+    // "subscriptions" and the SUBSCRIPTIONS command (base/subscription_table.hpp).
+    bool counts_subscriptions = false;
     // Called after the sockets exist and before they attach, for device-specific options
     // and behaviour; may return an observer that the proxy then feeds. May be empty.
     std::function<std::unique_ptr<proxy_observer_t>(zmq::socket_t& frontend,

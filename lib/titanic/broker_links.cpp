@@ -3,6 +3,8 @@
 
 #include "base/message_io.hpp"
 
+#include <algorithm>
+
 namespace zd::titanic {
 
 struct broker_links_t::link_t : mdp::worker_link_t {
@@ -112,6 +114,12 @@ std::uint64_t broker_links_t::reconnects() const {
         total +=
             link->session.counters().disconnects_received + link->session.counters().broker_expired;
     return total;
+}
+
+std::size_t broker_links_t::live_links() const {
+    return std::size_t(std::count_if(links_.begin(), links_.end(), [](const auto& link) {
+        return link->session.broker_heard();
+    }));
 }
 
 } // namespace zd::titanic

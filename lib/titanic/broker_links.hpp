@@ -62,6 +62,9 @@ public:
 
     std::uint64_t malformed() const;  // messages that are not MDP/0.2 for a worker
     std::uint64_t reconnects() const; // connections reopened (DISCONNECT, broker silent)
+    std::size_t links() const { return links_.size(); }
+    // Links on which the broker has been heard since they (re)connected.
+    std::size_t live_links() const;
 
 private:
     struct link_t;

@@ -5,6 +5,7 @@
 #include "titanic/titanic_server.hpp"
 
 #include "base/control.hpp"
+#include "base/events.hpp"
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
 #include "base/poll_loop.hpp"
@@ -242,6 +243,7 @@ struct titanic_server_t::impl_t {
         const bool dispatching = !loop->paused() && !disk_full;
         if (dispatching) dispatcher.dispatch(now);
         links.on_timer(now);
+        notice_broker();
         dispatcher.on_timer(now);
         if (now >= next_retention) {
             next_retention = now + std::chrono::seconds(1);
@@ -249,6 +251,19 @@ struct titanic_server_t::impl_t {
         }
         if (dispatching) dispatcher.dispatch(now);
         return true;
+    }
+
+    // Titanic's one peer is the broker: "connected" once it speaks on any link, "disconnected"
+    // when it has fallen silent on all of them (each link reconnects on its own).
+    bool broker_live = false;
+    void notice_broker() {
+        const bool live = links.live_links() > 0;
+        if (live == broker_live) return;
+        broker_live = live;
+        events::emit(live ? "connected" : "disconnected", [this](json_writer_t& json) {
+            json.key("side").value("broker");
+            json.key("endpoint").value(to_string(endpoints.broker));
+        });
     }
 
     // --- control --------------------------------------------------------------------------
@@ -312,6 +327,8 @@ std::string titanic_server_t::impl_t::stats_json() const {
     json.key("oversized_replies").value(store.oversized_replies());
     json.key("broker_malformed").value(links.malformed());
     json.key("broker_reconnects").value(links.reconnects());
+    json.key("broker_links").value(std::uint64_t(links.links()));
+    json.key("broker_links_live").value(std::uint64_t(links.live_links()));
     json.key("segments_deleted").value(c.segments_deleted);
     json.key("disk_full_events").value(c.disk_full_events);
     json.end_object();

@@ -2,6 +2,7 @@
 // defines, the STATS JSON, and a control server that answers REQ and DEALER clients, counts
 // malformed requests and never stalls on a client that stops reading.
 #include "base/control.hpp"
+#include "base/subscription_table.hpp"
 #include "json_reader.hpp"
 #include "messages.hpp"
 
@@ -17,6 +18,7 @@ TEST_CASE("command names are exact and upper-case, as libzmq's proxy expects", "
     CHECK(zd::parse_control_command("TERMINATE") == control_command::terminate);
     CHECK(zd::parse_control_command("STATISTICS") == control_command::statistics);
     CHECK(zd::parse_control_command("STATS") == control_command::stats);
+    CHECK(zd::parse_control_command("SUBSCRIPTIONS") == control_command::subscriptions);
     CHECK(zd::parse_control_command("pause") == control_command::unknown);
     CHECK(zd::parse_control_command("PAUSE ") == control_command::unknown);
     CHECK(zd::parse_control_command("STAT") == control_command::unknown);
@@ -95,6 +97,33 @@ TEST_CASE("STATS is one valid JSON object with every key and value", "[control][
     CHECK(backward["dropped_messages"].as_uint64() == 25);
 
     CHECK(parse_json(zd::stats_json(device, {}, false, 0))["state"].text == "running");
+}
+
+TEST_CASE("SUBSCRIPTIONS lists a forwarder's topics; other devices do not know it",
+          "[control][subscriptions]") {
+    zd::device_description_t description;
+    description.name = "zd-forwarder";
+    zd::proxy_counters_t counters;
+    bool paused = false, terminate = false;
+    const auto ask = [&] {
+        return zd::answer_proxy_control(control_command::subscriptions, "SUBSCRIPTIONS", paused,
+                                        terminate, description, counters, zd::steady_ms());
+    };
+    auto reply = ask();
+    REQUIRE(reply.size() == 1);
+    CHECK(reply[0].to_string().starts_with("ERROR unknown command 'SUBSCRIPTIONS'"));
+
+    zd::subscription_table_t subscriptions;
+    subscriptions.subscribed("news");
+    description.subscriptions = &subscriptions;
+    reply = ask();
+    REQUIRE(reply.size() == 1);
+    const auto answer = parse_json(reply[0].to_string());
+    CHECK(answer["count"].as_uint64() == 1);
+    REQUIRE(answer["topics"].items.size() == 1);
+    CHECK(answer["topics"].items[0].text == "news");
+    const auto stats = parse_json(zd::stats_json(description, counters, false, 0));
+    CHECK(stats["subscriptions"]["count"].as_uint64() == 1);
 }
 
 TEST_CASE("STATS carries counters beyond 2^53 exactly", "[control][json]") {

@@ -172,6 +172,23 @@ TEST_CASE("worker session: any message from the broker keeps it alive", "[mdp][w
     CHECK(h.link.opens == 1);
 }
 
+TEST_CASE("worker session: the broker counts as heard only after it spoke on this connection",
+          "[mdp][worker_session]") {
+    session_harness_t h(version::v02);
+    h.session.start(h.now);
+    CHECK(h.session.connected());
+    CHECK_FALSE(h.session.broker_heard()); // opened, READY sent: nobody may be there
+    h.receive({"MDPW02", byte(0x05)});
+    CHECK(h.session.broker_heard());
+    for (int i = 0; i < 3; ++i)
+        h.advance(1000ms); // silent for interval x liveness: left
+    CHECK_FALSE(h.session.connected());
+    CHECK_FALSE(h.session.broker_heard());
+    h.advance(500ms); // reconnected, not heard yet on the new connection
+    CHECK(h.session.connected());
+    CHECK_FALSE(h.session.broker_heard());
+}
+
 TEST_CASE("worker session: DISCONNECT closes at once and reconnects after the delay",
           "[mdp][worker_session][reconnect]") {
     session_harness_t h(version::v01);

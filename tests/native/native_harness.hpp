@@ -49,6 +49,7 @@ public:
     }
 
     native_device_t& device() { return *device_; }
+    const Routing& routing() const { return *routing_; }
     proxy_counters_t& counters() { return device_->counters(); }
 
     // Connects a peer of their_type (with an Identity, if given) to a side and completes

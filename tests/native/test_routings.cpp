@@ -1,6 +1,8 @@
 // The native engine's routings (lib/native) in one process, with fake peers (native_harness.hpp):
 // each promise of docs/ARCHITECTURE.md's "The native engine" as a case, without a loop, a
 // port or a timer.
+#include "base/json_writer.hpp"
+#include "json_reader.hpp"
 #include "native/forwarder.hpp"
 #include "native/queue.hpp"
 #include "native/streamer.hpp"
@@ -107,6 +109,56 @@ TEST_CASE("queue: a reply to a client that is gone is dropped and counted", "[na
     worker.send({"nobody", "", "answer"});
     harness.settle();
     CHECK(harness.counters().backend_to_frontend.dropped_messages == 2);
+}
+
+namespace {
+json_value_t workers_json(const native_harness_t<native_queue_t>& harness) {
+    json_writer_t json;
+    json.begin_object();
+    harness.routing().write_stats(json);
+    json.end_object();
+    return parse_json(json.str());
+}
+} // namespace
+
+TEST_CASE("queue: STATS counts each worker's requests, replies and those in flight",
+          "[native][queue]") {
+    native_harness_t<native_queue_t> harness("ROUTER", "DEALER");
+    auto& client = harness.connect(harness.device().frontend(), "DEALER", "carol");
+    auto& busy = harness.connect(harness.device().backend(), "DEALER");
+    auto& idle = harness.connect(harness.device().backend(), "DEALER");
+    for (int i = 0; i < 4; ++i)
+        client.send({"", "job"});
+    harness.settle();
+    const auto requests = harness.received(busy); // round robin: two each
+    REQUIRE(requests.size() == 2);
+    REQUIRE(harness.received(idle).size() == 2);
+    busy.send({"carol", "", "done"});
+    busy.send({"carol", "", "done"});
+    busy.send({"carol", "", "unasked"}); // a DEALER may say more than it was asked
+    idle.send({"carol", "", "done"});
+    harness.settle();
+    const auto stats = workers_json(harness);
+    CHECK(stats["workers_known"].boolean);
+    CHECK(stats["workers_not_listed"].as_uint64() == 0);
+    REQUIRE(stats["workers"].items.size() == 2);
+    const auto& first = stats["workers"].items[0];
+    CHECK(first["sent"].as_uint64() == 2);
+    CHECK(first["replied"].as_uint64() == 3);
+    CHECK(first["in_flight"].as_uint64() == 0); // never below zero
+    const auto& second = stats["workers"].items[1];
+    CHECK(second["sent"].as_uint64() == 2);
+    CHECK(second["replied"].as_uint64() == 1);
+    CHECK(second["in_flight"].as_uint64() == 1);
+}
+
+TEST_CASE("queue: STATS lists at most 100 workers and counts the rest", "[native][queue]") {
+    native_harness_t<native_queue_t> harness("ROUTER", "DEALER");
+    for (std::size_t i = 0; i < native_queue_t::max_listed_workers + 3; ++i)
+        harness.connect(harness.device().backend(), "DEALER");
+    const auto stats = workers_json(harness);
+    CHECK(stats["workers"].items.size() == native_queue_t::max_listed_workers);
+    CHECK(stats["workers_not_listed"].as_uint64() == 3);
 }
 
 TEST_CASE("queue: a second client with an Identity in use is refused", "[native][queue]") {

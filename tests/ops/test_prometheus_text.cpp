@@ -93,6 +93,27 @@ TEST_CASE("metric families are written whole: one HELP and TYPE, then all their 
     }
 }
 
+TEST_CASE("a forwarder's distinct subscribed topics become one gauge", "[ops]") {
+    for (const char* sample : {"zd-forwarder-libzmq.json", "zd-forwarder-native.json"})
+        CHECK(has_line(metrics_of(read_file(data_dir / sample)),
+                       R"(zd_forwarder_subscriptions{device="zd-forwarder"} 1)"));
+}
+
+TEST_CASE("zd-queue's workers: per worker on the native engine, known or not on both", "[ops]") {
+    const auto native = metrics_of(read_file(data_dir / "zd-queue-native.json"));
+    CHECK(has_line(native, R"(zd_queue_workers_known{device="zd-queue"} 1)"));
+    CHECK(has_line(
+        native, R"(zd_queue_worker_requests_total{device="zd-queue",worker="127.0.0.1:59322"} 1)"));
+    CHECK(has_line(
+        native, R"(zd_queue_worker_replies_total{device="zd-queue",worker="127.0.0.1:59322"} 1)"));
+    CHECK(has_line(
+        native,
+        R"(zd_queue_worker_in_flight_requests{device="zd-queue",worker="127.0.0.1:59322"} 0)"));
+    const auto libzmq = metrics_of(read_file(data_dir / "zd-queue-libzmq.json"));
+    CHECK(has_line(libzmq, R"(zd_queue_workers_known{device="zd-queue"} 0)"));
+    CHECK(libzmq.find("zd_queue_worker_requests_total{") == std::string::npos);
+}
+
 TEST_CASE("a proxy's directions become per-side counters, as libzmq's STATISTICS counts them",
           "[ops]") {
     const auto text = metrics_of(read_file(data_dir / "zd-queue-libzmq.json"));
@@ -106,10 +127,12 @@ TEST_CASE("a proxy's directions become per-side counters, as libzmq's STATISTICS
     CHECK(has_line(text, R"(zd_dropped_messages_total{device="zd-queue",side="frontend"} 0)"));
     CHECK(has_line(text, "# TYPE zd_received_messages_total counter"));
     CHECK(has_line(text, R"(zd_info{device="zd-queue",version="0.1.0",engine="libzmq"} 1)"));
-    CHECK(has_line(text, R"(zd_uptime_seconds{device="zd-queue"} 0.002)"));
+    CHECK(has_line(text, R"(zd_uptime_seconds{device="zd-queue"} 0.008)"));
     CHECK(has_line(text, R"(zd_state{device="zd-queue",state="running"} 1)"));
     CHECK(has_line(text, R"(zd_state{device="zd-queue",state="paused"} 0)"));
     CHECK(has_line(text, R"(zd_captured_messages_total{device="zd-queue"} 0)"));
+    // What waits: the libzmq engine's parked message per side (none after a round trip).
+    CHECK(has_line(text, R"(zd_parked_messages{device="zd-queue",side="backend"} 0)"));
 }
 
 TEST_CASE("zd-broker's services and zd-journal's consumers become labels", "[ops]") {

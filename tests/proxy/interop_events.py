@@ -7,7 +7,6 @@ handshake_failed) as two-frame events [kind][JSON]; a subscription to one kind g
 Usage: interop_events.py ZD_QUEUE ZD_BROKER
 """
 
-import json
 import os
 import socket as net
 import sys
@@ -16,53 +15,11 @@ import zmq
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import (ENGINES, Device, check, engine_device, new_socket,  # noqa: E402
-                       recv_multipart, run)
+                       run)
+from zdevents import control, next_event, subscribe, wait_event  # noqa: E402
 
 TCP = "@tcp://127.0.0.1:*"
 BAD_GREETING = b"\xff" + b"\x00" * 8 + b"\x7f\x03\x00PLAIN" + b"\x00" * 47
-
-
-def control(device, command):
-    context = zmq.Context.instance()
-    socket = new_socket(context, zmq.REQ, device.address("control"))
-    try:
-        socket.send(command)
-        recv_multipart(socket, 5000, f"the answer to {command!r}")
-    finally:
-        socket.close(linger=0)
-
-
-def next_event(sub, what):
-    kind, body = recv_multipart(sub, 5000, what)
-    event = json.loads(body)
-    check(event["event"] == kind.decode(), f"kind frame {kind!r} vs body {event}")
-    return event
-
-
-def wait_event(sub, kind, what, **fields):
-    """Reads events until one of this kind whose fields match; returns it."""
-    while True:
-        event = next_event(sub, what)
-        if event["event"] == kind and all(event.get(k) == v for k, v in fields.items()):
-            return event
-
-
-def subscribe(context, device, prefix=b""):
-    """A SUB on the device's events whose subscription has arrived: PAUSE/RESUME until a
-    "paused" event comes through (the probe), never assuming the first events are seen."""
-    sub = new_socket(context, zmq.SUB, device.address("events"))
-    sub.setsockopt(zmq.SUBSCRIBE, prefix)
-    probe = new_socket(context, zmq.SUB, device.address("events"))
-    probe.setsockopt(zmq.SUBSCRIBE, b"paused")
-    for _ in range(100):
-        control(device, b"PAUSE")
-        control(device, b"RESUME")
-        if probe.poll(50):
-            break
-    else:
-        check(False, "no paused event after 100 PAUSE/RESUME")
-    probe.close(linger=0)
-    return sub
 
 
 def check_common(event, device_name):

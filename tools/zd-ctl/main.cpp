@@ -1,9 +1,9 @@
 // zd-ctl — talk to a device's control endpoint (--control) from the shell.
 //
-// One command, one answer, then exit: pause, resume, terminate, stats (the JSON object) or
-// statistics (libzmq's eight counters, named). A DEALER socket with linger 0 and a bounded
-// wait, so a device that is gone or has no --control makes zd-ctl fail fast and say so,
-// instead of hanging like a REQ client would.
+// One command, one answer, then exit: pause, resume, terminate, stats (the JSON object),
+// statistics (libzmq's eight counters, named) or subscriptions (a forwarder's topics, as
+// JSON). A DEALER socket with linger 0 and a bounded wait, so a device that is gone or has
+// no --control makes zd-ctl fail fast and say so, instead of hanging like a REQ client would.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
 #include "cli/number_option.hpp"
@@ -31,11 +31,12 @@ struct command_t {
     std::string_view wire; // as the device expects it
 };
 
-constexpr std::array<command_t, 5> commands{{{"pause", "PAUSE"},
+constexpr std::array<command_t, 6> commands{{{"pause", "PAUSE"},
                                              {"resume", "RESUME"},
                                              {"terminate", "TERMINATE"},
                                              {"stats", "STATS"},
-                                             {"statistics", "STATISTICS"}}};
+                                             {"statistics", "STATISTICS"},
+                                             {"subscriptions", "SUBSCRIPTIONS"}}};
 
 // The STATISTICS reply, in libzmq's order.
 constexpr std::array<std::string_view, 8> statistics_names{
@@ -62,9 +63,10 @@ int print_reply(const command_t& command, const std::vector<zmq::message_t>& rep
         return zd::exit_failure;
     }
     zd::shell::line_output_t output;
-    if (command.wire == "STATS") {
+    if (command.wire == "STATS" || command.wire == "SUBSCRIPTIONS") { // one JSON object
         if (reply.size() != 1) {
-            zd::log::error("unexpected STATS reply: " + std::to_string(reply.size()) + " frames");
+            zd::log::error("unexpected " + std::string(command.wire) +
+                           " reply: " + std::to_string(reply.size()) + " frames");
             return zd::exit_failure;
         }
         output.add_line(reply[0].to_string_view());
@@ -128,35 +130,39 @@ int run(const ctl_options_t& options) {
 int main(int argc, char** argv) {
     CLI::App app{"zd-ctl: send a command to a device's control endpoint and print the answer.",
                  "zd-ctl"};
-    app.footer("Commands:\n"
-               "  pause       stop moving messages (they wait in the queues); prints nothing\n"
-               "  resume      move messages again; prints nothing\n"
-               "  terminate   make the device exit 0; prints nothing\n"
-               "  stats       print the device's STATS JSON object (state, endpoints, counters)\n"
-               "  statistics  print libzmq's eight STATISTICS counters, one 'name value' per line\n"
-               "Examples:\n"
-               "  zd-queue -f @tcp://*:5559 -b @tcp://*:5560 --control @tcp://127.0.0.1:5570 &\n"
-               "  zd-ctl tcp://127.0.0.1:5570 stats | jq .frontend_to_backend\n"
-               "  zd-ctl tcp://127.0.0.1:5570 pause\n"
-               "  zd-ctl --timeout 500 tcp://127.0.0.1:5570 terminate\n"
-               "Endpoints: bare endpoints connect, '@' binds, '>' connects.\n"
-               "Exit codes: 0 ok, 1 no answer within --timeout, an ERROR answer or interrupted,\n"
-               "2 usage error (e.g. an unknown command).");
+    app.footer(
+        "Commands:\n"
+        "  pause          stop moving messages (they wait in the queues); prints nothing\n"
+        "  resume         move messages again; prints nothing\n"
+        "  terminate      make the device exit 0; prints nothing\n"
+        "  stats          print the device's STATS JSON object (state, endpoints, counters)\n"
+        "  statistics     print libzmq's eight STATISTICS counters, one 'name value' per line\n"
+        "  subscriptions  zd-forwarder: print the topics its subscribers want, one JSON object\n"
+        "                 {\"count\":N,\"topics\":[...],\"topics_not_listed\":K}\n"
+        "Examples:\n"
+        "  zd-queue -f @tcp://*:5559 -b @tcp://*:5560 --control @tcp://127.0.0.1:5570 &\n"
+        "  zd-ctl tcp://127.0.0.1:5570 stats | jq .frontend_to_backend\n"
+        "  zd-ctl tcp://127.0.0.1:5570 pause\n"
+        "  zd-ctl --timeout 500 tcp://127.0.0.1:5570 terminate\n"
+        "Endpoints: bare endpoints connect, '@' binds, '>' connects.\n"
+        "Exit codes: 0 ok, 1 no answer within --timeout, an ERROR answer or interrupted,\n"
+        "2 usage error (e.g. an unknown command).");
     ctl_options_t options;
     options.common.socket.linger_ms = 0; // a command nobody took is not worth waiting for
     app.add_option("endpoint", options.endpoints, "The device's control endpoint")
         ->required()
         ->type_name("ENDPOINT")
         ->check(zd::shell::tool_endpoint_validator());
-    app.add_option("command", options.command,
-                   "pause, resume, terminate, stats or statistics (case-insensitive)")
+    app.add_option(
+           "command", options.command,
+           "pause, resume, terminate, stats, statistics or subscriptions (case-insensitive)")
         ->required()
         ->type_name("COMMAND")
         ->check(CLI::Validator(
             [](std::string& text) -> std::string {
                 if (find_command(text)) return {};
                 return "unknown command '" + text +
-                       "' (expected pause, resume, terminate, stats or statistics)";
+                       "' (expected pause, resume, terminate, stats, statistics or subscriptions)";
             },
             ""));
     app.add_option("--timeout", options.timeout_ms,

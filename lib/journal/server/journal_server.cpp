@@ -1,8 +1,11 @@
 #include "journal/server/journal_server.hpp"
 
+#include "base/events.hpp"
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
+#include "base/peer_table.hpp"
 #include "base/poll_loop.hpp"
+#include "base/socket_peer_monitor.hpp"
 #include "journal/server/consumers.hpp"
 #include "journal/server/producers.hpp"
 #include "journal/server/replay.hpp"
@@ -45,6 +48,10 @@ struct journal_server_t::impl_t {
     zmq::socket_t backend;
     std::optional<zmq::socket_t> replay_socket;
     std::optional<control_server_t> control;
+    // Who is connected, for STATS and --events: producers, consumers, readers. The monitor
+    // is declared after the sockets it watches, so it stops watching before they close.
+    peer_table_t peers{{"frontend", "backend", "replay"}};
+    std::optional<socket_peer_monitor_t> peer_monitor;
     journal_counters_t counters;
     server::sender_t sender;
     server::retry_t retry; // full peers, full disk
@@ -173,6 +180,7 @@ std::string journal_server_t::impl_t::stats_json() const {
             .value(plain->stored)
             .end_object();
     json.key("readers").value(std::uint64_t(replay ? replay->readers() : 0));
+    peers.write_json(json);
     json.end_object();
     return json.str();
 }
@@ -186,12 +194,15 @@ journal_server_t::journal_server_t(zmq::context_t& context, const journal_endpoi
     if (config.frontend == frontend_kind::router)
         self.frontend.set(zmq::sockopt::router_mandatory, 1);
     if (config.backend == backend_kind::router) self.backend.set(zmq::sockopt::router_mandatory, 1);
-    endpoints_.frontend = attach(self.frontend, endpoints.frontend);
-    endpoints_.backend = attach(self.backend, endpoints.backend);
     if (!endpoints.replay.empty()) {
         self.replay_socket.emplace(context, zmq::socket_type::router);
         options.apply_to(*self.replay_socket);
         self.replay_socket->set(zmq::sockopt::router_mandatory, 1);
+    }
+    watch_peers(context);
+    endpoints_.frontend = attach(self.frontend, endpoints.frontend);
+    endpoints_.backend = attach(self.backend, endpoints.backend);
+    if (self.replay_socket) {
         endpoints_.replay = attach(*self.replay_socket, endpoints.replay);
         self.replay.emplace(*self.replay_socket, self.log, self.counters, self.sender, self.retry);
     }
@@ -203,6 +214,20 @@ journal_server_t::journal_server_t(zmq::context_t& context, const journal_endpoi
 }
 
 journal_server_t::~journal_server_t() = default;
+
+// Before the sockets attach, so that no connection is missed.
+void journal_server_t::watch_peers(zmq::context_t& context) {
+    auto& self = *impl_;
+    self.peer_monitor.emplace(context, [&self](const peer_event_t& event) {
+        self.peers.record(event);
+        events::emit_peer(event, self.peers.side_name(event.side));
+    });
+    self.peer_monitor->watch(self.frontend, self.peers.side("frontend"));
+    self.peer_monitor->watch(self.backend, self.peers.side("backend"));
+    if (self.replay_socket)
+        self.peer_monitor->watch(*self.replay_socket, self.peers.side("replay"));
+    self.peer_monitor->start();
+}
 
 zmq::socket_t& journal_server_t::control_socket() {
     return impl_->control->socket();

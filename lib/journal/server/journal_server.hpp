@@ -100,6 +100,8 @@ public:
     const journal_counters_t& counters() const;
 
 private:
+    void watch_peers(zmq::context_t& context);
+
     struct impl_t;
     std::unique_ptr<impl_t> impl_;
     journal_endpoints_t endpoints_;

@@ -1,0 +1,52 @@
+"""Reading a device's --events from a test: a pyzmq SUB whose subscription is known to have
+arrived, and waiting for an event of a kind with given fields. Events are two frames,
+[kind][JSON object] (docs/ARCHITECTURE.md, "Events")."""
+
+import json
+
+import zmq
+
+from zdinterop import check, new_socket, recv_multipart
+
+
+def control(device, command):
+    context = zmq.Context.instance()
+    socket = new_socket(context, zmq.REQ, device.address("control"))
+    try:
+        socket.send(command)
+        recv_multipart(socket, 5000, f"the answer to {command!r}")
+    finally:
+        socket.close(linger=0)
+
+
+def next_event(sub, what):
+    kind, body = recv_multipart(sub, 5000, what)
+    event = json.loads(body)
+    check(event["event"] == kind.decode(), f"kind frame {kind!r} vs body {event}")
+    return event
+
+
+def wait_event(sub, kind, what, **fields):
+    """Reads events until one of this kind whose fields match; returns it."""
+    while True:
+        event = next_event(sub, what)
+        if event["event"] == kind and all(event.get(k) == v for k, v in fields.items()):
+            return event
+
+
+def subscribe(context, device, prefix=b""):
+    """A SUB on the device's events whose subscription has arrived: PAUSE/RESUME until a
+    "paused" event comes through (the probe), never assuming the first events are seen."""
+    sub = new_socket(context, zmq.SUB, device.address("events"))
+    sub.setsockopt(zmq.SUBSCRIBE, prefix)
+    probe = new_socket(context, zmq.SUB, device.address("events"))
+    probe.setsockopt(zmq.SUBSCRIBE, b"paused")
+    for _ in range(100):
+        control(device, b"PAUSE")
+        control(device, b"RESUME")
+        if probe.poll(50):
+            break
+    else:
+        check(False, "no paused event after 100 PAUSE/RESUME")
+    probe.close(linger=0)
+    return sub
