@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
         if (*raw_command) return bench_raw(raw_options);
         return bench_log(log_options);
     } catch (const std::exception& error) {
-        std::cerr << "zd-journal-tool: error: " << error.what() << "\n";
+        zd::log::error(std::string("error: ") + error.what());
         return 1;
     }
 }
