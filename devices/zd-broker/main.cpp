@@ -11,6 +11,7 @@
 #include "base/readiness.hpp"
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
+#include "cli/number_option.hpp"
 #include "cli/ops_options.hpp"
 #include "mdp/broker_server.hpp"
 #include "ops/device_ops.hpp"
@@ -25,7 +26,9 @@ int main(int argc, char** argv) {
                "  zd-call -b tcp://127.0.0.1:5555 echo hello\n"
                "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
                "Clients and workers may share an endpoint or use separate ones.\n"
-               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
+               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n"
+               "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+               "reload the configuration yet.");
     std::string endpoints, control;
     zd::ops_options_t ops_options;
     zd::common_options_t common;
@@ -43,22 +46,22 @@ int main(int argc, char** argv) {
     const char* group = "Broker";
     app.add_option("--heartbeat-interval", heartbeat_ms,
                    "Milliseconds between heartbeats to workers")
-        ->check(CLI::Range(1LL, 3600000LL))
+        ->check(zd::whole_number(1LL, 3600000LL))
         ->capture_default_str()
         ->group(group);
     app.add_option("--heartbeat-liveness", config.heartbeat_liveness,
                    "Missed heartbeat intervals after which a worker (idle or busy) is dead")
-        ->check(CLI::Range(1, 1000))
+        ->check(zd::whole_number(1, 1000))
         ->capture_default_str()
         ->group(group);
     app.add_option("--request-timeout", request_timeout_ms,
                    "Milliseconds a request may wait in a queue before it expires")
-        ->check(CLI::Range(1LL, 86400000LL))
+        ->check(zd::whole_number(1LL, 86400000LL))
         ->capture_default_str()
         ->group(group);
     app.add_option("--max-retries", config.max_retries,
                    "Times a request is re-dispatched after its worker died, then dropped")
-        ->check(CLI::Range(0, 1000))
+        ->check(zd::whole_number(0, 1000))
         ->capture_default_str()
         ->group(group);
     app.add_option("--max-queue-bytes", config.max_queue_bytes,
@@ -68,38 +71,38 @@ int main(int argc, char** argv) {
                    "dropped unanswered (MDP cannot tell the client), counted in 'rejected', and "
                    "logged (at most once per service every 10 s)")
         ->transform(CLI::AsSizeValue(false))
-        ->check(CLI::Range(zd::mdp::queued_request_bytes(1, 0), std::size_t(1) << 50))
+        ->check(zd::whole_number(zd::mdp::queued_request_bytes(1, 0), std::size_t(1) << 50))
         ->capture_default_str()
         ->group(group);
     app.add_option("--max-queue", config.max_queue,
                    "Requests waiting per service, 0 = no count limit (the default: "
                    "--max-queue-bytes bounds the queue). Past it a request is refused as at "
                    "--max-queue-bytes")
-        ->check(CLI::Range(std::size_t(0), std::size_t(100000000)))
+        ->check(zd::whole_number(std::size_t(0), std::size_t(100000000)))
         ->capture_default_str()
         ->group(group);
     app.add_option("--max-services", config.max_services,
                    "Distinct services; requests for more are refused")
-        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->check(zd::whole_number(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str()
         ->group(group);
     app.add_option("--service-ttl", service_ttl_ms,
                    "Milliseconds after which a service with no workers and no requests is "
                    "forgotten")
-        ->check(CLI::Range(1LL, 86400000LL))
+        ->check(zd::whole_number(1LL, 86400000LL))
         ->capture_default_str()
         ->group(group);
     app.add_option("--worker-credit", config.worker_credit,
                    "Requests a worker holds at once. 1 is MDP's rule (one at a time); more "
                    "pipeline requests into the worker's socket while it works: much higher "
                    "throughput, but a request may wait behind a slow one at its worker")
-        ->check(CLI::Range(std::size_t(1), zd::mdp::max_worker_credit))
+        ->check(zd::whole_number(std::size_t(1), zd::mdp::max_worker_credit))
         ->capture_default_str()
         ->group(group);
     app.add_option("--max-frames", config.max_frames,
                    "Frames in one message; a longer message is dropped whole and counted as "
                    "a protocol error")
-        ->check(CLI::Range(std::size_t(8), std::size_t(1000000)))
+        ->check(zd::whole_number(std::size_t(8), std::size_t(1000000)))
         ->capture_default_str()
         ->group(group);
     zd::add_common_options(app, common);

@@ -14,6 +14,7 @@
 // last-value cache are asked for; otherwise it moves messages through libzmq's XSUB and XPUB
 // sockets. --engine chooses.
 #include "cli/device_cli.hpp"
+#include "cli/number_option.hpp"
 #include "proxy/last_value_cache.hpp"
 #include "proxy/proxy_device.hpp"
 
@@ -27,7 +28,9 @@ int main(int argc, char** argv) {
                "Engines: native speaks ZMTP 3.x itself (tcp and ipc; numeric hosts, '*' or\n"
                "localhost; no heartbeats of its own, CURVE, inproc or last-value cache) and is\n"
                "cheaper per message; libzmq supports everything; auto takes native when it can.\n"
-               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
+               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n"
+               "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+               "reload the configuration yet.");
     zd::device_options_t options;
     zd::add_device_options(app, options);
     bool last_value_cache = false;
@@ -46,7 +49,7 @@ int main(int argc, char** argv) {
         ->needs(cache_flag);
     app.add_option("--lvc-max-topics", max_topics,
                    "Topics the last-value cache keeps; the least recently updated go first")
-        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->check(zd::whole_number(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str();
     std::string engine = "auto";
     zd::add_engine_option(app, engine);

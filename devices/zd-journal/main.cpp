@@ -11,6 +11,7 @@
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
+#include "cli/number_option.hpp"
 #include "cli/ops_options.hpp"
 #include "journal/server/journal_server.hpp"
 #include "ops/device_ops.hpp"
@@ -40,7 +41,9 @@ int main(int argc, char** argv) {
         "  A process crash (kill -9) loses nothing acknowledged in any mode.\n"
         "Protocols, on-disk format and guarantees: docs/JOURNAL.md.\n"
         "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync, and damage\n"
-        "found at start without --repair), 2 usage error.");
+        "found at start without --repair), 2 usage error.\n"
+        "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+        "reload the configuration yet.");
 
     std::string dir, frontend, backend, replay, control;
     zd::ops_options_t ops_options;
@@ -87,19 +90,19 @@ int main(int argc, char** argv) {
                    "sound record at its offset, instead of refusing to start"},
         durability);
     app.add_option("--batch-max", config.batch_max, "Messages per group commit")
-        ->check(CLI::Range(std::size_t(1), std::size_t(1000000)))
+        ->check(zd::whole_number(std::size_t(1), std::size_t(1000000)))
         ->capture_default_str()
         ->group(durability);
     app.add_option("--batch-delay", batch_delay_us,
                    "Microseconds to wait for more messages before a commit (0: commit what "
                    "arrived together)")
-        ->check(CLI::Range(0LL, 1000000LL))
+        ->check(zd::whole_number(0LL, 1000000LL))
         ->capture_default_str()
         ->group(durability);
     app.add_option("--max-producers", config.log.max_producers,
                    "Producer ids whose last sequence is remembered for dedup (least recently "
                    "seen forgotten first)")
-        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->check(zd::whole_number(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str()
         ->group(durability);
 
@@ -111,7 +114,7 @@ int main(int argc, char** argv) {
     app.add_option("--retain-age", retain_age_s,
                    "Delete segments whose records are all older than this many seconds (0: no "
                    "limit)")
-        ->check(CLI::Range(0LL, 100LL * 365 * 86400))
+        ->check(zd::whole_number(0LL, 100LL * 365 * 86400))
         ->capture_default_str()
         ->group(retention);
     app.add_option("--retain-slow-consumers", slow_consumers,

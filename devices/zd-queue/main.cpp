@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
                "Engines: native speaks ZMTP 3.x itself (tcp and ipc; numeric hosts, '*' or\n"
                "localhost; no heartbeats of its own, CURVE or inproc) and is cheaper per\n"
                "message; libzmq supports everything; auto takes native when it can.\n"
-               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
+               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n"
+               "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+               "reload the configuration yet.");
     zd::device_options_t options;
     zd::add_device_options(app, options);
     std::string engine = "auto";

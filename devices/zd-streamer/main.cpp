@@ -22,7 +22,9 @@ int main(int argc, char** argv) {
                "cheaper per message; libzmq supports everything libzmq does; auto takes native\n"
                "when it can. Native consumers take messages once their handshake is done\n"
                "(as with --immediate); --hwm counts the messages queued for each consumer.\n"
-               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.");
+               "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n"
+               "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+               "reload the configuration yet.");
     zd::device_options_t options;
     zd::add_device_options(app, options);
     std::string engine = "auto";

@@ -12,6 +12,7 @@
 #include "base/stop_signal.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/journal_log_options.hpp"
+#include "cli/number_option.hpp"
 #include "cli/ops_options.hpp"
 #include "ops/device_ops.hpp"
 #include "titanic/titanic_server.hpp"
@@ -35,7 +36,9 @@ int main(int argc, char** argv) {
         "  always syncs every record; interval=MS answers after write() and syncs every\n"
         "  MS (an OS crash may lose up to MS of acknowledged requests); never leaves it\n"
         "  to the OS. A process crash (kill -9) loses nothing acknowledged in any mode.\n"
-        "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.");
+        "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.\n"
+        "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
+        "reload the configuration yet.");
 
     std::string dir, broker, control, fsync_text = "batch";
 
@@ -59,48 +62,48 @@ int main(int argc, char** argv) {
     app.add_option("--request-workers", config.request_workers,
                    "Worker connections for titanic.request; what they bring in together shares "
                    "one commit")
-        ->check(CLI::Range(1, 1024))
+        ->check(zd::whole_number(1, 1024))
         ->capture_default_str()
         ->group(titanic);
     app.add_option("--dispatch-workers", config.dispatch_workers,
                    "Client sockets dispatching stored requests (one request in flight each)")
-        ->check(CLI::Range(1, 1024))
+        ->check(zd::whole_number(1, 1024))
         ->capture_default_str()
         ->group(titanic);
     app.add_option("--max-pending", config.max_pending,
                    "Stored requests without a reply; beyond, titanic.request answers 500")
-        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)))
+        ->check(zd::whole_number(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str()
         ->group(titanic);
     app.add_option("--dispatch-timeout", dispatch_timeout_ms,
                    "Milliseconds to wait for a service's reply before retrying on a new socket")
-        ->check(CLI::Range(1LL, 86400000LL))
+        ->check(zd::whole_number(1LL, 86400000LL))
         ->capture_default_str()
         ->group(titanic);
     app.add_option("--retry-delay", retry_delay_ms,
                    "Milliseconds before a timed-out service is tried again (doubles per timeout, "
                    "up to 30 s)")
-        ->check(CLI::Range(1LL, 3600000LL))
+        ->check(zd::whole_number(1LL, 3600000LL))
         ->capture_default_str()
         ->group(titanic);
     app.add_option("--heartbeat-interval", heartbeat_ms,
                    "Milliseconds between heartbeats to the broker (match the broker's)")
-        ->check(CLI::Range(1LL, 3600000LL))
+        ->check(zd::whole_number(1LL, 3600000LL))
         ->capture_default_str()
         ->group(titanic);
     app.add_option("--heartbeat-liveness", config.heartbeat_liveness,
                    "Heartbeat intervals of broker silence after which Titanic reconnects")
-        ->check(CLI::Range(1, 1000))
+        ->check(zd::whole_number(1, 1000))
         ->capture_default_str()
         ->group(titanic);
     app.add_option("--reconnect-delay", reconnect_ms,
                    "Milliseconds to wait after a DISCONNECT from the broker")
-        ->check(CLI::Range(0LL, 3600000LL))
+        ->check(zd::whole_number(0LL, 3600000LL))
         ->capture_default_str()
         ->group(titanic);
     app.add_option("--batch-max", config.batch_max,
                    "Messages read per connection per round (bounds a commit's size)")
-        ->check(CLI::Range(std::size_t(1), std::size_t(1000000)))
+        ->check(zd::whole_number(std::size_t(1), std::size_t(1000000)))
         ->capture_default_str()
         ->group(titanic);
 

@@ -8,7 +8,10 @@ void configure_log(std::string_view program, const common_options_t& options) {
     const log::level level = options.quiet         ? log::level::error
                              : options.verbose > 0 ? log::level::debug
                                                    : log::level::info;
-    log::configure(program, level);
+    const log::time_stamps stamps = options.no_log_time ? log::time_stamps::never
+                                    : options.log_time  ? log::time_stamps::always
+                                                        : log::time_stamps::unless_terminal;
+    log::configure(program, level, stamps);
 }
 
 } // namespace zd

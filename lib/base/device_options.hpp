@@ -28,6 +28,8 @@ struct common_options_t {
     bool quiet = false; // -q: errors only
     int io_threads = 1; // libzmq I/O threads
     bool print_config = false;
+    bool log_time = false;    // --log-time: time stamps even on a terminal
+    bool no_log_time = false; // --no-log-time: never (e.g. under journald, which adds its own)
 };
 
 // What every device offers an operator besides its data path: --events and --metrics.
@@ -45,7 +47,8 @@ struct device_options_t {
     ops_options_t ops;
 };
 
-// Sets the log's program name and level from -v/-q: errors only with -q, detail with -v.
+// Sets the log's program name and level from -v/-q (errors only with -q, detail with -v) and
+// its time stamps from --log-time/--no-log-time (by default: when stderr is not a terminal).
 void configure_log(std::string_view program, const common_options_t& options);
 
 } // namespace zd

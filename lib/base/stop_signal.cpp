@@ -1,5 +1,7 @@
 #include "base/stop_signal.hpp"
 
+#include "base/log.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <sys/signalfd.h>
@@ -14,6 +16,9 @@ sigset_t stop_signals() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    // SIGHUP (a closed terminal, or an operator who expects a daemon to reload) would kill
+    // the process with status 129 mid-message; it stops cleanly instead, until reload exists.
+    sigaddset(&set, SIGHUP);
     return set;
 }
 } // namespace
@@ -32,8 +37,11 @@ stop_signal_t::~stop_signal_t() {
 
 bool stop_signal_t::received() {
     signalfd_siginfo info;
-    while (read(fd_, &info, sizeof info) == ssize_t(sizeof info))
+    while (read(fd_, &info, sizeof info) == ssize_t(sizeof info)) {
+        if (info.ssi_signo == SIGHUP && !received_)
+            log::info("SIGHUP: stopping (reload is not supported yet)");
         received_ = true;
+    }
     return received_;
 }
 

@@ -1,8 +1,12 @@
 #include "cli/device_cli.hpp"
 
 #include "base/log.hpp"
+#include "cli/config_format.hpp"
+#include "cli/number_option.hpp"
 #include "cli/ops_options.hpp"
+#include "cli/version.hpp"
 
+#include <cstdio>
 #include <iostream>
 
 namespace zd {
@@ -30,12 +34,13 @@ void add_socket_options(CLI::App& app, socket_options_t& options) {
                options.receive_hwm = hwm;
            },
            "High-water mark, messages per peer and direction (0 = none; default 1000)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(zd::whole_number_from<int>(0))
+        ->default_str(std::to_string(options.send_hwm))
         ->group(group);
     app.add_option("--linger", options.linger_ms,
                    "Milliseconds to flush pending messages at shutdown (bounded so exit never "
                    "hangs)")
-        ->check(CLI::Range(0, 60000))
+        ->check(zd::whole_number(0, 60000))
         ->capture_default_str()
         ->group(group);
     app.add_flag("--immediate", options.immediate,
@@ -44,23 +49,23 @@ void add_socket_options(CLI::App& app, socket_options_t& options) {
     app.add_flag("--tcp-keepalive", options.tcp_keepalive, "Enable TCP keepalive")->group(group);
     app.add_option("--heartbeat-ivl", options.heartbeat_interval_ms,
                    "ZMTP heartbeat interval in ms (0 = off)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(zd::whole_number_from<int>(0))
         ->capture_default_str()
         ->group(group);
     app.add_option("--heartbeat-timeout", options.heartbeat_timeout_ms,
                    "Drop a peer silent for this many ms (needs --heartbeat-ivl)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(zd::whole_number_from<int>(0))
         ->capture_default_str()
         ->group(group);
     app.add_option("--heartbeat-ttl", options.heartbeat_ttl_ms,
                    "Ask peers to drop us after this many ms of silence")
-        ->check(CLI::NonNegativeNumber)
+        ->check(zd::whole_number_from<int>(0))
         ->capture_default_str()
         ->group(group);
     app.add_option("--max-msg-size", options.max_message_size,
                    "Largest inbound message in bytes; a peer sending more is disconnected "
                    "(-1 = no limit)")
-        ->check(CLI::Range(-1LL, (1LL << 62)))
+        ->check(zd::whole_number(-1LL, (1LL << 62)))
         ->capture_default_str()
         ->group(group);
 }
@@ -69,14 +74,75 @@ void add_common_options(CLI::App& app, common_options_t& options) {
     add_socket_options(app, options.socket);
     app.add_flag("-v,--verbose", options.verbose, "More diagnostics on stderr (repeatable)");
     app.add_flag("-q,--quiet", options.quiet, "Only errors on stderr");
+    auto* log_time = app.add_flag("--log-time", options.log_time,
+                                  "Start every log line with the UTC time, also on a terminal "
+                                  "(the default when stderr is not a terminal)");
+    app.add_flag("--no-log-time", options.no_log_time,
+                 "No time stamps on log lines (e.g. under journald, which adds its own)")
+        ->excludes(log_time);
     app.add_option("--io-threads", options.io_threads, "libzmq I/O threads")
-        ->check(CLI::Range(1, 64))
+        ->check(zd::whole_number(1, 64))
         ->capture_default_str();
-    app.set_config("--config", "", "Read options from an INI or TOML file");
+    add_config_option(app);
     app.add_flag("--print-config", options.print_config,
                  "Print the effective configuration (INI, usable with --config) and exit")
         ->configurable(false);
-    app.set_version_flag("--version", std::string(ZD_VERSION));
+    add_version_flag(app);
+}
+
+void add_version_flag(CLI::App& app) {
+    app.set_version_flag(
+        "--version", [&app] { return version_line(app.get_name()); },
+        "Print the program, its version, the git commit it was built from and "
+        "libzmq's version, and exit");
+}
+
+namespace {
+
+// True if argv asks for --print-config (before any "--" that ends the options).
+bool asks_print_config(const CLI::App& app, int argc, char** argv) {
+    if (app.get_option_no_throw("--print-config") == nullptr) return false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") return false;
+        if (arg == "--print-config") return true;
+    }
+    return false;
+}
+
+} // namespace
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+    // --print-config writes a template: the options a run needs may still be missing (they
+    // are printed commented out), everything given is checked as usual.
+    std::vector<CLI::Option*> required;
+    if (asks_print_config(app, argc, argv))
+        for (CLI::Option* option : app.get_options())
+            if (option->get_required()) {
+                required.push_back(option);
+                option->required(false);
+            }
+    try {
+        app.parse(argc, argv);
+        for (CLI::Option* option : required)
+            option->required(true); // so the template says which ones a run needs
+        return std::nullopt;
+    } catch (const CLI::ParseError& error) {
+        if (error.get_exit_code() == 0) { // --help or --version: what was asked, on stdout
+            app.exit(error);
+            return exit_ok;
+        }
+        print_usage_error(app.get_name(), with_config_origin(app, error.what()));
+        return exit_usage;
+    }
+}
+
+void print_usage_error(std::string_view program, std::string_view message) {
+    // The same "program: " prefix (and time stamp) as every other line the program logs, so
+    // a usage error in a service's journal says who refused to start; then the hint.
+    log::configure(program, log::level::error);
+    log::error(message);
+    std::fprintf(stderr, "Run with --help for more information.\n");
 }
 
 void add_device_options(CLI::App& app, device_options_t& options) {
@@ -107,14 +173,10 @@ void add_engine_option(CLI::App& app, std::string& engine) {
 }
 
 int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& error) {
-        const int code = app.exit(error); // prints help, version or the error message
-        return code == 0 ? exit_ok : exit_usage;
-    }
+    if (const auto code = parse_command_line(app, argc, argv)) return *code;
+    log::configure(app.get_name(), log::level::info); // until the body sets -v/-q's level
     if (app.get_option("--print-config")->count() > 0) {
-        std::cout << app.config_to_str(true, true);
+        std::cout << app.config_to_str(true, true); // config_format_t: every option
         return exit_ok;
     }
     try {

@@ -1,6 +1,6 @@
 // The command line every device and tool shares, built with CLI11: learn one, know them all.
 // Devices add -f/-b/--control/--capture; everyone gets the socket options, -v/-q,
-// --config FILE (INI or TOML), --print-config and --version.
+// --log-time/--no-log-time, --config FILE (cli/config_file.hpp), --print-config and --version.
 // Exit codes: 0 ok, 1 runtime failure, 2 usage error.
 #pragma once
 
@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
+#include <string_view>
 
 namespace zd {
 
@@ -27,9 +29,21 @@ void add_device_options(CLI::App& app, device_options_t& options);
 // Adds --engine auto|native|libzmq (the data path of a device that has a native engine).
 void add_engine_option(CLI::App& app, std::string& engine);
 
-// Parses the command line, then runs body. Handles --help, --version and --print-config,
-// and maps errors to exit codes: usage errors print the message and return 2, exceptions
-// from body print "error: ..." and return 1. Returns body's result otherwise.
+// Adds --version, which prints version_line (cli/version.hpp) for app's name.
+void add_version_flag(CLI::App& app);
+
+// Prints a usage error as "program: message" and the hint "Run with --help for more
+// information." on stderr.
+void print_usage_error(std::string_view program, std::string_view message);
+
+// Parses the command line. Returns nothing when the program should go on, or the exit code to
+// return at once: 0 after --help or --version (printed on stdout), 2 after a usage error
+// (printed by print_usage_error). For mains that do not use run_main.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
+
+// Parses the command line (parse_command_line), then runs body. Handles --help, --version and
+// --print-config, and maps errors to exit codes: usage errors print "program: message" and return
+// 2, exceptions from body print "error: ..." and return 1. Returns body's result otherwise.
 int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
 
 } // namespace zd

@@ -1,5 +1,7 @@
 #include "cli/journal_log_options.hpp"
 
+#include "cli/number_option.hpp"
+
 #include <charconv>
 #include <stdexcept>
 #include <string>
@@ -50,11 +52,11 @@ void add_journal_log_options(CLI::App& app, log_options_t& log, std::string& fsy
         ->capture_default_str()
         ->group(group);
     app.add_option("--segment-bytes", log.segment_bytes, help.segment_bytes)
-        ->check(CLI::Range(std::uint64_t(4096), std::uint64_t(1) << 40))
+        ->check(zd::whole_number(std::uint64_t(4096), std::uint64_t(1) << 40))
         ->capture_default_str()
         ->group(group);
     app.add_option("--max-record", log.max_record_body, help.max_record)
-        ->check(CLI::Range(std::uint32_t(1), max_record_body))
+        ->check(zd::whole_number(std::uint32_t(1), max_record_body))
         ->capture_default_str()
         ->group(group);
     app.add_flag("--repair", log.repair, help.repair)->group(group);

@@ -1,6 +1,7 @@
 // The command line of every device as a user meets it: usage errors exit 2 and name the bad
-// value, --help and --version exit 0, an address already in use exits 1, and the
-// --print-config output starts the same device again.
+// value, --help and --version exit 0, an address already in use exits 1, the
+// --print-config output starts the same device again, and a config file's mistakes are named
+// by file and line.
 //
 //    (no topology: each case runs a device binary once and reads its exit code and output)
 #include "device_harness.hpp"
@@ -99,16 +100,13 @@ TEST_CASE("a config file starts the device", "[cli]") {
     CHECK(device.stop() == 0);
 }
 
-// Known bug (see also unit test "the --print-config output reads back ..."): the printed
-// configuration holds print-config=true and "" for options not given, so starting a device
-// with it fails (exit 2, "--control: empty endpoint list") or just prints again.
 TEST_CASE("the --print-config output starts the same device", "[cli]") {
     temp_dir_t dir;
     const auto printed =
         run_to_completion(queue_path, {"-f", "@" + dir.ipc("f.ipc"), "-b", "@" + dir.ipc("b.ipc"),
                                        "--hwm", "50", "--print-config"});
     REQUIRE(printed.exit_code == 0);
-    CHECK_THAT(printed.out, Contains("hwm=50"));
+    CHECK_THAT(printed.out, Contains("\nhwm = 50\n"));
     const std::string file = dir.write_file("printed.ini", printed.out);
     child_process_t again(queue_path, {"--config", file});
     INFO("printed configuration:\n" << printed.out);
@@ -116,4 +114,42 @@ TEST_CASE("the --print-config output starts the same device", "[cli]") {
     CHECK(ready.address("frontend") == dir.ipc("f.ipc"));
     again.send_signal(SIGTERM);
     CHECK(again.wait_exit() == 0);
+}
+
+TEST_CASE("zd-queue --print-config > q.ini is a template that starts the device", "[cli]") {
+    temp_dir_t dir;
+    const auto printed = run_to_completion(queue_path, {"--print-config"}); // no -f/-b
+    REQUIRE(printed.exit_code == 0);
+    CHECK_THAT(printed.out, Contains("# frontend =   (required)") && Contains("\nlinger = 500\n"));
+    const std::string file = dir.write_file("q.ini", printed.out);
+    const auto missing = run_to_completion(queue_path, {"--config", file});
+    CHECK(missing.exit_code == 2);
+    CHECK_THAT(missing.err, Contains("zd-queue: --frontend is required"));
+    device_t device(queue_path,
+                    {"--config", file, "-f", "@" + dir.ipc("f.ipc"), "-b", "@" + dir.ipc("b.ipc")});
+    CHECK(device.address("frontend") == dir.ipc("f.ipc"));
+    CHECK(device.stop() == 0);
+}
+
+TEST_CASE("a mistake in a config file exits 2 naming the file and the line", "[cli]") {
+    temp_dir_t dir;
+    const std::string file =
+        dir.write_file("q.ini", "frontend = @" + dir.ipc("f.ipc") + "\nbackend = @" +
+                                    dir.ipc("b.ipc") + "\n[zd-queue]\nfronted = x\n");
+    const auto result = run_to_completion(queue_path, {"--config", file});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Contains("zd-queue: " + file +
+                                    ":4: unknown option 'fronted'\n"
+                                    "Run with --help for more information."));
+
+    // A bad value is named by its line too, unless the command line overrides it.
+    const std::string bad =
+        dir.write_file("bad.ini", "frontend = @" + dir.ipc("f.ipc") + "\nbackend = @" +
+                                      dir.ipc("b.ipc") + "\n\nhwm = -1\n");
+    const auto from_file = run_to_completion(queue_path, {"--config", bad});
+    CHECK(from_file.exit_code == 2);
+    CHECK_THAT(from_file.err,
+               Contains("zd-queue: " + bad + ":4: --hwm: must be a whole number from 0 to "));
+    const auto from_line = run_to_completion(queue_path, {"--config", bad, "--hwm", "x"});
+    CHECK_THAT(from_line.err, Contains("zd-queue: --hwm: must be") && !Contains(bad));
 }

@@ -64,6 +64,9 @@ ready_line_t parse_ready_line(std::string_view line) {
         throw std::runtime_error("not a ready line: '" + std::string(line) + "'");
     ready_line_t ready;
     ready.program = std::string(line.substr(0, marker));
+    // Past the time stamp a program puts first when stderr is not a terminal (base/log.hpp).
+    if (const auto space = ready.program.rfind(' '); space != std::string::npos)
+        ready.program.erase(0, space + 1);
     std::string_view rest = line.substr(marker + 8);
     while (!rest.empty()) {
         const auto space = rest.find(' ');

@@ -8,6 +8,7 @@ binding, and the process contract (ready line, exit codes, signals).
 
 import json
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -25,6 +26,16 @@ STATS_TIMEOUT_MS = 5000
 
 _started = []  # every Device of this run, so a failure report can show their stderr
 
+# The time stamp a program puts in front of each log line when stderr is not a terminal
+# (lib/base/log.cpp), as in "2026-12-03T07:01:02.123Z zd-queue: ready ...".
+LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ", re.MULTILINE)
+
+
+def strip_log_time(text):
+    """text (one line or many) without the log time stamps at the start of its lines, so tests
+    read "zd-queue: ready ..." whether or not the program stamped its lines."""
+    return LOG_TIME.sub("", text)
+
 
 class TestFailure(Exception):
     """An assertion about the device's behaviour did not hold."""
@@ -38,7 +49,7 @@ def check(condition, message):
 class Device:
     """Starts a device, waits for its ready line and learns the endpoints from it.
 
-    The ready line looks like
+    The ready line looks like (after the time stamp, see strip_log_time)
         zd-queue: ready frontend=@tcp://127.0.0.1:41185 backend=@tcp://127.0.0.1:39089
     and is printed once every socket is attached, so connecting afterwards never races the
     bind. Used as a context manager; leaving the block always ends the process.
@@ -49,7 +60,12 @@ class Device:
         self.command = [executable, *args]
         self.process = None
         self.endpoints = {}  # side -> list of libzmq addresses, e.g. "tcp://127.0.0.1:41185"
-        self.stderr_text = ""
+        self.stderr_raw = ""  # stderr after the ready line, as printed (time stamps and all)
+
+    @property
+    def stderr_text(self):
+        """stderr after the ready line, without the log time stamps."""
+        return strip_log_time(self.stderr_raw)
 
     def __enter__(self):
         _started.append(self)
@@ -88,8 +104,8 @@ class Device:
         finally:
             selector.close()
         line, _, rest = buffer.partition(b"\n")
-        self.stderr_text = rest.decode(errors="replace")
-        self.ready_line = line.decode(errors="replace")
+        self.stderr_raw = rest.decode(errors="replace")
+        self.ready_line = strip_log_time(line.decode(errors="replace"))
         prefix = f"{self.name}: ready "
         check(self.ready_line.startswith(prefix),
               f"unexpected first stderr line from {self.name}: {self.ready_line!r}")
@@ -158,7 +174,7 @@ class Device:
                 self.process.kill()
                 self.process.wait()
         try:
-            self.stderr_text += self.process.stderr.read().decode(errors="replace")
+            self.stderr_raw += self.process.stderr.read().decode(errors="replace")
         except (OSError, ValueError):
             pass
         self.process.stderr.close()

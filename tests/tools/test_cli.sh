@@ -14,7 +14,7 @@ for tool in "$ZD_SEND" "$ZD_RECV" "$ZD_CTL"; do
     expect_contains "$work/out" "Exit codes:" "$name --help"
     run "$work/out" "$work/err" "$tool" --version
     expect_rc 0 "$name --version"
-    [[ $(cat "$work/out") =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || fail "$name --version: $(cat "$work/out")"
+    [[ $(cat "$work/out") =~ ^$name\ [0-9]+\.[0-9]+\.[0-9]+\ \(commit\  ]] || fail "$name --version: $(cat "$work/out")"
 done
 
 # usage_error WANTED_TEXT CMD...: CMD must exit 2 and name WANTED_TEXT on stderr.

@@ -6,6 +6,8 @@
 // worker and zmq_proxy roles (roles.hpp) and starts the real zd-queue, zd-forwarder and
 // zd-streamer executables. measurement.hpp times one cell; report.hpp prints the table.
 #include "bench_plan.hpp"
+#include "cli/device_cli.hpp"
+#include "cli/number_option.hpp"
 #include "measurement.hpp"
 #include "report.hpp"
 #include "roles.hpp"
@@ -366,42 +368,42 @@ int main(int argc, char** argv) {
         ->delimiter(',')
         ->capture_default_str();
     app.add_option("-r,--repeat", options.repeat, "Runs per cell; the table shows the median")
-        ->check(CLI::Range(1, 100))
+        ->check(zd::whole_number(1, 100))
         ->capture_default_str();
     app.add_option("-d,--duration", options.duration_s, "Seconds in each timed window")
-        ->check(CLI::Range(0.01, 3600.0))
+        ->check(zd::decimal_number(0.01, 3600.0))
         ->capture_default_str();
     app.add_option("--warmup", options.warmup_s,
                    "Seconds of traffic after the first message, before the window")
-        ->check(CLI::Range(0.0, 600.0))
+        ->check(zd::decimal_number(0.0, 600.0))
         ->capture_default_str();
     app.add_option("-n,--count", options.count,
                    "The sender stops after this many messages (round trips; a publisher counts "
                    "from the first delivery); the window closes when they have arrived, if "
                    "before --duration")
-        ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 62))
+        ->check(zd::whole_number(std::uint64_t(1), std::uint64_t(1) << 62))
         ->capture_default_str();
     app.add_option("--in-flight", options.in_flight,
                    "Queue and broker patterns: requests outstanding")
-        ->check(CLI::Range(1, 900))
+        ->check(zd::whole_number(1, 900))
         ->capture_default_str();
     app.add_option("--broker-workers", options.broker_workers,
                    "Broker pattern: worker counts to measure (comma-separated)")
         ->delimiter(',')
-        ->check(CLI::Range(1, 64))
+        ->check(zd::whole_number(1, 64))
         ->capture_default_str();
     app.add_option("--memory-requests", options.memory_requests,
                    "broker-memory: requests through four workers")
-        ->check(CLI::Range(std::uint64_t(1000), std::uint64_t(1) << 40))
+        ->check(zd::whole_number(std::uint64_t(1000), std::uint64_t(1) << 40))
         ->capture_default_str();
     app.add_option("--memory-names", options.memory_names,
                    "broker-memory: distinct unknown service names")
-        ->check(CLI::Range(std::uint64_t(2), std::uint64_t(1) << 40))
+        ->check(zd::whole_number(std::uint64_t(2), std::uint64_t(1) << 40))
         ->capture_default_str();
     app.add_option("--memory-request-timeout", options.memory_request_timeout_ms,
                    "broker-memory: zd-broker's --request-timeout in ms (unknown names are "
                    "forgotten about 1.5 times this after their request)")
-        ->check(CLI::Range(50, 60000))
+        ->check(zd::whole_number(50, 60000))
         ->capture_default_str();
     app.add_flag("--quick", options.quick,
                  "Smoke run: 0.2 s windows, once, 16 B over tcp unless --sizes/--transports say "
@@ -418,12 +420,8 @@ int main(int argc, char** argv) {
                    "zmq_proxy keeps libzmq's defaults)");
     app.add_option("--markdown", options.markdown, "Also write the table to this file");
     app.add_flag("-q,--quiet", options.quiet, "No progress lines on stderr");
-    app.set_version_flag("--version", std::string(ZD_VERSION));
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& error) {
-        return app.exit(error) == 0 ? 0 : 2;
-    }
+    zd::add_version_flag(app);
+    if (const auto code = zd::parse_command_line(app, argc, argv)) return *code;
     try {
         return run_benchmark(app, options);
     } catch (const std::exception& error) {

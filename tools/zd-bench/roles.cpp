@@ -1,5 +1,8 @@
 #include "roles.hpp"
 
+#include "cli/device_cli.hpp"
+#include "cli/number_option.hpp"
+
 #include "mdp/wire.hpp"
 
 #include "base/endpoints.hpp"
@@ -378,15 +381,12 @@ int run_role_main(int argc, char** argv) {
     app.add_option("--endpoint", options.endpoint);
     app.add_option("--frontend", options.frontend);
     app.add_option("--backend", options.backend);
-    app.add_option("--size", options.size)->check(CLI::Range(std::size_t(1), std::size_t(1) << 28));
+    app.add_option("--size", options.size)
+        ->check(zd::whole_number(std::size_t(1), std::size_t(1) << 28));
     app.add_option("--count", options.count);
-    app.add_option("--in-flight", options.in_flight)->check(CLI::Range(1, 100000));
+    app.add_option("--in-flight", options.in_flight)->check(zd::whole_number(1, 100000));
     app.add_option("--shared-fd", options.shared_fd);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& error) {
-        return app.exit(error) == 0 ? 0 : 2;
-    }
+    if (const auto code = zd::parse_command_line(app, argc, argv)) return *code;
     options.pattern = parse_pattern(pattern);
     options.path = parse_path(path);
     try {

@@ -9,6 +9,7 @@
 // Titanic status; shell/reply_verdict.hpp).
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
 #include "mdp/client.hpp"
 #include "shell/message_format.hpp"
@@ -218,12 +219,12 @@ int main(int argc, char** argv) {
     app.add_option("--timeout", options.timeout_ms,
                    "Milliseconds to wait for the reply, per attempt (exit 3 after the last)")
         ->type_name("MS")
-        ->check(CLI::Range(0LL, 86400000LL))
+        ->check(zd::whole_number(0LL, 86400000LL))
         ->capture_default_str();
     app.add_option("--retries", options.retries,
                    "Attempts after the first one, each after a --timeout (only for idempotent "
                    "services: a slow worker runs the request again)")
-        ->check(CLI::Range(0, 1000))
+        ->check(zd::whole_number(0, 1000))
         ->capture_default_str();
     app.add_option("--mdp", options.protocol, "Protocol version: 0.1 or 0.2")
         ->check(CLI::IsMember({"0.1", "0.2"}))

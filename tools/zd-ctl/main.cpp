@@ -6,6 +6,7 @@
 // no --control makes zd-ctl fail fast and say so, instead of hanging like a REQ client would.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
 #include "shell/tool_io.hpp"
 
@@ -167,7 +168,7 @@ int main(int argc, char** argv) {
     app.add_option("--timeout", options.timeout_ms,
                    "Exit 1 if the device does not answer within MS milliseconds")
         ->type_name("MS")
-        ->check(CLI::NonNegativeNumber)
+        ->check(zd::whole_number_from<long long>(0))
         ->capture_default_str();
     zd::add_common_options(app, options.common);
     return zd::run_main(app, argc, argv, [&] { return run(options); });

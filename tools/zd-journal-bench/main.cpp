@@ -8,6 +8,8 @@
 //             a consumer acknowledging), in messages per second.
 // Prints a Markdown table and the goals as ratios. Not a test: a benchmark.
 #include "../zd-bench/child_process.hpp"
+#include "cli/device_cli.hpp"
+#include "cli/number_option.hpp"
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -345,28 +347,25 @@ int main(int argc, char** argv) {
     app.add_option("--dir", options.dir, "Directory on the disk to measure (not tmpfs)")
         ->required();
     app.add_option("--size", options.size, "Message bytes")
-        ->check(CLI::Range(std::size_t(1), std::size_t(1) << 20))
+        ->check(zd::whole_number(std::size_t(1), std::size_t(1) << 20))
         ->capture_default_str();
     app.add_option("--count", options.count, "Messages per device measurement")
-        ->check(CLI::Range(std::uint64_t(1000), std::uint64_t(1) << 32))
+        ->check(zd::whole_number(std::uint64_t(1000), std::uint64_t(1) << 32))
         ->capture_default_str();
     app.add_option("--producers", options.producers, "Producer threads")
-        ->check(CLI::Range(1, 64))
+        ->check(zd::whole_number(1, 64))
         ->capture_default_str();
     app.add_option("--window", options.window, "Unacknowledged messages per producer")
-        ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 24))
+        ->check(zd::whole_number(std::uint64_t(1), std::uint64_t(1) << 24))
         ->capture_default_str();
     app.add_option("--raw-seconds", options.raw_seconds, "Length of each raw measurement")
-        ->check(CLI::Range(0.05, 60.0))
+        ->check(zd::decimal_number(0.05, 60.0))
         ->capture_default_str();
     app.add_option("--runs", options.runs, "Runs per figure (the median is reported)")
-        ->check(CLI::Range(1, 99))
+        ->check(zd::whole_number(1, 99))
         ->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& error) {
-        return app.exit(error) == 0 ? 0 : 2;
-    }
+    zd::add_version_flag(app);
+    if (const auto code = zd::parse_command_line(app, argc, argv)) return *code;
     try {
         return run(options);
     } catch (const std::exception& error) {

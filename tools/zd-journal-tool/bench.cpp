@@ -2,6 +2,7 @@
 // fdatasync every --group) and through the journal log (append --group records, one commit),
 // so the benchmark reports the log's rate beside the disk's in one run. Each prints one line
 // of key=value pairs for scripts.
+#include "base/log.hpp"
 #include "journal/log.hpp"
 #include "journal/segment.hpp"
 #include "tool.hpp"
@@ -11,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <iostream>
 #include <memory>
 #include <thread>
 #include <unistd.h>
@@ -92,19 +92,20 @@ int bench_log(const bench_options_t& options) {
             const auto result = log.commit();
             if (result.status == journal::io_status::ok) break;
             if (result.status == journal::io_status::failed) {
-                std::cerr << "zd-journal-tool: commit failed (" << std::strerror(result.error)
-                          << "): " << result.durable_next - first
-                          << " records are durable; restart to recover\n";
+                zd::log::error("commit failed (" + std::string(std::strerror(result.error)) +
+                               "): " + std::to_string(result.durable_next - first) +
+                               " records are durable; restart to recover");
                 return 1;
             }
             if (!told_full) {
-                std::cerr << "zd-journal-tool: disk full (" << std::strerror(result.error)
-                          << "), waiting for space\n";
+                zd::log::info("disk full (" + std::string(std::strerror(result.error)) +
+                              "), waiting for space");
                 told_full = true;
             }
             if (steady::now() >= give_up) {
-                std::cerr << "zd-journal-tool: still no space after " << options.retry_ms
-                          << " ms: " << result.durable_next - first << " records are durable\n";
+                zd::log::error("still no space after " + std::to_string(options.retry_ms) +
+                               " ms: " + std::to_string(result.durable_next - first) +
+                               " records are durable");
                 return 1;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -112,7 +113,7 @@ int bench_log(const bench_options_t& options) {
         done += batch;
     }
     const double seconds = std::chrono::duration<double>(steady::now() - start).count();
-    if (told_full) std::cerr << "zd-journal-tool: space is back, all records committed\n";
+    if (told_full) zd::log::info("space is back, all records committed");
     report("bench-log", options, seconds,
            std::string(" policy=") + policy_name(options.policy) +
                " durable=" + std::to_string(log.durable_next() - first));

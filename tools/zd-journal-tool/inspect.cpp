@@ -2,6 +2,8 @@
 // running), through the same scan recovery uses, so what verify calls damage is exactly what
 // the device would refuse at start.
 #include "base/json_writer.hpp"
+
+#include "base/log.hpp"
 #include "base/stop_signal.hpp"
 #include "journal/consumer_offsets.hpp"
 #include "journal/recovery.hpp"
@@ -110,11 +112,11 @@ int dump(const inspect_options_t& options) {
                                      });
     std::fflush(stdout);
     if (scan.problem.kind == problem_kind::corruption) {
-        std::cerr << "zd-journal-tool: damage: " << scan.problem.what << "\n";
+        zd::log::error("damage: " + scan.problem.what);
         return 1;
     }
     if (scan.problem.kind == problem_kind::torn_tail)
-        std::cerr << "zd-journal-tool: torn tail (recovery cuts it): " << scan.problem.what << "\n";
+        zd::log::info("torn tail (recovery cuts it): " + scan.problem.what);
     return 0;
 }
 
@@ -165,7 +167,7 @@ int tail(const inspect_options_t& options) {
     // Where to start: the whole directory is scanned once (sound records only).
     const auto scan = scan_directory(options.dir, options.max_body);
     if (scan.problem.kind == problem_kind::corruption) {
-        std::cerr << "zd-journal-tool: damage: " << scan.problem.what << "\n";
+        zd::log::error("damage: " + scan.problem.what);
         return 1;
     }
     std::uint64_t next = options.from;
@@ -236,9 +238,9 @@ int tail(const inspect_options_t& options) {
                         const auto now = std::chrono::steady_clock::now();
                         if (stalled_since == decltype(stalled_since){}) stalled_since = now;
                         if (now - stalled_since > std::chrono::seconds(3)) {
-                            std::cerr << "zd-journal-tool: damage in " << file.string()
-                                      << " at byte " << position + used << ": " << describe(status)
-                                      << "\n";
+                            zd::log::error("damage in " + file.string() + " at byte " +
+                                           std::to_string(position + used) + ": " +
+                                           describe(status));
                             return 1;
                         }
                     }

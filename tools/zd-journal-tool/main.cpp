@@ -9,6 +9,9 @@
 //   zd-journal-tool bench-raw DIR --records N --size 256 --group G
 //   zd-journal-tool bench-log DIR --records N --size 256 --group G [--fsync POLICY]
 // Exit codes: 0 ok, 1 damage found or runtime failure, 2 usage.
+#include "base/log.hpp"
+#include "cli/device_cli.hpp"
+#include "cli/number_option.hpp"
 #include "tool.hpp"
 
 #include <CLI/CLI.hpp>
@@ -70,7 +73,7 @@ void add_consume_options(CLI::App& command, consume_options_t& options) {
                     "latest, an offset, or @ms since the epoch")
         ->capture_default_str();
     command.add_option("--window", options.window, "Records in flight unacknowledged (1..65536)")
-        ->check(CLI::Range(1, 65536))
+        ->check(zd::whole_number(1, 65536))
         ->capture_default_str();
     command.add_option("--count", options.count, "Stop after this many records");
     command.add_option("--idle", options.idle_ms,
@@ -105,7 +108,8 @@ void add_bench_options(CLI::App& command, bench_options_t& options) {
 
 int main(int argc, char** argv) {
     CLI::App app{"zd-journal-tool: dump, verify or tail a zd-journal directory offline; "
-                 "consume or read a running journal; benchmark the disk and the log"};
+                 "consume or read a running journal; benchmark the disk and the log",
+                 "zd-journal-tool"};
     app.require_subcommand(1);
     inspect_options_t dump_options, verify_options, tail_options;
     std::string dump_from, tail_from, unused;
@@ -126,7 +130,7 @@ int main(int argc, char** argv) {
         "SUB to a running journal as a named consumer, print each record and ACK it once it "
         "is written to stdout. At-least-once: a record printed just before a crash or kill -9 "
         "may be printed again by the next consume of the name; a clean stop (--count, --idle, "
-        "SIGINT, SIGTERM) acknowledges everything printed");
+        "SIGINT, SIGTERM, SIGHUP) acknowledges everything printed");
     add_consume_options(*consume_command, consume_options);
     read_options_t read_options;
     auto* read_command = app.add_subcommand(
@@ -156,12 +160,9 @@ int main(int argc, char** argv) {
                      "How long to wait for space when the disk is full")
         ->capture_default_str();
 
-    app.set_version_flag("--version", std::string(ZD_VERSION));
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& error) {
-        return app.exit(error) == 0 ? 0 : 2; // help and version are not errors
-    }
+    zd::add_version_flag(app);
+    if (const auto code = zd::parse_command_line(app, argc, argv)) return *code;
+    zd::log::configure(app.get_name(), zd::log::level::info); // e.g. the SIGHUP line
     try {
         if (*dump_command) {
             parse_from(dump_from, dump_options);
@@ -177,7 +178,7 @@ int main(int argc, char** argv) {
         if (*raw_command) return bench_raw(raw_options);
         return bench_log(log_options);
     } catch (const std::exception& error) {
-        std::cerr << "zd-journal-tool: error: " << error.what() << "\n";
+        zd::log::error(std::string("error: ") + error.what());
         return 1;
     }
 }

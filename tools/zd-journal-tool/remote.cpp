@@ -4,6 +4,8 @@
 // before a crash or a kill -9 is printed again by the next consume of that name). read pages
 // through the replay socket (reader.hpp) and acknowledges nothing.
 #include "base/json_writer.hpp"
+
+#include "base/log.hpp"
 #include "base/stop_signal.hpp"
 #include "journal/client/consumer.hpp"
 #include "journal/client/reader.hpp"
@@ -80,8 +82,8 @@ int consume(const consume_options_t& options) {
             const auto record = consumer.receive(timeout);
             if (!record) break; // --idle passed without a record: drained
             if (!write_out(format_delivered(*record, options.format))) {
-                std::cerr << "zd-journal-tool: consume: cannot write to stdout; record "
-                          << record->offset << " is not acknowledged\n";
+                zd::log::error("consume: cannot write to stdout; record " +
+                               std::to_string(record->offset) + " is not acknowledged");
                 code = 1;
                 break;
             }
@@ -94,15 +96,14 @@ int consume(const consume_options_t& options) {
     // Make sure the journal has applied the last ACK before we go, so the next consume of
     // this name starts right after it.
     if (!consumer.settle(2000ms)) {
-        std::cerr << "zd-journal-tool: consume: the journal did not confirm the last "
-                     "acknowledgement; records after "
-                  << (consumer.acked() ? std::to_string(*consumer.acked()) : "none")
-                  << " may be printed again next time\n";
+        zd::log::error("consume: the journal did not confirm the last acknowledgement; "
+                       "records after " +
+                       (consumer.acked() ? std::to_string(*consumer.acked()) : "none") +
+                       " may be printed again next time");
     }
-    std::cerr << "zd-journal-tool: consume: " << printed << " record(s) printed and "
-              << "acknowledged as '" << options.name << "'"
-              << (consumer.acked() ? ", last offset " + std::to_string(*consumer.acked()) : "")
-              << "\n";
+    zd::log::info("consume: " + std::to_string(printed) +
+                  " record(s) printed and acknowledged as '" + options.name + "'" +
+                  (consumer.acked() ? ", last offset " + std::to_string(*consumer.acked()) : ""));
     return code;
 }
 
@@ -121,8 +122,8 @@ int read_range(const read_options_t& options) {
             const auto page =
                 reader.read(position, std::uint32_t(std::min<std::uint64_t>(left, 65536)), timeout);
             if (!page) {
-                std::cerr << "zd-journal-tool: read: no answer from " << options.endpoint
-                          << " within " << options.timeout_ms << " ms\n";
+                zd::log::error("read: no answer from " + options.endpoint + " within " +
+                               std::to_string(options.timeout_ms) + " ms");
                 return 1;
             }
             for (const auto& record : page->records) {

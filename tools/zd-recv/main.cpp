@@ -5,6 +5,7 @@
 // whenever the socket has nothing more, and a closed pipe ends the tool quietly.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
 #include "shell/message_format.hpp"
 #include "shell/socket_types.hpp"
@@ -167,8 +168,8 @@ int main(int argc, char** argv) {
         "-n on sub loses nothing for anybody. To take one message off a queue without losing\n"
         "others, ask for it: zd-journal's READ, or a Majordomo service (zd-call).\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
-        "Exit codes: 0 ok (count reached, stopped by SIGINT/SIGTERM, or output pipe closed),\n"
-        "1 --timeout expired or runtime failure, 2 usage error.");
+        "Exit codes: 0 ok (count reached, stopped by SIGINT/SIGTERM/SIGHUP, or output pipe\n"
+        "closed), 1 --timeout expired or runtime failure, 2 usage error.");
     recv_options_t options;
     app.add_option("endpoint", options.endpoints,
                    "Where to receive: bare = connect, '@' = bind, comma-separated list")
@@ -197,11 +198,11 @@ int main(int argc, char** argv) {
                    "Exit 0 after COUNT messages (default: no limit; with pull, messages already "
                    "sent to us beyond COUNT are lost, see below)")
         ->type_name("COUNT")
-        ->check(CLI::PositiveNumber);
+        ->check(zd::whole_number_from<long long>(1));
     app.add_option("--timeout", options.timeout_ms,
                    "Exit 1 if no message arrives for MS milliseconds (default: wait forever)")
         ->type_name("MS")
-        ->check(CLI::NonNegativeNumber);
+        ->check(zd::whole_number_from<long long>(0));
     auto* reply = app.add_option("--reply", options.reply,
                                  "rep: answer every request with TEXT (default: echo the request)")
                       ->type_name("TEXT");

@@ -8,6 +8,7 @@
 // so and exits 1.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
 #include "shell/message_format.hpp"
 #include "shell/message_input.hpp"
@@ -259,7 +260,7 @@ int main(int argc, char** argv) {
         "Linger: before exit, zd-send waits up to --linger ms for queued messages to leave\n"
         "(default 10000 ms here, not the 500 ms of the devices and other tools: a pipeline's\n"
         "tail matters more than a fast exit), and exits 1 if no peer ever connected.\n"
-        "SIGINT/SIGTERM stop at once (queue dropped).\n"
+        "SIGINT/SIGTERM/SIGHUP stop at once (queue dropped).\n"
         "Over ipc://, libzmq can lose the tail of a long stream when the sender exits while\n"
         "the receiver is behind (libzmq issue #4660); tcp:// hands everything over.\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
@@ -289,22 +290,22 @@ int main(int argc, char** argv) {
     app.add_option("-n,--count", options.count,
                    "Send exactly COUNT messages in total, cycling through the arguments")
         ->type_name("COUNT")
-        ->check(CLI::PositiveNumber);
+        ->check(zd::whole_number_from<long long>(1));
     app.add_option("--rate", options.rate, "At most this many messages per second")
         ->type_name("MSGS_PER_SEC")
-        ->check(CLI::PositiveNumber);
+        ->check(zd::decimal_number(0.001, 1e9));
     app.add_option("--wait-subscriber", options.wait_subscriber_ms,
                    "pub/xpub: wait up to MS for the first subscription before sending (0 = "
                    "send at once; messages before a subscription are lost)")
         ->type_name("MS")
-        ->check(CLI::NonNegativeNumber)
+        ->check(zd::whole_number_from<long long>(0))
         ->capture_default_str();
     app.add_option("--timeout", options.timeout_ms,
                    "Exit 1 if a message cannot be sent (no peer, or no room: a full queue, a slow "
                    "subscriber), or (req) its reply does not arrive, within MS (default: wait "
                    "forever)")
         ->type_name("MS")
-        ->check(CLI::NonNegativeNumber);
+        ->check(zd::whole_number_from<long long>(0));
     app.add_option("--format", options.format,
                    "req: print replies as text, hex, json or msgpack (see zd-recv --help)")
         ->type_name("FORMAT")

@@ -7,6 +7,7 @@
 // group) on SIGINT/SIGTERM, which makes zd-worker exit 0 after telling the broker.
 #include "base/log.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
 #include "command_runner.hpp"
 #include "mdp/worker.hpp"
@@ -216,8 +217,8 @@ int main(int argc, char** argv) {
         "  liveness is reconnected to; but a peer that accepts the connection and never says\n"
         "  a word of MDP in that time (a plain ROUTER, a zd-queue) is not a broker: zd-worker\n"
         "  says so and exits 1. Nothing listening yet is not an error: it keeps retrying.\n"
-        "  SIGINT/SIGTERM: DISCONNECT from the broker (it requeues requests in progress), kill\n"
-        "  the running commands and their process groups, exit 0.\n"
+        "  SIGINT/SIGTERM/SIGHUP: DISCONNECT from the broker (it requeues requests in\n"
+        "  progress), kill the running commands and their process groups, exit 0.\n"
         "Broker: -b, else $ZD_BROKER, else tcp://127.0.0.1:5555. Bare endpoints connect.\n"
         "Exit codes: 0 stopped by a signal, 1 runtime failure (a COMMAND that cannot run, a\n"
         "peer that is not a broker, a socket error), 2 usage error.");
@@ -245,12 +246,12 @@ int main(int argc, char** argv) {
         ->type_name("COMMAND ARGS...");
     app.add_flag("--echo", options.echo, "Serve as a built-in echo worker (no command)");
     app.add_option("-c,--concurrency", options.concurrency, "Workers (sockets, commands at once)")
-        ->check(CLI::Range(1, 1000))
+        ->check(zd::whole_number(1, 1000))
         ->capture_default_str();
     app.add_option("--command-timeout", options.command_timeout_ms,
                    "Kill a command after MS milliseconds (0: no limit)")
         ->type_name("MS")
-        ->check(CLI::NonNegativeNumber)
+        ->check(zd::whole_number_from<long long>(0))
         ->capture_default_str();
     app.add_flag("--raw", options.raw,
                  "Frames go to stdin back to back; stdout is the reply exactly as written");
@@ -263,18 +264,18 @@ int main(int argc, char** argv) {
     app.add_option("--heartbeat-interval", options.heartbeat_interval_ms,
                    "Milliseconds between heartbeats (match the broker's)")
         ->type_name("MS")
-        ->check(CLI::Range(1LL, 3600000LL))
+        ->check(zd::whole_number(1LL, 3600000LL))
         ->capture_default_str()
         ->group(group);
     app.add_option("--heartbeat-liveness", options.heartbeat_liveness,
                    "Silent heartbeat intervals after which the broker is dead")
-        ->check(CLI::Range(1, 1000))
+        ->check(zd::whole_number(1, 1000))
         ->capture_default_str()
         ->group(group);
     app.add_option("--reconnect-delay", options.reconnect_delay_ms,
                    "Milliseconds to wait before reconnecting to a lost broker")
         ->type_name("MS")
-        ->check(CLI::Range(0LL, 3600000LL))
+        ->check(zd::whole_number(0LL, 3600000LL))
         ->capture_default_str()
         ->group(group);
     zd::add_common_options(app, options.common);
