@@ -81,11 +81,16 @@ def stalled_consumer(context, journal_path):
             stalled.close()
             check(journal.stop() == 0, "zd-journal did not exit 0 on SIGTERM")
         with Journal(journal_path, directory, *ARGS) as journal:
-            check(plain(journal)["next"] == handed, f"resumed at {plain(journal)}, not {handed}")
+            # What the journal handed over between the last look and the stop (libzmq's I/O
+            # thread may still move records into the closing connection's buffers, and on a
+            # busy machine "not moved for 300 ms" is no proof it will not) is past the
+            # stored position too: the resumed position is never before what was seen handed.
+            resumed = plain(journal)["next"]
+            check(handed <= resumed < 2000, f"resumed at {plain(journal)}, handed {handed}")
             pull = new_socket(context, zmq.PULL, journal.address("backend"))
-            got = receive(pull, 2000 - handed, "the undelivered backlog")
-            check(got == [b"q-%d" % i for i in range(handed, 2000)],
-                  f"the backlog from {handed}: {got[:2]!r}...")
+            got = receive(pull, 2000 - resumed, "the undelivered backlog")
+            check(got == [b"q-%d" % i for i in range(resumed, 2000)],
+                  f"the backlog from {resumed}: {got[:2]!r}...")
             check(not pull.poll(300), "records handed to the stalled consumer came again")
             check(journal.stop() == 0, "zd-journal did not exit 0 on SIGTERM")
             pull.close()
