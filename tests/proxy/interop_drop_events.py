@@ -18,19 +18,11 @@ import zmq
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import ENGINES, check, check_engine, engine_device, new_socket, recv_multipart, run  # noqa: E402,E501
+from zdevents import control  # noqa: E402
 
 TCP = "@tcp://127.0.0.1:*"
 INTERVAL_S = 1.0
 SLACK_S = 0.15  # the device's clock started before ours saw the event: allow for delivery
-
-
-def control(device, command):
-    socket = new_socket(zmq.Context.instance(), zmq.REQ, device.address("control"))
-    try:
-        socket.send(command)
-        recv_multipart(socket, 5000, f"the answer to {command!r}")
-    finally:
-        socket.close(linger=0)
 
 
 def subscribe(context, device):
