@@ -18,28 +18,11 @@ import zmq
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from zdinterop import ENGINES, check, check_engine, engine_device, new_socket, recv_multipart, run  # noqa: E402,E501
-from zdevents import control  # noqa: E402
+from zdevents import control, subscribe  # noqa: E402
 
 TCP = "@tcp://127.0.0.1:*"
 INTERVAL_S = 1.0
 SLACK_S = 0.15  # the device's clock started before ours saw the event: allow for delivery
-
-
-def subscribe(context, device):
-    """A SUB for dropped and stopping events whose subscriptions have arrived: PAUSE/RESUME
-    until a "paused" event comes through (events before a subscription are not seen)."""
-    sub = new_socket(context, zmq.SUB, device.address("events"))
-    for kind in (b"dropped", b"stopping", b"paused"):
-        sub.setsockopt(zmq.SUBSCRIBE, kind)
-    for _ in range(100):
-        control(device, b"PAUSE")
-        control(device, b"RESUME")
-        if sub.poll(50):
-            break
-    else:
-        check(False, "no paused event after 100 PAUSE/RESUME")
-    sub.setsockopt(zmq.UNSUBSCRIBE, b"paused")
-    return sub
 
 
 def next_event(sub, kind, what):
@@ -64,7 +47,7 @@ def dropped_total(device):
 def test_engine(context, queue, engine):
     with engine_device(queue, engine, "-f", TCP, "-b", TCP, "--events", TCP) as device:
         check_engine(device, engine)
-        sub = subscribe(context, device)
+        sub = subscribe(context, device, b"dropped", b"stopping")
         worker = new_socket(context, zmq.DEALER, device.address("backend"))
         device.wait_stats(lambda p: p["backend"]["connected"] == 1, "the worker", section="peers")
 

@@ -34,19 +34,21 @@ def wait_event(sub, kind, what, **fields):
             return event
 
 
-def subscribe(context, device, prefix=b""):
-    """A SUB on the device's events whose subscription has arrived: PAUSE/RESUME until a
-    "paused" event comes through (the probe), never assuming the first events are seen."""
+def subscribe(context, device, *prefixes):
+    """A SUB on the device's events (every kind, or those under prefixes) whose subscription
+    has arrived: it also subscribes to "paused" and PAUSEs/RESUMEs the device until a
+    "paused" event comes through on this very socket, then drops that subscription (unless
+    asked for). Events before that are not seen; a "paused" event or two may still follow."""
+    prefixes = prefixes or (b"",)
     sub = new_socket(context, zmq.SUB, device.address("events"))
-    sub.setsockopt(zmq.SUBSCRIBE, prefix)
-    probe = new_socket(context, zmq.SUB, device.address("events"))
-    probe.setsockopt(zmq.SUBSCRIBE, b"paused")
+    for prefix in (*prefixes, b"paused"):
+        sub.setsockopt(zmq.SUBSCRIBE, prefix)
     for _ in range(100):
         control(device, b"PAUSE")
         control(device, b"RESUME")
-        if probe.poll(50):
+        if sub.poll(50):
             break
     else:
         check(False, "no paused event after 100 PAUSE/RESUME")
-    probe.close(linger=0)
+    sub.setsockopt(zmq.UNSUBSCRIBE, b"paused")  # one of two: the prefixes' own stays
     return sub
