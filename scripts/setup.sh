@@ -29,6 +29,7 @@ packages=(
     curl                # tests/ops scrapes /metrics as Prometheus would
     jq                  # the README's examples pipe STATS and JSON output through it
     iproute2            # ip: tests that make their own network namespace (README examples)
+    systemd             # systemd-analyze verify on the unit files (dist/systemd)
 )
 
 # One dpkg-query for all of them; unknown packages are simply absent from its output.
