@@ -16,7 +16,7 @@ import tempfile
 
 import zmq
 
-from journaltest import Journal, check, new_socket, run
+from journaltest import Journal, check, new_socket, recv_multipart, run
 from zdevents import subscribe
 
 MESSAGES = 100
@@ -27,16 +27,19 @@ def test(context, journal_path):
         journal = Journal(journal_path, directory, "--frontend-type", "pull", "--max-record",
                           "64", "--events", "@tcp://127.0.0.1:*")
         with journal:
-            sub = subscribe(context, journal, b"error")
+            sub = subscribe(context, journal, b"error", b"stopping")
             producer = new_socket(context, zmq.PUSH, journal.address("frontend"))
             for i in range(MESSAGES):
                 producer.send(b"%03d" % i + b"x" * 200)
             journal.wait_stats(lambda s: s["counters"]["refused"] == MESSAGES,
                                f"all {MESSAGES} refused", timeout_s=10)
             check(journal.stop() == 0, "zd-journal did not exit 0 on SIGTERM")
+            # "stopping" is the publisher's last event, after the final error count.
             events = []
-            while sub.poll(1000):
-                kind, body = sub.recv_multipart()
+            while True:
+                kind, body = recv_multipart(sub, 5000, "the events up to stopping")
+                if kind == b"stopping":
+                    break
                 if kind != b"paused":  # the subscription's probe
                     events.append(json.loads(body))
             sub.close(linger=0)
