@@ -7,6 +7,10 @@
 // --max-retries times. Queues (by memory, and by count if asked), request age and the number
 // of services are bounded; a refused request is logged, since MDP cannot tell its client. See
 // docs/BROKER.md for every limit and what happens at it.
+//
+// Brokers join into a fabric with --peer (docs/FEDERATION.md): a request for a service that
+// no local worker can take goes to a peer broker that advertised it, and the reply comes
+// back the same way; a peer that dies hands its requests back to the queue.
 #include "base/log.hpp"
 #include "base/readiness.hpp"
 #include "base/stop_signal.hpp"
@@ -26,10 +30,13 @@ int main(int argc, char** argv) {
                "  zd-call -b tcp://127.0.0.1:5555 echo hello\n"
                "Endpoints: '@' binds, '>' connects, comma-separated; bare endpoints bind.\n"
                "Clients and workers may share an endpoint or use separate ones.\n"
+               "Federation: zd-broker -e @tcp://*:5555 --peer '>tcp://hub-b:5555' joins the\n"
+               "broker at hub-b (its own --endpoint); see docs/FEDERATION.md.\n"
                "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n"
                "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
                "reload the configuration yet.");
     std::string endpoints, control;
+    std::vector<std::string> peers;
     zd::ops_options_t ops_options;
     zd::common_options_t common;
     zd::mdp::broker_config_t config;
@@ -105,6 +112,40 @@ int main(int argc, char** argv) {
         ->check(zd::whole_number(std::size_t(8), std::size_t(1000000)))
         ->capture_default_str()
         ->group(group);
+    const char* federation = "Federation";
+    app.add_option("--peer", peers,
+                   "Another broker to join, by its own --endpoint, e.g. '>tcp://hub-b:5555' "
+                   "(repeatable; connects: '>' or bare). Requests no local worker can take go "
+                   "to peers that have workers for them; either side naming the other is enough")
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                if (text.empty()) return {};
+                try {
+                    if (zd::parse_endpoint(text, zd::attach_mode::connect).mode ==
+                        zd::attach_mode::bind)
+                        return "'" + text +
+                               "': a peer is another broker to connect to; write '>' or "
+                               "nothing before it";
+                    return {};
+                } catch (const zd::endpoint_error& error) {
+                    return error.what();
+                }
+            },
+            "ENDPOINT", "peer endpoint"))
+        ->group(federation);
+    app.add_option("--max-hops", config.max_hops,
+                   "Broker-to-broker hops a request may take (and the longest route learned "
+                   "from peers): 1 reaches only direct peers")
+        ->check(zd::whole_number(std::size_t(1), std::size_t(64)))
+        ->capture_default_str()
+        ->group(federation);
+    app.add_option("--name", config.broker_name,
+                   "This broker's name in its peers' STATS and mmi.services (default: its "
+                   "random id)")
+        ->check([](const std::string& name) {
+            return name.size() > 255 ? std::string("must be at most 255 bytes") : std::string();
+        })
+        ->group(federation);
     zd::add_common_options(app, common);
 
     return zd::run_main(app, argc, argv, [&] {
@@ -117,16 +158,23 @@ int main(int argc, char** argv) {
                                         ? zd::endpoint_list_t{}
                                         : zd::parse_endpoints(control, zd::attach_mode::bind);
 
+        zd::endpoint_list_t peer_endpoints;
+        for (const std::string& peer : peers)
+            if (!peer.empty())
+                peer_endpoints.push_back(zd::parse_endpoint(peer, zd::attach_mode::connect));
+
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
         zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-broker");
-        zd::mdp::broker_server_t server(context, parsed, control_parsed, common.socket, config);
+        zd::mdp::broker_server_t server(context, parsed, control_parsed, common.socket, config,
+                                        peer_endpoints);
         ops.serve_metrics(server.control_socket());
-        zd::announce_ready("endpoint=" + zd::to_string(server.endpoints()) +
-                           (control.empty()
-                                ? std::string()
-                                : " control=" + zd::to_string(server.control_endpoints())) +
-                           ops.ready_fields());
+        zd::announce_ready(
+            "endpoint=" + zd::to_string(server.endpoints()) +
+            (peer_endpoints.empty() ? std::string() : " peers=" + zd::to_string(peer_endpoints)) +
+            (control.empty() ? std::string()
+                             : " control=" + zd::to_string(server.control_endpoints())) +
+            ops.ready_fields());
         const bool terminated = server.run(stop);
         zd::log::info(terminated ? "stopping on TERMINATE" : "stopping on signal");
         return int(zd::exit_ok);

@@ -6,7 +6,10 @@
 
 #include "base/json_writer.hpp"
 
+#include "mdp/peering.hpp"
+
 #include <algorithm>
+#include <random>
 #include <stdexcept>
 
 namespace zd::mdp {
@@ -36,6 +39,19 @@ broker_t::broker_t(const broker_config_t& config, outbox_t& outbox)
     if (config.worker_credit < 1 || config.worker_credit > max_worker_credit)
         throw std::invalid_argument("worker credit must be between 1 and " +
                                     std::to_string(max_worker_credit));
+    if (config_.broker_id.empty()) {
+        std::random_device random;
+        const std::uint64_t id = std::uint64_t(random()) << 32 | random();
+        config_.broker_id = peering::encode_u64(id);
+    }
+    if (config_.broker_id.size() != peering::broker_id_size)
+        throw std::invalid_argument("broker id must be 8 bytes");
+    if (config_.broker_name.empty()) config_.broker_name = peering::hex_id(config_.broker_id);
+    if (config_.broker_name.size() > peering::max_name)
+        throw std::invalid_argument("broker name must be at most 255 bytes");
+    if (config_.max_hops < 1 || config_.max_hops > peering::max_path_brokers)
+        throw std::invalid_argument("max hops must be between 1 and " +
+                                    std::to_string(peering::max_path_brokers));
     next_timer_ = clock_t_::now() + config.heartbeat_interval;
 }
 
@@ -52,6 +68,9 @@ broker_t::~broker_t() {
     for (auto& [id, worker] : workers_)
         while (request_t* request = worker->requests.pop_front())
             delete request;
+    for (auto& [id, link] : links_)
+        while (request_t* request = link->requests.pop_front())
+            delete request;
     for (auto& [fd, peers] : peers_by_fd_)
         peers->peers.clear();
 }
@@ -67,6 +86,12 @@ void broker_t::on_message(std::vector<zmq::message_t>& frames, connection_t from
 
 void broker_t::on_message(std::vector<zmq::message_t>& frames,
                           const connection_lookup_t& connection_of, time_point_t now) {
+    // Peer brokers speak their own protocol on the same socket (lib/mdp/peering.hpp).
+    if (frames.size() >= 3 && frames[1].to_string_view() == peering::header) {
+        handle_link_message(frames, connection_of, now);
+        settle(now);
+        return;
+    }
     constexpr std::size_t max_views = 64;
     std::string_view views[max_views];
     const std::size_t count = std::min(frames.size(), max_views);
@@ -89,6 +114,10 @@ void broker_t::on_message(std::vector<zmq::message_t>& frames,
     // worker's READY. Looked up before anything changes, since the lookup may report closed
     // connections.
     const std::string_view sender = frames[0].to_string_view();
+    if (!links_.empty() && links_.find(sender) != links_.end()) {
+        ++counters_.peer_errors; // a peer broker's link speaks peering only
+        return;
+    }
     if (decoded.message.peer == peer_kind::client) {
         const auto known = clients_.find(sender);
         client_t* client = known == clients_.end() ? nullptr : known->second.get();
@@ -99,6 +128,7 @@ void broker_t::on_message(std::vector<zmq::message_t>& frames,
     const bool new_worker =
         decoded.message.what == command::ready && workers_.find(sender) == workers_.end();
     handle_worker(frames, decoded.message, new_worker ? connection_of() : connection_t{}, now);
+    settle(now);
 }
 
 void broker_t::on_invalid_message(std::string_view sender, time_point_t now) {
@@ -128,37 +158,47 @@ void broker_t::handle_request(std::vector<zmq::message_t>& frames, const incomin
         refuse(nullptr, service_name, queue_limit::services, now);
         return;
     }
-    std::size_t body_bytes = 0;
-    for (std::size_t i = message.body; i < frames.size(); ++i)
-        body_bytes += frames[i].size();
-    const std::size_t bytes = queued_request_bytes(frames.size() - message.body, body_bytes);
-    // The limits bound what waits: a request that finds a worker with credit does not queue.
-    // (With such a worker the queue is empty, so only a request larger than max_queue_bytes
-    // by itself gets through here and nowhere else.)
-    if (service->idle.empty()) {
-        const bool over_count =
-            config_.max_queue != 0 && service->queue.size() >= config_.max_queue;
-        if (over_count || service->queued_bytes + bytes > config_.max_queue_bytes) {
-            ++service->rejected;
-            ++counters_.rejected;
-            refuse(service, service_name, over_count ? queue_limit::requests : queue_limit::bytes,
-                   now);
-            return;
-        }
-    }
+    const std::size_t bytes = request_bytes(frames, message.body);
+    queue_limit refused_by = queue_limit::bytes;
+    if (!admit(*service, service_name, bytes, now, refused_by)) return;
     client_t& client =
         known_client ? *known_client : add_client(frames[0].to_string_view(), message, from);
+    enqueue(client, *service, frames, message.body, bytes, now);
+    dispatch_pending(*service, now);
+}
+
+// Whether a request of bytes may wait for service; if not it is counted and reported.
+// The limits bound what waits: a request that finds a worker with credit does not queue.
+// (With such a worker the queue is empty, so only a request larger than max_queue_bytes
+// by itself gets through here and nowhere else.)
+bool broker_t::admit(service_t& service, std::string_view name, std::size_t bytes, time_point_t now,
+                     queue_limit& refused_by) {
+    if (!service.idle.empty()) return true;
+    const bool over_count = config_.max_queue != 0 && service.queue.size() >= config_.max_queue;
+    if (!over_count && service.queued_bytes + bytes <= config_.max_queue_bytes) return true;
+    ++service.rejected;
+    ++counters_.rejected;
+    refused_by = over_count ? queue_limit::requests : queue_limit::bytes;
+    refuse(&service, name, refused_by, now);
+    return false;
+}
+
+// Queues a new request of client's, frames from first_body on its body (moved), and
+// dispatches what it can.
+broker_t::request_t& broker_t::enqueue(client_t& client, service_t& service,
+                                       std::vector<zmq::message_t>& frames, std::size_t first_body,
+                                       std::size_t bytes, time_point_t now) {
     auto* request = new request_t;
     request->client = &client;
-    request->service = service;
+    request->service = &service;
     request->deadline = now + config_.request_timeout;
     request->bytes = bytes;
-    request->body.reserve(frames.size() - message.body);
-    for (std::size_t i = message.body; i < frames.size(); ++i)
+    request->body.reserve(frames.size() - first_body);
+    for (std::size_t i = first_body; i < frames.size(); ++i)
         request->body.push_back(std::move(frames[i]));
     client.requests.push_back(request);
-    service->queue_back(request);
-    dispatch_pending(*service, now);
+    service.queue_back(request);
+    return *request;
 }
 
 void broker_t::handle_mmi(std::vector<zmq::message_t>& frames, const incoming_t& message) {
@@ -167,7 +207,8 @@ void broker_t::handle_mmi(std::vector<zmq::message_t>& frames, const incoming_t&
     std::vector<zmq::message_t> answer;
     if (service_name == "mmi.service") {
         const auto found = services_.find(frames[message.body].to_string_view());
-        const bool available = found != services_.end() && found->second->workers > 0;
+        const bool available = found != services_.end() &&
+                               (found->second->workers > 0 || has_usable_route(*found->second));
         answer.emplace_back(std::string_view(available ? "200" : "404"));
     } else if (service_name == "mmi.services") {
         json_writer_t json;
@@ -183,7 +224,10 @@ void broker_t::handle_mmi(std::vector<zmq::message_t>& frames, const incoming_t&
                 .value(std::uint64_t(service->queue.size()))
                 .key("in_flight")
                 .value(std::uint64_t(service->in_flight))
-                .end_object();
+                .key("local")
+                .value(service->workers > 0);
+            write_routes(json, *service);
+            json.end_object();
         }
         json.end_object();
         answer.emplace_back(json.str());
@@ -250,7 +294,7 @@ void broker_t::handle_ready(std::string_view id, const std::vector<zmq::message_
     }
     auto worker = std::make_unique<worker_t>();
     worker->id = std::string(id);
-    worker->is_worker = true;
+    worker->role = peer_role::worker;
     worker->protocol = message.protocol;
     worker->leading_empty = message.leading_empty;
     worker->service = service;
@@ -261,6 +305,7 @@ void broker_t::handle_ready(std::string_view id, const std::vector<zmq::message_
     track_connection(added, from);
     ++service->workers;
     service->idle.push_back(&added);
+    mark_dirty(*service);
     dispatch_pending(*service, now);
 }
 
@@ -281,15 +326,7 @@ void broker_t::handle_reply(worker_t& worker, std::vector<zmq::message_t>& frame
         ++counters_.dropped_partials; // 0.1 has one reply per request
         return;
     }
-    const bool delivered = send_to_client(client.id, client.protocol, client.leading_empty,
-                                          final_reply ? client_final_byte : client_partial_byte,
-                                          service.name, frames, message.body);
-    if (!delivered)
-        ++counters_.unroutable_replies;
-    else if (final_reply)
-        ++counters_.replies;
-    else
-        ++counters_.partials;
+    count_delivery(deliver(request, final_reply, frames, message.body), final_reply);
     if (!final_reply) return;
 
     ++service.served;

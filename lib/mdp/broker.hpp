@@ -27,7 +27,15 @@
 #include <vector>
 #include <zmq.hpp>
 
+namespace zd {
+class json_writer_t;
+}
+
 namespace zd::mdp {
+
+namespace peering {
+enum class command : std::uint8_t;
+}
 
 using clock_t_ = std::chrono::steady_clock;
 using time_point_t = clock_t_::time_point;
@@ -55,6 +63,13 @@ struct broker_config_t {
     std::size_t max_queue_bytes = std::size_t(256) << 20;
     // Refused requests are reported (refusal_report_t) at most once per service this often.
     milliseconds_t refusal_report_interval{10000};
+
+    // Federation (docs/FEDERATION.md). This broker's id on links to other brokers: 8 bytes,
+    // random when empty. Its name, shown to peers in their STATS.
+    std::string broker_id;
+    std::string broker_name;
+    // Broker-to-broker hops a request may take, and so the longest route learned.
+    std::size_t max_hops = 3;
 };
 
 // What a queued request counts against max_queue_bytes: its body's bytes plus what the broker
@@ -101,6 +116,15 @@ struct broker_counters_t {
     std::uint64_t failed = 0;             // dropped after max_retries
     std::uint64_t abandoned = 0;          // queued requests of clients that left
     std::uint64_t workers_expired = 0;    // workers removed for missing heartbeats
+    // Federation
+    std::uint64_t forwarded = 0;          // requests sent to peer brokers
+    std::uint64_t peer_requests = 0;      // requests received from peer brokers
+    std::uint64_t peer_replies = 0;       // final replies received from peer brokers
+    std::uint64_t refused_to_peers = 0;   // peer requests answered REFUSE
+    std::uint64_t refused_by_peers = 0;   // our requests a peer answered REFUSE (requeued)
+    std::uint64_t stale_peer_replies = 0; // replies for requests no longer at that link
+    std::uint64_t peer_errors = 0;        // malformed or unexpected peering messages
+    std::uint64_t links_lost = 0;         // peer links gone down (expired, closed, failed)
 };
 
 // Which limit refused a request.
@@ -187,12 +211,28 @@ public:
     // One JSON object with the broker's and every service's statistics.
     std::string stats_json() const;
 
+    // Federation: a link this broker opened to a peer broker (zd-broker --peer). Messages
+    // the broker sends to it go to the outbox with id as their first frame; what arrives on it
+    // comes to on_message with id as frames[0]. id must not be a routing id a ROUTER could
+    // give or accept (start it with a zero byte and make it longer than 5 bytes); label is
+    // shown in STATS (the peer's endpoint). The broker says HELLO on it until it is answered.
+    void add_link(std::string_view id, std::string_view label, time_point_t now);
+    // The connection of a link we opened came up (say HELLO at once) or went down (take the
+    // link down at once; heartbeats catch what no connection event reports).
+    void on_link_connected(std::string_view id, time_point_t now);
+    void on_link_disconnected(std::string_view id, time_point_t now);
+    const std::string& broker_id() const { return config_.broker_id; }
+    std::size_t links_up() const;
+
 private:
     struct service_t;
     struct worker_t;
     struct client_t;
     struct request_t;
     struct peer_t;
+    struct link_t;
+    struct route_t;
+    struct federated_t;
     struct refusals_t {                         // refusal reports, rate-limited
         std::uint64_t unreported = 0;           // refused since the last report
         queue_limit limit = queue_limit::bytes; // of the last refusal
@@ -240,6 +280,54 @@ private:
                         std::vector<zmq::message_t>& body, std::size_t first_body);
     void track_connection(peer_t& peer, connection_t connection);
     void untrack_connection(peer_t& peer);
+    bool admit(service_t& service, std::string_view name, std::size_t bytes, time_point_t now,
+               queue_limit& refused_by);
+    request_t& enqueue(client_t& client, service_t& service, std::vector<zmq::message_t>& frames,
+                       std::size_t first_body, std::size_t bytes, time_point_t now);
+    bool deliver(request_t& request, bool final_reply, std::vector<zmq::message_t>& frames,
+                 std::size_t first_body);
+    void count_delivery(bool delivered, bool final_reply);
+
+    // Federation (broker_links.cpp, broker_routes.cpp)
+    void handle_link_message(std::vector<zmq::message_t>& frames,
+                             const connection_lookup_t& connection_of, time_point_t now);
+    void handle_hello(link_t& link, std::string_view broker_id, std::string_view name, bool ask,
+                      time_point_t now);
+    void link_up(link_t& link, std::string_view broker_id, std::string_view name, time_point_t now);
+    void link_down(link_t& link, time_point_t now);
+    void detach_link_client(link_t& link, time_point_t now);
+    void handle_peer_request(link_t& link, std::vector<zmq::message_t>& frames,
+                             std::uint64_t remote_id, time_point_t now);
+    void handle_peer_reply(link_t& link, std::vector<zmq::message_t>& frames, std::uint64_t id,
+                           bool final_reply, time_point_t now);
+    void handle_refuse(link_t& link, std::uint64_t id, time_point_t now);
+    bool forward(route_t& route, request_t& request, time_point_t now);
+    void take_back_from_link(request_t& request);
+    void link_timers(time_point_t now);
+    void settle(time_point_t now);
+    milliseconds_t hello_interval() const;
+    bool send_to_link(link_t& link, std::vector<zmq::message_t>& frames);
+    void start_link_message(std::vector<zmq::message_t>& frames, const link_t& link,
+                            peering::command what);
+    void send_hello(link_t& link, bool ask);
+    void send_refuse(link_t& link, std::uint64_t remote_id, std::string_view reason);
+
+    void handle_route(link_t& link, const std::vector<std::string_view>& views, time_point_t now);
+    void handle_withdraw(link_t& link, const std::vector<std::string_view>& views,
+                         time_point_t now);
+    void set_route(service_t& service, link_t& link, std::string_view path, std::uint32_t capacity);
+    void remove_route(service_t& service, link_t& link);
+    bool route_allowed(const route_t& route, std::string_view visited) const;
+    bool can_forward(const service_t& service, std::string_view visited) const;
+    bool has_usable_route(const service_t& service) const;
+    route_t* pick_route(service_t& service, const request_t& request);
+    void mark_dirty(service_t& service);
+    std::string advertisement_for(const service_t& service, const link_t& link) const;
+    void advertise(link_t& link, const std::vector<std::string>& names);
+    void flush_advertisements();
+    void refresh_active(const std::string& broker_id, time_point_t now);
+    void write_routes(json_writer_t& json, const service_t& service) const;
+    void write_links(json_writer_t& json) const;
 
     broker_config_t config_;
     outbox_t& outbox_;
@@ -254,6 +342,15 @@ private:
     refusal_reporter_t reporter_;
     refusals_t services_refusals_;      // requests for new services past max_services
     std::string services_refused_name_; // the last of them
+
+    // Federation
+    by_name_t<link_t> links_;                                        // by link id
+    std::unordered_map<std::string, std::vector<link_t*>> links_of_; // up links by broker id
+    std::vector<std::string> dirty_;           // services whose advertisement may have changed
+    std::vector<std::string_view> link_views_; // reused for decoding peering messages
+    std::uint64_t next_request_id_ = 0;
+    bool links_failed_ = false; // a link failed a send: settle() takes it down
+    std::uint64_t detached_clients_ = 0;
 };
 
 } // namespace zd::mdp

@@ -5,6 +5,8 @@
 
 #include "mdp/broker.hpp"
 
+#include <unordered_set>
+
 namespace zd::mdp {
 
 // Tags naming the intrusive lists an object is on.
@@ -16,11 +18,22 @@ struct on_connection {};
 
 constexpr std::string_view mmi_prefix = "mmi.";
 
-// A client or a worker, linked into the list of peers on its connection.
+// What a request whose body is frames[first_body...] counts against max_queue_bytes.
+inline std::size_t request_bytes(const std::vector<zmq::message_t>& frames,
+                                 std::size_t first_body) {
+    std::size_t body_bytes = 0;
+    for (std::size_t i = first_body; i < frames.size(); ++i)
+        body_bytes += frames[i].size();
+    return queued_request_bytes(frames.size() - first_body, body_bytes);
+}
+
+enum class peer_role : std::uint8_t { client, worker, link };
+
+// A client, a worker or a peer broker's link, linked into the list of peers on its connection.
 struct broker_t::peer_t : list_hook_t<on_connection> {
     std::string id;
     connection_t connection;
-    bool is_worker = false;
+    peer_role role = peer_role::client;
 };
 
 struct broker_t::connection_peers_t {
@@ -37,11 +50,24 @@ struct broker_t::request_t : list_hook_t<in_service_queue>,
     time_point_t deadline{};          // expires if still queued then
     int retries = 0;
     std::size_t bytes = 0; // counted against max_queue_bytes while queued
+    // Only for requests that came from, or went to, a peer broker (kept apart so that a
+    // plain request stays within queued_request_overhead).
+    std::unique_ptr<federated_t> federation;
+};
+
+// What a request carries across brokers.
+struct broker_t::federated_t {
+    link_t* link = nullptr;      // while in flight at a peer broker (then id names it there)
+    std::uint64_t id = 0;        // our id for it on that link
+    std::uint64_t remote_id = 0; // from a peer: the id its broker gave it
+    std::string path;            // from a peer: the brokers it passed (peering.hpp)
 };
 
 struct broker_t::client_t : peer_t {
     version protocol = version::v01;
     bool leading_empty = true;
+    bool via_link = false;  // a peer broker's requests: replies go back as peering REPLY
+    link_t* link = nullptr; // that link, while it is up (null once it went down)
     intrusive_list_t<request_t, of_client> requests; // queued and in flight
 };
 
@@ -54,6 +80,14 @@ struct broker_t::worker_t : peer_t, list_hook_t<idle_workers> {
     intrusive_list_t<request_t, at_worker> requests;
     time_point_t expires_at{};
     time_point_t heartbeat_due{};
+};
+
+// A way to a service through a peer broker, as that broker advertised it.
+struct broker_t::route_t {
+    link_t* link = nullptr;
+    std::string path;           // broker ids, the link's broker first, the serving one last
+    std::uint32_t capacity = 0; // requests it takes at once from us
+    std::uint32_t in_flight = 0;
 };
 
 struct broker_t::service_t {
@@ -69,7 +103,10 @@ struct broker_t::service_t {
     std::size_t in_flight = 0;
     time_point_t idle_since{};
     std::uint64_t served = 0, expired = 0, retried = 0, failed = 0, rejected = 0;
+    std::uint64_t forwarded = 0; // sent to peer brokers
     refusals_t refusals;
+    std::vector<route_t> routes; // through peer brokers, one per link at most
+    bool dirty = false;          // on dirty_: its advertisement may have changed
 
     void queue_back(request_t* request) {
         queue.push_back(request);
@@ -88,6 +125,27 @@ struct broker_t::service_t {
         queue.erase(request);
         queued_bytes -= request->bytes;
     }
+};
+
+// A link to a peer broker: one connection, opened by us (--peer, a DEALER) or by it.
+struct broker_t::link_t : peer_t {
+    std::string label; // the endpoint for links we opened, "accepted" for the others
+    bool initiated = false;
+    bool up = false;     // HELLO exchanged
+    bool active = false; // the one link of its broker that carries our requests
+    bool failed = false; // a send failed: settle() takes it down
+    bool self = false;   // it leads back to this broker (refused, logged once)
+    std::string broker_id, name;
+    time_point_t expires_at{}, heartbeat_due{};
+    intrusive_list_t<request_t, at_worker> requests; // forwarded over it, in flight
+    std::unordered_map<std::uint64_t, request_t*> by_id;
+    std::unordered_set<std::string> routed;                  // services it has a route for
+    std::unordered_map<std::string, std::string> advertised; // what it was told, per service
+    std::uint64_t forwarded = 0, served = 0, refused = 0; // our requests sent / answered / refused
+    std::uint64_t requests_in = 0;                        // its requests received
+
+    // Whether our requests and its routes may use it now.
+    bool usable() const { return up && active && !failed; }
 };
 
 } // namespace zd::mdp

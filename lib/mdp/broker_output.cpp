@@ -3,6 +3,7 @@
 #include "mdp/broker_internals.hpp"
 
 #include "base/json_writer.hpp"
+#include "mdp/peering.hpp"
 
 #include <algorithm>
 
@@ -52,8 +53,101 @@ bool broker_t::send_to_client(std::string_view id, version protocol, bool leadin
     return outbox_.send(out_);
 }
 
+// A reply (or part of one) for request, its body frames[first_body...] (moved), to the
+// client that asked: as MDP to a client, as a peering REPLY to a peer broker.
+bool broker_t::deliver(request_t& request, bool final_reply, std::vector<zmq::message_t>& frames,
+                       std::size_t first_body) {
+    client_t& client = *request.client;
+    if (!client.via_link)
+        return send_to_client(client.id, client.protocol, client.leading_empty,
+                              final_reply ? client_final_byte : client_partial_byte,
+                              request.service->name, frames, first_body);
+    if (!client.link || client.link->failed) return false; // the link went down meanwhile
+    link_t& link = *client.link;
+    const std::uint8_t reply = std::uint8_t(peering::command::reply);
+    const std::uint8_t final_byte = final_reply ? 1 : 0;
+    const std::string id = peering::encode_u64(request.federation->remote_id);
+    out_.clear();
+    out_.emplace_back(link.id.data(), link.id.size());
+    out_.emplace_back(peering::header.data(), peering::header.size());
+    out_.emplace_back(&reply, 1);
+    out_.emplace_back(id.data(), id.size());
+    out_.emplace_back(&final_byte, 1);
+    for (std::size_t i = first_body; i < frames.size(); ++i)
+        out_.push_back(std::move(frames[i]));
+    return send_to_link(link, out_);
+}
+
+void broker_t::count_delivery(bool delivered, bool final_reply) {
+    if (!delivered)
+        ++counters_.unroutable_replies;
+    else if (final_reply)
+        ++counters_.replies;
+    else
+        ++counters_.partials;
+}
+
 // ---------------------------------------------------------------------------------------
 // Statistics
+
+// The service's routes through peer brokers: a JSON array member "routes".
+void broker_t::write_routes(json_writer_t& json, const service_t& service) const {
+    json.key("routes").begin_array();
+    for (const route_t& route : service.routes) {
+        const link_t& link = *route.link;
+        json.begin_object()
+            .key("peer")
+            .value(link.name)
+            .key("broker_id")
+            .value(peering::hex_id(link.broker_id))
+            .key("link")
+            .value(link.label)
+            .key("hops")
+            .value(std::uint64_t(peering::path_length(route.path)))
+            .key("capacity")
+            .value(std::uint64_t(route.capacity))
+            .key("in_flight")
+            .value(std::uint64_t(route.in_flight))
+            .key("usable")
+            .value(link.up && link.active && !link.failed)
+            .end_object();
+    }
+    json.end_array();
+}
+
+// Every link to a peer broker: a JSON array member "links".
+void broker_t::write_links(json_writer_t& json) const {
+    json.key("links").begin_array();
+    for (const auto& [id, link] : links_) {
+        json.begin_object()
+            .key("link")
+            .value(link->label)
+            .key("initiated")
+            .value(link->initiated)
+            .key("up")
+            .value(link->up)
+            .key("active")
+            .value(link->active)
+            .key("peer")
+            .value(link->name)
+            .key("broker_id")
+            .value(peering::hex_id(link->broker_id))
+            .key("routes")
+            .value(std::uint64_t(link->routed.size()))
+            .key("in_flight")
+            .value(std::uint64_t(link->requests.size()))
+            .key("forwarded")
+            .value(link->forwarded)
+            .key("served")
+            .value(link->served)
+            .key("refused")
+            .value(link->refused)
+            .key("requests_in")
+            .value(link->requests_in)
+            .end_object();
+    }
+    json.end_array();
+}
 
 void broker_t::for_each_service(const std::function<void(const service_stats_t&)>& visit) const {
     for (const auto& [name, service] : services_) {
@@ -108,9 +202,36 @@ std::string broker_t::stats_json() const {
         .key("abandoned")
         .value(counters_.abandoned)
         .key("workers_expired")
-        .value(counters_.workers_expired);
+        .value(counters_.workers_expired)
+        .key("broker_id")
+        .value(peering::hex_id(config_.broker_id))
+        .key("name")
+        .value(config_.broker_name)
+        .key("max_hops")
+        .value(std::uint64_t(config_.max_hops))
+        .key("forwarded")
+        .value(counters_.forwarded)
+        .key("peer_requests")
+        .value(counters_.peer_requests)
+        .key("peer_replies")
+        .value(counters_.peer_replies)
+        .key("refused_to_peers")
+        .value(counters_.refused_to_peers)
+        .key("refused_by_peers")
+        .value(counters_.refused_by_peers)
+        .key("stale_peer_replies")
+        .value(counters_.stale_peer_replies)
+        .key("peer_errors")
+        .value(counters_.peer_errors)
+        .key("links_lost")
+        .value(counters_.links_lost)
+        .key("links_up")
+        .value(std::uint64_t(links_up()));
+    write_links(json);
     json.key("services").begin_object();
-    for_each_service([&json](const service_stats_t& stats) {
+    for (const auto& [name, service] : services_) {
+        service_stats_t stats;
+        service_stats(name, stats);
         json.key(stats.name)
             .begin_object()
             .key("queued")
@@ -133,8 +254,13 @@ std::string broker_t::stats_json() const {
             .value(stats.failed)
             .key("rejected")
             .value(stats.rejected)
-            .end_object();
-    });
+            .key("forwarded")
+            .value(service->forwarded)
+            .key("local")
+            .value(stats.workers > 0);
+        write_routes(json, *service);
+        json.end_object();
+    }
     json.end_object().end_object();
     return json.str();
 }

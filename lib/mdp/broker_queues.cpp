@@ -58,11 +58,23 @@ broker_t::client_t& broker_t::add_client(std::string_view id, const incoming_t& 
     return added;
 }
 
+// Local workers first; when none has credit left, a peer broker's route with room (see
+// pick_route). What neither can take waits here, first in first out.
 void broker_t::dispatch_pending(service_t& service, time_point_t now) {
-    while (!service.queue.empty() && !service.idle.empty()) {
+    while (!service.queue.empty()) {
+        if (!service.idle.empty()) {
+            request_t* request = service.take_front();
+            worker_t* worker = service.idle.pop_front();
+            dispatch(*worker, *request, now);
+            continue;
+        }
+        if (service.routes.empty()) return;
+        route_t* route = pick_route(service, *service.queue.front());
+        if (!route) return;
         request_t* request = service.take_front();
-        worker_t* worker = service.idle.pop_front();
-        dispatch(*worker, *request, now);
+        // A failed send puts the request back and marks the link failed, so that
+        // pick_route passes it over from now on.
+        (void)forward(*route, *request, now);
     }
 }
 
@@ -110,6 +122,7 @@ void broker_t::remove_worker(worker_t& worker, time_point_t now) {
         held.push_back(request);
     --service.workers;
     if (service.workers == 0) service.idle_since = now;
+    mark_dirty(service);
     untrack_connection(worker);
     workers_.erase(worker.id); // destroys the worker
     for (auto request = held.rbegin(); request != held.rend(); ++request) {
@@ -176,11 +189,27 @@ void broker_t::on_connection_closed(connection_t connection, time_point_t now) {
     if (found == peers_by_fd_.end()) return;
     // Collect ids first, then look each up again: removing one peer can remove others (a
     // failed request forgets its client, a failed dispatch removes another worker).
-    std::vector<std::string> client_ids, worker_ids;
+    std::vector<std::string> client_ids, worker_ids, link_ids;
     auto& peers = found->second->peers;
-    for (peer_t* peer = peers.front(); peer; peer = peers.next(peer))
-        if (peer->connection == connection)
-            (peer->is_worker ? worker_ids : client_ids).push_back(peer->id);
+    for (peer_t* peer = peers.front(); peer; peer = peers.next(peer)) {
+        if (!(peer->connection == connection)) continue;
+        switch (peer->role) {
+        case peer_role::client:
+            client_ids.push_back(peer->id);
+            break;
+        case peer_role::worker:
+            worker_ids.push_back(peer->id);
+            break;
+        case peer_role::link:
+            link_ids.push_back(peer->id);
+            break;
+        }
+    }
+    for (const std::string& id : link_ids) {
+        auto link = links_.find(id);
+        if (link != links_.end() && link->second->connection == connection)
+            link->second->failed = links_failed_ = true;
+    }
     for (const std::string& id : client_ids) {
         auto client = clients_.find(id);
         if (client == clients_.end() || !(client->second->connection == connection)) continue;
@@ -191,6 +220,7 @@ void broker_t::on_connection_closed(connection_t connection, time_point_t now) {
         if (worker == workers_.end() || !(worker->second->connection == connection)) continue;
         remove_worker(*worker->second, now);
     }
+    settle(now);
 }
 
 void broker_t::abandon_queued_requests(client_t& client, time_point_t now) {
@@ -199,7 +229,8 @@ void broker_t::abandon_queued_requests(client_t& client, time_point_t now) {
     std::vector<request_t*> queued;
     for (request_t* request = client.requests.front(); request;
          request = client.requests.next(request))
-        if (!request->worker) queued.push_back(request);
+        if (static_cast<list_hook_t<in_service_queue>&>(*request).linked())
+            queued.push_back(request);
     untrack_connection(client);
     for (request_t* request : queued) {
         ++counters_.abandoned;
@@ -225,6 +256,7 @@ void broker_t::on_timer(time_point_t now) {
         ++counters_.workers_expired;
         remove_worker(*worker->second, now);
     }
+    link_timers(now);
     // Requests: the front of each queue is the oldest.
     std::vector<std::string_view> forgotten;
     for (auto& [name, service] : services_) {
@@ -232,10 +264,13 @@ void broker_t::on_timer(time_point_t now) {
             if (request->deadline > now) break;
             ++service->expired;
             ++counters_.expired;
+            // A peer broker's request: its broker may still serve it elsewhere.
+            if (request->client->link)
+                send_refuse(*request->client->link, request->federation->remote_id, "expired");
             finish(*request, now);
         }
         const bool forget = service->workers == 0 && service->queue.empty() &&
-                            service->in_flight == 0 &&
+                            service->in_flight == 0 && service->routes.empty() && !service->dirty &&
                             now - service->idle_since >= config_.service_ttl;
         // Refusals not yet reported are reported when their interval is over, or before the
         // service is forgotten (with it goes the count).
@@ -253,6 +288,10 @@ void broker_t::on_timer(time_point_t now) {
     const auto period =
         std::min<clock_t_::duration>(config_.heartbeat_interval, config_.request_timeout) / 4;
     next_timer_ = now + std::max<clock_t_::duration>(period, std::chrono::milliseconds(1));
+    for (const auto& [id, link] : links_) // HELLOs not yet answered are said again sooner
+        if (link->initiated && !link->up && !link->self)
+            next_timer_ = std::min(next_timer_, link->heartbeat_due);
+    settle(now);
 }
 
 } // namespace zd::mdp

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,28 +75,61 @@ std::string unique_monitor_address() {
 }
 } // namespace
 
-// Sends through the ROUTER without ever blocking. ROUTER_MANDATORY turns "peer gone" and
-// "peer full" into errors, so the broker can count undeliverable replies.
+// A link we opened to a peer broker: a DEALER connected to its endpoint, and a monitor that
+// says when the connection comes and goes. Its id, the first frame of what the broker sends
+// it, starts with a zero byte and is longer than a ROUTER's own ids (5 bytes), so it can
+// never be a client's or a worker's.
+struct broker_server_t::peer_link_t {
+    static constexpr std::string_view id_prefix{"\0zd-link:", 9};
+    peer_link_t(zmq::context_t& context, std::size_t index)
+        : dealer(context, zmq::socket_type::dealer), monitor(context, zmq::socket_type::pair),
+          id(std::string(id_prefix) + std::to_string(index)) {}
+    zmq::socket_t dealer;
+    zmq::socket_t monitor;
+    std::string id;
+    std::string label;
+};
+
+// Sends through the ROUTER, or a link's DEALER, without ever blocking. ROUTER_MANDATORY
+// turns "peer gone" and "peer full" into errors, so the broker can count undeliverable
+// replies; a link's DEALER (ZMQ_IMMEDIATE) fails when its connection is down.
 class broker_server_t::router_outbox_t : public outbox_t {
 public:
-    explicit router_outbox_t(zmq::socket_t& router) : router_(router) {}
+    router_outbox_t(zmq::socket_t& router, std::vector<std::unique_ptr<peer_link_t>>& links)
+        : router_(router), links_(links) {}
     bool send(std::vector<zmq::message_t>& frames) override {
-        for (std::size_t i = 0; i < frames.size(); ++i) {
-            const int flags = ZMQ_DONTWAIT | (i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
-            if (zmq_msg_send(frames[i].handle(), router_.handle(), flags) < 0) return false;
-        }
-        ++messages_out;
-        return true;
+        const std::string_view to = frames[0].to_string_view();
+        if (to.size() > peer_link_t::id_prefix.size() && to[0] == '\0' &&
+            to.starts_with(peer_link_t::id_prefix))
+            return send_to_link(to, frames);
+        return send_on(router_, frames, 0);
     }
     std::uint64_t messages_out = 0;
 
 private:
+    bool send_to_link(std::string_view to, std::vector<zmq::message_t>& frames) {
+        std::size_t index = 0;
+        for (char digit : to.substr(peer_link_t::id_prefix.size()))
+            index = index * 10 + std::size_t(digit - '0');
+        if (index >= links_.size()) return false;
+        return send_on(links_[index]->dealer, frames, 1);
+    }
+    bool send_on(zmq::socket_t& socket, std::vector<zmq::message_t>& frames, std::size_t first) {
+        for (std::size_t i = first; i < frames.size(); ++i) {
+            const int flags = ZMQ_DONTWAIT | (i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
+            if (zmq_msg_send(frames[i].handle(), socket.handle(), flags) < 0) return false;
+        }
+        ++messages_out;
+        return true;
+    }
+
     zmq::socket_t& router_;
+    std::vector<std::unique_ptr<peer_link_t>>& links_;
 };
 
 broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t& endpoints,
                                  const endpoint_list_t& control, const socket_options_t& options,
-                                 const broker_config_t& config)
+                                 const broker_config_t& config, const endpoint_list_t& peers)
     : router_(context, zmq::socket_type::router), monitor_(context, zmq::socket_type::pair) {
     options.apply_to(router_);
     router_.set(zmq::sockopt::router_mandatory, 1);
@@ -105,18 +139,87 @@ broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t&
     monitor_.set(zmq::sockopt::linger, 0);
     monitor_.connect(monitor_address);
     max_frames_ = config.max_frames;
-    outbox_ = std::make_unique<router_outbox_t>(router_);
+    outbox_ = std::make_unique<router_outbox_t>(router_, peer_links_);
     broker_ = std::make_unique<broker_t>(config, *outbox_);
     broker_->set_refusal_reporter(
         [config](const refusal_report_t& report) { log::error(describe(report, config)); });
     endpoints_ = attach(router_, endpoints);
+    for (const endpoint_t& peer : peers)
+        open_peer_link(context, peer, options, config);
     // Always: --metrics asks STATS through it even when --control binds nothing.
     control_.emplace(context, control, options);
 }
 
 broker_server_t::~broker_server_t() {
-    // Stop the monitor before its socket closes, so libzmq drops the inproc pair cleanly.
+    // Stop the monitors before their sockets close, so libzmq drops the inproc pairs cleanly.
     zmq_socket_monitor(router_.handle(), nullptr, 0);
+    for (auto& link : peer_links_)
+        zmq_socket_monitor(link->dealer.handle(), nullptr, 0);
+}
+
+// A DEALER to the peer's endpoint. ZMQ_IMMEDIATE: nothing queues for a connection that is
+// not there (a request the link cannot take stays in our queue, for another route). ZMTP
+// heartbeats close a connection that went silent (a link that drops packets), so libzmq
+// reconnects; our own HELLO and heartbeats decide when the peer is up.
+void broker_server_t::open_peer_link(zmq::context_t& context, const endpoint_t& peer,
+                                     const socket_options_t& options,
+                                     const broker_config_t& config) {
+    auto link = std::make_unique<peer_link_t>(context, peer_links_.size());
+    link->label = peer.to_string();
+    options.apply_to(link->dealer);
+    link->dealer.set(zmq::sockopt::immediate, 1);
+    link->dealer.set(zmq::sockopt::linger, 0);
+    link->dealer.set(zmq::sockopt::sndhwm, 0); // bounded by the routes' capacity instead
+    const int heartbeat_ms = int(config.heartbeat_interval.count());
+    link->dealer.set(zmq::sockopt::heartbeat_ivl, heartbeat_ms);
+    link->dealer.set(zmq::sockopt::heartbeat_timeout, heartbeat_ms * config.heartbeat_liveness);
+    const std::string monitor_address = unique_monitor_address();
+    if (zmq_socket_monitor(link->dealer.handle(), monitor_address.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
+        throw zmq::error_t();
+    link->monitor.set(zmq::sockopt::linger, 0);
+    link->monitor.connect(monitor_address);
+    link->dealer.connect(peer.address);
+    broker_->add_link(link->id, link->label, steady::now());
+    peer_links_.push_back(std::move(link));
+}
+
+void broker_server_t::drain_link_monitor(peer_link_t& link) {
+    while (true) {
+        zmq::message_t event, address;
+        if (!link.monitor.recv(event, zmq::recv_flags::dontwait)) return;
+        if (event.more()) (void)link.monitor.recv(address, zmq::recv_flags::dontwait);
+        if (event.size() < 2) continue;
+        std::uint16_t what = 0;
+        std::memcpy(&what, event.data(), sizeof what);
+        const auto now = steady::now();
+        if (what == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            broker_->on_link_connected(link.id, now);
+        else if (what == ZMQ_EVENT_DISCONNECTED)
+            broker_->on_link_disconnected(link.id, now);
+    }
+}
+
+// What the peer sends on a link we opened: handed to the broker with the link's id first,
+// as the ROUTER would put a routing id.
+void broker_server_t::receive_from_link(peer_link_t& link) {
+    received_t& message = burst_[0];
+    for (std::size_t count = 0; count < burst_messages; ++count) {
+        message.frames.clear();
+        message.frames.emplace_back(link.id.data(), link.id.size());
+        std::vector<zmq::message_t>& rest = link_frames_;
+        const auto got = zd::receive_message(link.dealer, rest, max_frames_, &bytes_in_);
+        if (got == received::nothing) return;
+        ++messages_in_;
+        const auto now = steady::now();
+        if (got == received::too_long) {
+            broker_->on_invalid_message(link.id, now);
+            continue;
+        }
+        for (auto& frame : rest)
+            message.frames.push_back(std::move(frame));
+        broker_->on_message(message.frames, connection_t{}, now);
+    }
 }
 
 const endpoint_list_t& broker_server_t::control_endpoints() const {
@@ -232,6 +335,13 @@ bool broker_server_t::run(stop_signal_t& stop) {
     loop.add(monitor_, ZMQ_POLLIN, [this] { drain_monitor(steady::now()); });
     loop.add(
         router_, ZMQ_POLLIN, [this] { receive_burst(); }, poll_loop_t::on_pause::stop);
+    for (auto& link : peer_links_) {
+        peer_link_t* each = link.get();
+        loop.add(each->monitor, ZMQ_POLLIN, [this, each] { drain_link_monitor(*each); });
+        loop.add(
+            each->dealer, ZMQ_POLLIN, [this, each] { receive_from_link(*each); },
+            poll_loop_t::on_pause::stop);
+    }
     loop.set_deadline([this] { return broker_->next_timer(); });
     loop.set_after_turn([this] {
         const auto now = steady::now();

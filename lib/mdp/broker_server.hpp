@@ -30,9 +30,10 @@ namespace zd::mdp {
 class broker_server_t {
 public:
     // Creates and attaches the sockets. Throws on set-up errors (bad endpoint, address in use).
+    // peers: other brokers' endpoints to open a link to (federation, docs/FEDERATION.md).
     broker_server_t(zmq::context_t& context, const endpoint_list_t& endpoints,
                     const endpoint_list_t& control, const socket_options_t& options,
-                    const broker_config_t& config);
+                    const broker_config_t& config, const endpoint_list_t& peers = {});
     ~broker_server_t();
 
     // The endpoints as attached (wildcard ports resolved).
@@ -49,6 +50,7 @@ public:
 
 private:
     class router_outbox_t;
+    struct peer_link_t; // a link we opened to a peer broker: its DEALER and monitor
 
     void drain_monitor(std::chrono::steady_clock::time_point now);
     connection_t connection_of(int fd);
@@ -62,6 +64,10 @@ private:
     // Bursts handled before the loop polls the other sockets (control, monitor, signals).
     static constexpr int rounds_per_poll = 4;
 
+    void open_peer_link(zmq::context_t& context, const endpoint_t& peer,
+                        const socket_options_t& options, const broker_config_t& config);
+    void receive_from_link(peer_link_t& link);
+    void drain_link_monitor(peer_link_t& link);
     bool receive_message(received_t& message);
     void receive_burst();
     void handle(received_t& message);
@@ -70,6 +76,7 @@ private:
 
     zmq::socket_t router_;
     zmq::socket_t monitor_;
+    std::vector<std::unique_ptr<peer_link_t>> peer_links_;
     std::unique_ptr<router_outbox_t> outbox_;
     std::unique_ptr<broker_t> broker_;
     std::optional<control_server_t> control_;
@@ -77,6 +84,7 @@ private:
     std::unordered_map<int, std::uint64_t> inode_of_fd_; // open connections
     peer_table_t peers_{{"endpoint"}};                   // STATS: clients and workers alike
     std::vector<received_t> burst_{burst_messages};      // reused for every burst
+    std::vector<zmq::message_t> link_frames_;            // reused for links' messages
     std::size_t max_frames_ = 0;
     poll_loop_t* loop_ = nullptr; // while run() runs: its pause state and uptime
     std::uint64_t messages_in_ = 0, bytes_in_ = 0;

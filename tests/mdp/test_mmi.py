@@ -34,7 +34,8 @@ def test(context, broker_path):
         services = mmi(context, broker, "mmi.services", "", 2)
         check(len(services) == 1, f"mmi.services answered {services!r}")
         listing = json.loads(services[0])
-        check(listing == {"echo": {"workers": 1, "idle": 1, "queued": 0, "in_flight": 0}},
+        check(listing == {"echo": {"workers": 1, "idle": 1, "queued": 0, "in_flight": 0,
+                                   "local": True, "routes": []}},
               f"mmi.services: {listing!r}")
         stats = json.loads(mmi(context, broker, "mmi.stats", "", 1)[0])
         check(stats["workers"] == 1 and "services" in stats, f"mmi.stats: {stats!r}")
