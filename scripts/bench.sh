@@ -95,7 +95,10 @@ run_broker_bench() {
 broker_command=()
 if [[ ${ZD_BENCH_BROKER:-1} != 0 ]]; then
     # shellcheck disable=SC2206,SC2054 # ZD_BENCH_BROKER_ARGS split into words; commas are zd-bench's
+    # zd-fed: two brokers joined by --peer, the client on one, the workers on the other
+    # (docs/FEDERATION.md), beside one broker in the same run.
     broker_command=(--repeat "$repeat" -p broker,broker-latency,broker-memory -s 16,256 -t tcp
+        --paths direct,zmq_proxy,zd,zd-fed
         --memory-requests "$broker_requests" --memory-names "$broker_names"
         ${ZD_BENCH_BROKER_ARGS:-})
     run_broker_bench "$broker_table" "${broker_command[*]}" "${broker_command[@]}"
@@ -110,6 +113,7 @@ credit_command=()
 if [[ ${ZD_BENCH_BROKER:-1} != 0 && $broker_credit != 0 ]]; then
     # shellcheck disable=SC2206 # ZD_BENCH_BROKER_ARGS split into words
     credit_command=(--repeat "$repeat" -p broker,broker-latency -s 16,256 -t tcp
+        --paths direct,zmq_proxy,zd,zd-fed
         --zd-args "--worker-credit $broker_credit" ${ZD_BENCH_BROKER_ARGS:-})
     credit_shown=${credit_command[*]}
     credit_shown=${credit_shown/--zd-args --worker-credit $broker_credit/--zd-args \'--worker-credit $broker_credit\'}

@@ -33,6 +33,8 @@ std::string_view name_of(path_t path) {
         return "zmq_proxy";
     case path_t::zd:
         return "zd";
+    case path_t::zd_federated:
+        return "zd-fed";
     }
     return "?";
 }
@@ -52,10 +54,10 @@ pattern_t parse_pattern(std::string_view text) {
 }
 
 path_t parse_path(std::string_view text) {
-    for (auto path : {path_t::direct, path_t::zmq_proxy, path_t::zd})
+    for (auto path : {path_t::direct, path_t::zmq_proxy, path_t::zd, path_t::zd_federated})
         if (text == name_of(path)) return path;
     throw std::invalid_argument("unknown path '" + std::string(text) +
-                                "' (expected direct, zmq_proxy or zd)");
+                                "' (expected direct, zmq_proxy, zd or zd-fed)");
 }
 
 transport_t parse_transport(std::string_view text) {

@@ -17,7 +17,9 @@ namespace zd::bench {
 // broker_latency: one request outstanding through the same; broker_memory: the zd-broker's
 // resident memory across many requests and many unknown service names (no baselines).
 enum class pattern_t { streamer, forwarder, queue, latency, broker, broker_latency, broker_memory };
-enum class path_t { direct, zmq_proxy, zd };
+// zd_federated (broker patterns only): two zd-brokers joined by --peer, the client on one and
+// the workers on the other, so every request crosses the link (docs/FEDERATION.md).
+enum class path_t { direct, zmq_proxy, zd, zd_federated };
 enum class transport_t { tcp, ipc };
 
 // Names as typed on the command line and printed in the table.

@@ -209,7 +209,7 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
     settings.self = fs::read_symlink("/proc/self/exe");
     bool needs_zd = false;
     for (path_t path : paths)
-        needs_zd |= path == path_t::zd;
+        needs_zd |= path == path_t::zd || path == path_t::zd_federated;
     try {
         if (needs_zd)
             settings.devices_dir = find_devices_dir(options.devices_dir, settings.self, patterns);
@@ -240,6 +240,8 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
                     // touches every path of the row alike.
                     for (int run = 1; run <= repeat; ++run)
                         for (path_t path : paths) {
+                            if (path == path_t::zd_federated && !is_broker_pattern(pattern))
+                                continue; // a broker fabric: broker patterns only
                             const measurement_spec_t spec{pattern, transport, size, path, workers};
                             try {
                                 const measurement_t result = measure(spec, settings);
@@ -293,6 +295,10 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
         text += "\nDevice wake-ups per request (its threads scheduled onto a CPU, from "
                 "/proc/PID/task/*/schedstat; each costs tens of µs of CPU on these VMs):\n\n" +
                 wakeups;
+    if (const std::string federation = report.federation_table(); !federation.empty())
+        text += "\nFederated brokers (docs/FEDERATION.md): the client on one zd-broker, the "
+                "workers on another joined to it by --peer, beside one zd-broker:\n\n" +
+                federation;
     if (const std::string memory = report.memory_table(); !memory.empty())
         text += std::string(report.has_rows() ? "\n" : "") +
                 "Broker memory (zd-broker's VmRSS from /proc/PID/status):\n\n" + memory;
@@ -364,7 +370,9 @@ int main(int argc, char** argv) {
     app.add_option("-t,--transports,--transport", options.transports, "Transports: tcp, ipc")
         ->delimiter(',')
         ->capture_default_str();
-    app.add_option("--paths,--path", options.paths, "Paths: direct, zmq_proxy, zd")
+    app.add_option("--paths,--path", options.paths,
+                   "Paths: direct, zmq_proxy, zd, and for the broker patterns zd-fed (two "
+                   "zd-brokers joined by --peer: client on one, workers on the other)")
         ->delimiter(',')
         ->capture_default_str();
     app.add_option("-r,--repeat", options.repeat, "Runs per cell; the table shows the median")

@@ -41,6 +41,7 @@ constexpr double names_per_second = 10'000;
 // Everything one measurement started, stopped in reverse order on the way out.
 struct processes_t {
     std::unique_ptr<child_process_t> device;
+    std::unique_ptr<child_process_t> far_device; // zd-fed: the broker the workers are on
     std::vector<std::unique_ptr<child_process_t>> downstream; // receiver or workers
     std::unique_ptr<child_process_t> upstream;                // sender or client
 
@@ -83,12 +84,14 @@ void check_alive(processes_t& processes) {
     check_interrupt();
     auto children = processes.peers();
     children.push_back(processes.device.get());
+    children.push_back(processes.far_device.get());
     for (auto* child : children)
         if (child && !child->running()) fail_with(*child, "exited during the measurement");
-    if (processes.device) { // never let its pipes fill
-        processes.device->drain(stream_t::out);
-        processes.device->drain(stream_t::err);
-    }
+    for (auto* device : {processes.device.get(), processes.far_device.get()})
+        if (device) { // never let its pipes fill
+            device->drain(stream_t::out);
+            device->drain(stream_t::err);
+        }
 }
 
 // The value of key=... in a device's ready line, first endpoint of the list, turned
@@ -126,7 +129,8 @@ std::vector<std::string> device_command(const measurement_spec_t& spec,
                                         const run_settings_t& settings, const std::string& frontend,
                                         const std::string& backend) {
     std::vector<std::string> argv = settings.device_wrapper;
-    if (spec.path == path_t::zd && is_broker_pattern(spec.pattern)) {
+    if ((spec.path == path_t::zd || spec.path == path_t::zd_federated) &&
+        is_broker_pattern(spec.pattern)) {
         // One ROUTER for clients and workers, as zd-broker is deployed.
         argv.push_back((settings.devices_dir / zd_device_name(spec.pattern)).string());
         argv.insert(argv.end(), {"-e", frontend});
@@ -154,8 +158,8 @@ std::unique_ptr<child_process_t> start_peer(const std::string& role, const measu
         role,
         "--pattern",
         std::string(name_of(spec.pattern)),
-        "--path",
-        std::string(name_of(spec.path)),
+        "--path", // the peers of zd-fed speak MDP to their broker, as on zd
+        std::string(name_of(spec.path == path_t::zd_federated ? path_t::zd : spec.path)),
         "--endpoint",
         endpoint,
         "--size",
@@ -191,10 +195,35 @@ double percentile(std::vector<std::uint32_t>& sorted, double fraction) {
     return double(sorted[index]) / 1000.0;
 }
 
+// A zd-broker on a wildcard or temp-dir endpoint, with extra arguments; its endpoint as
+// peers connect to it.
+std::string start_broker(std::unique_ptr<child_process_t>& slot, const std::string& name,
+                         const measurement_spec_t& spec, const run_settings_t& settings,
+                         const std::string& bind, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = device_command(spec, settings, bind, bind);
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    slot = std::make_unique<child_process_t>(
+        name, argv, spawn_options_t{.capture_stdout = true, .capture_stderr = true});
+    const std::string line =
+        wait_ready_line(*slot, stream_t::err, "ready endpoint=", start_timeout(settings));
+    return connect_endpoint(line, "endpoint");
+}
+
 // Starts the device of the path (zd or zmq_proxy) on wildcard or temp-dir endpoints and
 // reads its ready line for the endpoints the peers connect to.
 device_endpoints_t start_device(const measurement_spec_t& spec, const run_settings_t& settings,
                                 const std::string& prefix, processes_t& processes) {
+    if (spec.path == path_t::zd_federated) {
+        // The workers' broker first, then the clients' broker joined to it: the client's
+        // requests all cross the link, as a service on another hub is reached.
+        const std::string far =
+            start_broker(processes.far_device, "zd-broker (far)", spec, settings,
+                         bind_endpoint(spec, settings, prefix + "-far"), {"--name", "far"});
+        const std::string near = start_broker(processes.device, "zd-broker (near)", spec, settings,
+                                              bind_endpoint(spec, settings, prefix + "-near"),
+                                              {"--name", "near", "--peer", far});
+        return {near, far};
+    }
     const std::string name =
         spec.path == path_t::zd ? std::string(zd_device_name(spec.pattern)) : "zmq_proxy";
     processes.device = std::make_unique<child_process_t>(
@@ -231,13 +260,17 @@ void stop_peers(processes_t& processes) {
 void stop_all(const measurement_spec_t& spec, const run_settings_t& settings,
               processes_t& processes) {
     stop_peers(processes);
+    if (processes.far_device && (!processes.far_device->stop(SIGTERM, milliseconds(5'000)) ||
+                                 processes.far_device->describe_status() != "exited with status 0"))
+        fail_with(*processes.far_device, "did not exit cleanly on SIGTERM");
     if (!processes.device) return;
     // Under a wrapper (valgrind) the device needs time to write its profile.
     const milliseconds grace(settings.device_wrapper.empty() ? 5'000 : 120'000);
     if (!processes.device->stop(SIGTERM, grace))
         fail_with(*processes.device, "did not stop on SIGTERM");
     // A zd device promises exit 0 on SIGTERM; zmq_proxy simply dies of the signal.
-    if (spec.path == path_t::zd && settings.device_wrapper.empty() &&
+    if ((spec.path == path_t::zd || spec.path == path_t::zd_federated) &&
+        settings.device_wrapper.empty() &&
         processes.device->describe_status() != "exited with status 0")
         fail_with(*processes.device, "did not exit cleanly on SIGTERM");
 }
@@ -316,7 +349,12 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     // The window: count, clock and device CPU read back to back at both ends.
     const std::uint64_t first = completed();
     const auto opened = clock_type::now();
-    const double cpu_before = processes.device ? processes.device->cpu_seconds() : 0;
+    // zd-fed: both brokers' CPU, the fabric's cost per request.
+    auto device_cpu = [&processes] {
+        return (processes.device ? processes.device->cpu_seconds() : 0) +
+               (processes.far_device ? processes.far_device->cpu_seconds() : 0);
+    };
+    const double cpu_before = device_cpu();
     const std::uint64_t slices_before = processes.device ? processes.device->timeslices() : 0;
     const std::uint64_t most =
         capacity ? std::min<std::uint64_t>(settings.count, first + capacity) : settings.count;
@@ -337,7 +375,7 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
                });
     const std::uint64_t last = completed();
     const auto closed = clock_type::now();
-    const double cpu_after = processes.device ? processes.device->cpu_seconds() : 0;
+    const double cpu_after = device_cpu();
     const std::uint64_t slices_after = processes.device ? processes.device->timeslices() : 0;
     check_alive(processes);
 

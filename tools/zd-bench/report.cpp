@@ -234,6 +234,9 @@ std::string report_t::goals() const {
                              true);
     goal_tally_t broker_latency("zd-broker one request outstanding: p50 <= 1.2x zmq_proxy's", 1.2,
                                 false);
+    goal_tally_t federated("federated round trip (client on one broker, workers on its peer) "
+                           "within 2x a local one: zd-fed/zd rate >= 0.5x, p50 <= 2x",
+                           0.5, true);
     bool devices = false, brokers = false;
     for (const auto& row : rows_) {
         auto figure_of = [&](path_t path, figure_t figure) {
@@ -247,6 +250,13 @@ std::string report_t::goals() const {
                                      figure_of(path_t::zmq_proxy, figure_t::p50));
         const auto cpu_ratio =
             ratio(median_cpu(row.runs, path_t::zd), median_cpu(row.runs, path_t::zmq_proxy));
+        // Rates as they are, latency inverted: both read "at least 0.5x a local round trip".
+        if (auto r = ratio(figure_of(path_t::zd_federated, figure_t::rate),
+                           figure_of(path_t::zd, figure_t::rate)))
+            federated.add(label, *r);
+        if (auto r = ratio(figure_of(path_t::zd, figure_t::p50),
+                           figure_of(path_t::zd_federated, figure_t::p50)))
+            federated.add(label + " p50", *r);
         if (row.pattern == pattern_t::broker) {
             brokers = true;
             if (cpu_ratio) broker_cpu.add(label, *cpu_ratio);
@@ -275,6 +285,7 @@ std::string report_t::goals() const {
         text += versus_proxy.verdict() + latency_versus_proxy.verdict() + versus_direct.verdict() +
                 cpu.verdict();
     if (brokers) text += broker_cpu.verdict() + broker_rate.verdict() + broker_latency.verdict();
+    if (has_federated()) text += federated.verdict();
     if (memory_) {
         const std::int64_t requests = memory_->requests.second_half_growth_kib;
         const std::int64_t names = memory_->names.second_half_growth_kib;
@@ -289,6 +300,48 @@ std::string report_t::goals() const {
                 format_count(memory_->names.amount - memory_->names.amount / 2) + " names)\n";
     }
     return text;
+}
+
+bool report_t::has_federated() const {
+    for (const auto& row : rows_)
+        if (row.runs.count(path_t::zd_federated) || row.failures.count(path_t::zd_federated))
+            return true;
+    return false;
+}
+
+std::string report_t::federation_table() const {
+    if (!has_federated()) return {};
+    std::ostringstream out;
+    out << "| pattern | transport | size | unit | zd (one broker) | zd-fed (two, joined) | "
+           "zd-fed/zd | CPU µs/req zd | CPU µs/req zd-fed (both) |\n"
+        << "|---|---|---|---|--:|--:|--:|--:|--:|\n";
+    for (const auto& row : rows_) {
+        if (!row.runs.count(path_t::zd_federated) && !row.failures.count(path_t::zd_federated))
+            continue;
+        for (figure_t figure : figures_of(row.pattern)) {
+            const auto zd = median_figure(row.runs, path_t::zd, figure);
+            const auto fed = median_figure(row.runs, path_t::zd_federated, figure);
+            auto cell = [&](path_t path, std::optional<double> value) -> std::string {
+                if (value)
+                    return figure == figure_t::rate ? format_rate(*value) : format_micros(*value);
+                return row.failures.count(path) ? "failed" : "–";
+            };
+            out << "| " << pattern_label(row.pattern, row.workers) << " | "
+                << name_of(row.transport) << " | " << size_label(row.size) << " | "
+                << unit_of(row.pattern, figure) << " | " << cell(path_t::zd, zd) << " | "
+                << cell(path_t::zd_federated, fed) << " | " << format_ratio(ratio(fed, zd))
+                << " | ";
+            if (figure == figure_t::p99) {
+                out << " |  |\n";
+                continue;
+            }
+            const auto cpu_zd = median_cpu(row.runs, path_t::zd);
+            const auto cpu_fed = median_cpu(row.runs, path_t::zd_federated);
+            out << (cpu_zd ? format("%.2f", *cpu_zd) : "–") << " | "
+                << (cpu_fed ? format("%.2f", *cpu_fed) : "–") << " |\n";
+        }
+    }
+    return out.str();
 }
 
 std::string report_t::wakeups_table() const {

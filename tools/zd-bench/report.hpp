@@ -31,6 +31,11 @@ public:
     // beside zd-broker (what most of the CPU per request goes to); empty without them.
     std::string wakeups_table() const;
 
+    // zd-broker alone beside two zd-brokers joined by --peer (path zd-fed), for the rows that
+    // measured it; empty if none did.
+    std::string federation_table() const;
+    bool has_federated() const;
+
     // The broker-memory measurement as a Markdown table; empty if there was none.
     std::string memory_table() const;
 

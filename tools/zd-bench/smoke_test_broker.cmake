@@ -1,10 +1,12 @@
 # Runs the broker patterns briefly: `zd-bench --quick -p broker,broker-latency,broker-memory`
 # with two workers and a small memory run (a short request timeout, so that the broker
 # forgets the unknown names soon), and checks that it exits 0 and prints a figure for each
-# of the direct, zmq_proxy and zd paths, and both rows of the memory table.
+# of the direct, zmq_proxy and zd paths, a federated row (zd-fed: two brokers joined by
+# --peer) beside zd, and both rows of the memory table.
 execute_process(
   COMMAND ${ZD_BENCH} --quick --patterns broker,broker-latency,broker-memory
           --broker-workers 2 --memory-requests 3000 --memory-names 2000
+          --paths direct,zmq_proxy,zd,zd-fed
           --memory-request-timeout 300
           --devices-dir ${DEVICES_DIR}
   RESULT_VARIABLE result
@@ -22,6 +24,9 @@ if(NOT output MATCHES "\\| broker, 2 workers \\| tcp \\| 16 B \\| req/s \\| ${th
 endif()
 if(NOT output MATCHES "\\| broker-latency \\| tcp \\| 16 B \\| p50 µs \\| ${three}")
   message(FATAL_ERROR "no broker-latency p50 row with all three paths in the output")
+endif()
+if(NOT output MATCHES "\\| broker-latency \\| tcp \\| 16 B \\| p50 µs \\| ${number} \\| ${number} \\| [0-9.]+x \\|")
+  message(FATAL_ERROR "no federated broker-latency row (zd beside zd-fed) in the output")
 endif()
 foreach(phase "requests through 4 workers" "distinct unknown service names")
   if(NOT output MATCHES "\\| ${phase}[^|]* \\| [0-9.]+ k? ?\\| [0-9.]+ \\| [0-9.]+ \\|")
