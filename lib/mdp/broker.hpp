@@ -351,6 +351,7 @@ private:
     std::uint64_t next_request_id_ = 0;
     bool links_failed_ = false; // a link failed a send: settle() takes it down
     std::uint64_t detached_clients_ = 0;
+    std::uint64_t accepted_links_ = 0; // numbers their labels, "accepted #N"
 };
 
 } // namespace zd::mdp

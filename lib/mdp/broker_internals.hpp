@@ -129,7 +129,7 @@ struct broker_t::service_t {
 
 // A link to a peer broker: one connection, opened by us (--peer, a DEALER) or by it.
 struct broker_t::link_t : peer_t {
-    std::string label; // the endpoint for links we opened, "accepted" for the others
+    std::string label; // the endpoint for links we opened, "accepted #N" for the others
     bool initiated = false;
     bool up = false;     // HELLO exchanged
     bool active = false; // the one link of its broker that carries our requests

@@ -117,7 +117,7 @@ void broker_t::handle_link_message(std::vector<zmq::message_t>& frames,
             auto created = std::make_unique<link_t>();
             created->id = std::string(sender);
             created->role = peer_role::link;
-            created->label = "accepted";
+            created->label = "accepted #" + std::to_string(++accepted_links_);
             link = created.get();
             links_.emplace(link->id, std::move(created));
             track_connection(*link, connection_of());
