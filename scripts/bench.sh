@@ -146,6 +146,15 @@ if [[ ${ZD_BENCH_TITANIC:-1} != 0 ]]; then
         "$root/scripts/bench_titanic.sh" "$release_dir" >"$titanic_table" || status=1
 fi
 
+# Federation: how fast a service spreads through three joined brokers, and is withdrawn.
+federation_table=$(mktemp)
+temporary+=("$federation_table")
+if [[ ${ZD_BENCH_BROKER:-1} != 0 ]]; then
+    step "Running scripts/bench_federation.py (service spread through 3 federated brokers)"
+    /usr/bin/python3 "$root/scripts/bench_federation.py" "$release_dir/devices/zd-broker" \
+        --repeat 20 >"$federation_table" || status=1
+fi
+
 # Instructions per message under callgrind: repeatable to about 1% where the rates swing
 # ±30%. Each device runs for two message counts; the difference in instructions over the
 # difference in messages cancels start-up and shutdown.
@@ -329,6 +338,20 @@ Command:
 
 EOF
             cat "$credit_table"
+        fi
+        if [[ -s $federation_table ]]; then
+            cat <<EOF
+
+### Federated brokers: how fast a service spreads
+
+Three \`zd-broker\`s joined by \`--peer\` (docs/FEDERATION.md), on ipc: a worker registers on
+one hub and each other hub is asked \`mmi.service\` in turn until all answer 200; then the
+worker leaves and they are asked until all answer 404. Twenty rounds each, a fresh service
+name per round (\`scripts/bench_federation.py\`). The goal: usable from every hub within
+100 ms.
+
+EOF
+            cat "$federation_table"
         fi
     fi
     if [[ -s $journal_table ]]; then
