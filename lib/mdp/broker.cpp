@@ -345,7 +345,7 @@ broker_t::request_t* broker_t::find_in_flight(worker_t& worker, std::string_view
     // first one of that client's is the one answered.
     for (request_t* request = worker.requests.front(); request;
          request = worker.requests.next(request))
-        if (request->client->id == client_id) return request;
+        if (request->client->worker_name() == client_id) return request;
     return nullptr;
 }
 

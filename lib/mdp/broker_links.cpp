@@ -229,7 +229,9 @@ void broker_t::link_down(link_t& link, time_point_t now) {
 }
 
 // The link's requests waiting here are dropped; those at workers finish, their replies
-// counted as unroutable. The client is renamed so that the link, back up, starts afresh.
+// counted as unroutable (a worker that dies holding one, or a peer that refuses one, does not
+// put it back: requeue_or_fail). The client is renamed so that the link, back up, starts
+// afresh; workers still answer it by its old name (client_t::worker_name).
 void broker_t::detach_link_client(link_t& link, time_point_t now) {
     auto found = clients_.find(link.id);
     if (found == clients_.end() || !found->second->via_link) return;
@@ -240,6 +242,7 @@ void broker_t::detach_link_client(link_t& link, time_point_t now) {
     auto node = clients_.extract(found);
     node.key() = link.id + std::string("\0gone:", 6) + std::to_string(++detached_clients_);
     node.mapped()->id = node.key();
+    node.mapped()->id_size = link.id.size(); // for the replies of workers that hold its requests
     clients_.insert(std::move(node));
 }
 
@@ -321,6 +324,11 @@ void broker_t::handle_refuse(link_t& link, std::uint64_t id, time_point_t now) {
     // Not a retry: the request was not served. The route goes until the peer advertises it
     // again, so the request does not bounce back to the same broker.
     remove_route(service, link);
+    if (request.client->detached()) { // a peer's, and that peer took it back meanwhile
+        ++counters_.abandoned;
+        finish(request, now);
+        return;
+    }
     service.queue_front(&request);
     dispatch_pending(service, now);
 }

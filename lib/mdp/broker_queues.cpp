@@ -135,6 +135,11 @@ void broker_t::remove_worker(worker_t& worker, time_point_t now) {
 
 void broker_t::requeue_or_fail(request_t& request, time_point_t now) {
     service_t& service = *request.service;
+    if (request.client->detached()) { // its broker took it back when the link went down
+        ++counters_.abandoned;
+        finish(request, now);
+        return;
+    }
     if (request.retries >= config_.max_retries) {
         ++service.failed;
         ++counters_.failed;

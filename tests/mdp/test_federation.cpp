@@ -517,6 +517,9 @@ TEST_CASE("a silent peer is down after heartbeat_liveness intervals, to the tick
     CHECK(net.broker(a).links_up() == 2);
     CHECK(usable_routes(net, a, "echo") == 2);
     // B's worker answering the request A took back reaches nobody twice.
+    net.reply(b, "wb", at_b[4], {"late"});
+    net.run();
+    CHECK(net.broker(b).counters().unroutable_replies == 1);
     CHECK(replies_to(net[a], "c1").empty());
     CHECK(replies_to(net[a], "c2").empty());
 }
@@ -549,6 +552,73 @@ TEST_CASE("a link whose connection closes is down at once, its requests requeued
     net.run();
     CHECK(net.broker(a).links_up() == 1);
     CHECK(net.broker(b).links_up() == 1);
+}
+
+TEST_CASE("a worker answering a request of a peer whose link went down keeps its place",
+          "[federation]") {
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B");
+    net.ready(b, "wb", "echo");
+    net.ready(b, "wb2", "echo");
+    const auto wire = net.open(b, a); // B's name for the link stays across reconnections
+    net.run();
+    net.request(a, "c1", "echo", {"1"});
+    net.request(a, "c2", "echo", {"2"});
+    net.run();
+    const frames_t first = take_request(net[b], "wb");
+    const frames_t second = take_request(net[b], "wb2");
+
+    net.close(wire); // A takes its requests back; B drops the link's client
+    net.reconnect(wire);
+    net.run();
+    REQUIRE(net.broker(b).links_up() == 1);
+    // The late reply is for nobody now: counted, and the worker is not blamed for it.
+    net.reply(b, "wb", first[4], {"late"});
+    net.run();
+    CHECK(net.broker(b).counters().unroutable_replies == 1);
+    CHECK(net.broker(b).counters().protocol_errors == 0);
+    CHECK(net.broker(b).counters().disconnects_sent == 0);
+    CHECK(net.broker(b).worker_count() == 2);
+    // The other worker dies holding the other one: it is not served again at B (A has it).
+    const std::uint64_t retried = net.broker(b).counters().retried;
+    const std::uint64_t abandoned = net.broker(b).counters().abandoned;
+    net.worker_disconnect(b, "wb2");
+    net.run();
+    CHECK(net.broker(b).counters().retried == retried);
+    CHECK(net.broker(b).counters().abandoned == abandoned + 1);
+    (void)second;
+    // A's requests, taken back, are served on the link that came back.
+    for (int i = 0; i < 2; ++i) {
+        serve(net, b, "wb");
+        net.run();
+    }
+    CHECK(replies_to(net[a], "c1").size() == 1);
+    CHECK(replies_to(net[a], "c2").size() == 1);
+    CHECK(net.broker(b).counters().protocol_errors == 0);
+}
+
+TEST_CASE("a transit request refused after its peer's link went down is dropped, not served",
+          "[federation]") {
+    network_t net;
+    net.add_many(3);
+    const std::size_t a = 0, b = 1, c = 2;
+    const auto a_to_b = net.open(a, b);
+    net.open(b, c);
+    net.ready(c, "wc", "echo");
+    net.run();
+    net.request(a, "client", "echo", {"far"});
+    net.deliver_one();              // A's request reaches B, which passes it on to C...
+    net.worker_disconnect(c, "wc"); // ...whose worker leaves before it arrives
+    net.close(a_to_b);              // and A takes it back
+    net.run();
+    CHECK(net.broker(c).counters().refused_to_peers == 1);
+    CHECK(net.broker(b).counters().refused_by_peers == 1);
+    CHECK(net.broker(b).counters().abandoned == 1);
+    // A worker coming to B later is not given a request nobody waits for at B.
+    net.ready(b, "wb", "echo");
+    net.run();
+    CHECK(requests_for(net[b], "wb") == 0);
+    CHECK(net.broker(b).counters().protocol_errors == 0);
 }
 
 TEST_CASE("REFUSE puts the request back without counting a retry and drops that route",
