@@ -28,7 +28,7 @@ void broker_t::add_link(std::string_view id, std::string_view label, time_point_
 
 void broker_t::on_link_connected(std::string_view id, time_point_t now) {
     auto found = links_.find(id);
-    if (found == links_.end() || found->second->up) return;
+    if (found == links_.end() || found->second->up || found->second->self) return;
     send_hello(*found->second, true); // at once: the fabric heals as soon as it can
     found->second->heartbeat_due = now + hello_interval();
     settle(now);
@@ -155,6 +155,13 @@ void broker_t::handle_link_message(std::vector<zmq::message_t>& frames,
 void broker_t::handle_hello(link_t& link, std::string_view broker_id, std::string_view name,
                             bool ask, time_point_t now) {
     if (broker_id == config_.broker_id) {
+        // The link leads back to this broker (a --peer names its own endpoint). The end that
+        // accepted it answers, so that the end that opened it learns so and stops asking;
+        // that end alone says it, once.
+        if (!link.initiated) {
+            if (ask) send_hello(link, false);
+            return;
+        }
         if (!link.self)
             log::error("peer link " + link.label +
                        " leads back to this broker itself: not used (check --peer)");

@@ -755,6 +755,23 @@ TEST_CASE("both brokers name each other: one active link each way, capacity coun
     CHECK(replies_to(net[a], "c9").size() == 1);
 }
 
+TEST_CASE("a link to this broker itself is refused and goes quiet", "[federation]") {
+    network_t net;
+    const auto a = net.add("A");
+    net.ready(a, "wa", "echo");
+    net.open(a, a);
+    net.run();
+    net.advance(5s);
+    CHECK(net.broker(a).links_up() == 0);
+    CHECK(routes_of(net, a, "echo").empty());
+    // It said HELLO, was answered by itself, and stops: no HELLO every 200 ms forever.
+    CHECK(net.crossed(peering::command::hello).size() == 2);
+    const auto stats = stats_of(net, a);
+    REQUIRE(stats["links"].items.size() == 1); // the accepted end is not kept
+    CHECK(stats["links"].items[0]["initiated"].boolean);
+    CHECK_FALSE(stats["links"].items[0]["up"].boolean);
+}
+
 // ---------------------------------------------------------------------------------------
 // Malformed and unexpected peering input
 
