@@ -123,6 +123,7 @@ void broker_t::on_message(std::vector<zmq::message_t>& frames,
         client_t* client = known == clients_.end() ? nullptr : known->second.get();
         handle_request(frames, decoded.message, client, client ? connection_t{} : connection_of(),
                        now);
+        settle(now); // a link that failed a send goes down now, not at the next step
         return;
     }
     const bool new_worker =
@@ -141,6 +142,7 @@ void broker_t::on_invalid_message(std::string_view sender, time_point_t now) {
                            worker_disconnect_byte(worker.protocol));
     ++counters_.disconnects_sent;
     remove_worker(worker, now);
+    settle(now); // peers hear of the withdrawal now, not at the next step
 }
 
 // known_client: the sender, if the broker already has it; else from is its connection.
