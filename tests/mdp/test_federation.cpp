@@ -621,6 +621,97 @@ TEST_CASE("a transit request refused after its peer's link went down is dropped,
     CHECK(net.broker(b).counters().protocol_errors == 0);
 }
 
+TEST_CASE("a worker dropped for an invalid message is withdrawn from peers at once",
+          "[federation]") {
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B");
+    net.ready(b, "wb", "echo");
+    net.open(a, b);
+    net.run();
+    REQUIRE(mmi_service(net, a, "echo") == "200");
+    net.broker(b).on_invalid_message("wb", net.now); // it sent more than max_frames
+    net.run();
+    CHECK(net.broker(b).worker_count() == 0);
+    CHECK(net.crossed(peering::command::withdraw).size() == 1);
+    CHECK(mmi_service(net, a, "echo") == "404");
+}
+
+TEST_CASE("a link that fails a send is taken down at once, its routes withdrawn from others",
+          "[federation]") {
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B"), c = net.add("C");
+    net.ready(b, "wb", "echo");
+    const auto a_to_b = net.open(a, b);
+    net.open(c, a);
+    net.run();
+    REQUIRE(usable_routes(net, c, "echo") == 1); // through A
+    // A's connection to B is gone, and no event has said so yet: the next send fails.
+    net.wires[a_to_b].connected = false;
+    net.request(a, "client", "echo", {"1"});
+    net.run();
+    CHECK(net.broker(a).counters().links_lost == 1);
+    CHECK(net.broker(a).links_up() == 1);
+    CHECK(net.stats(a, "echo").queued == 1); // never left: no retry counted
+    CHECK(net.stats(a, "echo").retried == 0);
+    CHECK(routes_of(net, c, "echo").empty());
+}
+
+TEST_CASE("a peer that reconnects before we notice its old connection closed: the new link "
+          "carries our requests",
+          "[federation]") {
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B");
+    net.ready(b, "wb", "echo");
+    const auto wire = net.open(b, a);
+    net.run();
+    // B sees its connection fail and reconnects; A's ROUTER has not noticed the old one is
+    // dead (a half-open TCP connection), so A holds two links up to B for a while.
+    net.broker(b).on_link_disconnected(net.wires[wire].link_id, net.now);
+    net.reconnect(wire);
+    net.run();
+    CHECK(net.broker(a).links_up() == 2);
+    net.request(a, "client", "echo", {"1"});
+    net.run();
+    CHECK(requests_for(net[b], "wb") == 1); // not sent into the old, dead connection
+    serve(net, b, "wb");
+    net.run();
+    CHECK(replies_to(net[a], "client").size() == 1);
+}
+
+TEST_CASE("a route withdrawn and advertised again while our requests are still at the peer "
+          "counts them against its capacity",
+          "[federation]") {
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B");
+    net.ready(b, "wb1", "echo");
+    net.open(a, b);
+    net.run();
+    net.request(a, "c1", "echo", {"1"});
+    net.request(a, "c2", "echo", {"2"});
+    net.run();
+    REQUIRE(requests_for(net[b], "wb1") == 1);
+    net[b].take_all();
+    // B's worker leaves (B withdraws echo, A's request waits at B), then another comes (B
+    // advertises echo again, capacity 1): A's first request is still at B, so A sends no second.
+    net.worker_disconnect(b, "wb1");
+    net.run();
+    CHECK(routes_of(net, a, "echo").empty());
+    net.ready(b, "wb2", "echo");
+    net.run();
+    REQUIRE(usable_routes(net, a, "echo") == 1);
+    CHECK(requests_for(net[b], "wb2") == 1);
+    CHECK(net.stats(b, "echo").queued == 0);
+    CHECK(net.stats(a, "echo").queued == 1);
+    CHECK(routes_of(net, a, "echo")[0]["in_flight"].as_uint64() == 1);
+    for (int i = 0; i < 2; ++i) {
+        serve(net, b, "wb2");
+        net.run();
+    }
+    CHECK(replies_to(net[a], "c1").size() == 1);
+    CHECK(replies_to(net[a], "c2").size() == 1);
+    CHECK(routes_of(net, a, "echo")[0]["in_flight"].as_uint64() == 0);
+}
+
 TEST_CASE("REFUSE puts the request back without counting a retry and drops that route",
           "[federation]") {
     network_t net;
