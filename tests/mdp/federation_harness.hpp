@@ -136,8 +136,9 @@ public:
     node_t& operator[](std::size_t index) { return *nodes.at(index); }
     broker_t& broker(std::size_t index) { return nodes.at(index)->broker; }
 
-    // opener names acceptor with --peer: a DEALER connects at once. Returns the wire's index.
-    std::size_t open(std::size_t opener, std::size_t acceptor) {
+    // opener names acceptor with --peer: a DEALER connects at once (cut: but nothing gets
+    // through yet). Returns the wire's index.
+    std::size_t open(std::size_t opener, std::size_t acceptor, bool cut = false) {
         wire_t wire;
         wire.opener = opener;
         wire.acceptor = acceptor;
@@ -145,6 +146,7 @@ public:
         const std::size_t index = wires.size();
         wires.push_back(wire);
         new_connection(index);
+        wires[index].cut = cut;
         broker(opener).add_link(wire.link_id, "to-" + std::to_string(acceptor), now);
         broker(opener).on_link_connected(wire.link_id, now);
         return index;

@@ -347,6 +347,143 @@ TEST_CASE("a peer with one worker of credit 1 never holds more than one of our r
     CHECK(net.broker(a).counters().forwarded == 6);
 }
 
+TEST_CASE("partial replies travel two hops to a 0.2 client", "[federation]") {
+    broker_config_t config = federation_config("A");
+    config.max_hops = 2;
+    network_t net;
+    net.add_many(3, config);
+    const std::size_t a = 0, b = 1, c = 2;
+    net.open(a, b);
+    net.open(b, c);
+    net.ready_v02(c, "wc", "stream");
+    net.run();
+    net.request(a, "client", "stream", {"go"}, v02);
+    net.run();
+    REQUIRE(net[c].sent.size() == 1);
+    const frames_t at_worker = net[c].take();
+    net.reply_v02(c, "wc", at_worker[3], false, {"1"});
+    net.reply_v02(c, "wc", at_worker[3], false, {"2"});
+    net.reply_v02(c, "wc", at_worker[3], true, {"end"});
+    net.run();
+    CHECK(replies_to(net[a], "client") ==
+          std::vector<frames_t>{to_client_v02("client", 0x02, "stream", {"1"}),
+                                to_client_v02("client", 0x02, "stream", {"2"}),
+                                to_client_v02("client", 0x03, "stream", {"end"})});
+    CHECK(net.broker(b).counters().partials == 2); // passed on as REPLY, final 0
+    CHECK(net.broker(b).counters().replies == 1);
+    CHECK(net.broker(b).client_count() == 0);
+}
+
+TEST_CASE("many services are advertised in batches, each within max_frames", "[federation]") {
+    broker_config_t config = federation_config("B");
+    config.max_services = 1000;
+    network_t net;
+    const auto a = net.add("A", [] {
+        broker_config_t many = federation_config("A");
+        many.max_services = 1000;
+        return many;
+    }());
+    const auto b = net.add("B", config);
+    for (int i = 0; i < 250; ++i)
+        net.ready(b, "w" + std::to_string(i), "service-" + std::to_string(i));
+    net.open(a, b);
+    net.run();
+    const auto routes = net.crossed(peering::command::route);
+    CHECK(routes.size() == 3); // 100 a message
+    for (const crossed_t& message : routes)
+        CHECK(message.frames.size() <= config.max_frames);
+    CHECK(net.broker(a).service_count() == 250);
+    CHECK(mmi_service(net, a, "service-249") == "200");
+    for (int i = 0; i < 250; ++i)
+        net.worker_disconnect(b, "w" + std::to_string(i));
+    net.run();
+    CHECK(mmi_service(net, a, "service-0") == "404");
+    CHECK(mmi_service(net, a, "service-249") == "404");
+}
+
+TEST_CASE("a peer's request past max_services is refused", "[federation]") {
+    broker_config_t config = federation_config("A");
+    config.max_services = 1;
+    network_t net;
+    const auto a = net.add("A", config), b = net.add("B");
+    net.ready(a, "wa", "echo");
+    const auto wire = net.open(b, a);
+    net.run();
+    net.inject_at_acceptor(wire, {"ZDPB01", cmd(peering::command::request), peering::encode_u64(5),
+                                  "second", net.broker(b).broker_id(), "x"});
+    const auto refusals = net.crossed(peering::command::refuse);
+    REQUIRE(refusals.size() == 1);
+    CHECK(refusals[0].frames[3] == "too many services");
+    CHECK(net.broker(a).service_count() == 1);
+}
+
+TEST_CASE("a peer's request that expires here is refused back, and its broker requeues it "
+          "without a retry",
+          "[federation]") {
+    broker_config_t config = federation_config("B");
+    config.request_timeout = 2000ms;
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B", config);
+    net.ready(b, "wb", "echo");
+    net.open(a, b);
+    net.run();
+    net.request(b, "local", "echo", {"b's own"}); // keeps B's worker busy
+    net.request(a, "c1", "echo", {"1"});
+    net.run();
+    CHECK(net.stats(b, "echo").queued == 1);
+    net.advance(2500ms);
+    const auto refusals = net.crossed(peering::command::refuse);
+    REQUIRE(refusals.size() == 1);
+    CHECK(refusals[0].frames[3] == "expired");
+    CHECK(net.stats(b, "echo").expired == 1);
+    CHECK(net.broker(a).counters().refused_by_peers == 1);
+    CHECK(net.stats(a, "echo").retried == 0);
+    CHECK(net.stats(a, "echo").queued == 1);
+    CHECK(net.broker(b).client_count() == 1); // B's own client only
+}
+
+TEST_CASE("a peer's requests waiting here are dropped when its link goes down", "[federation]") {
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B");
+    net.ready(b, "wb", "echo");
+    const auto wire = net.open(a, b);
+    net.run();
+    net.request(b, "local", "echo", {"b's own"});
+    net.run();
+    // B's worker is busy: what A sends waits at B (A's capacity there is 1, so one).
+    net.request(a, "c1", "echo", {"1"});
+    net.run();
+    REQUIRE(net.stats(b, "echo").queued == 1);
+    net.close(wire);
+    CHECK(net.stats(b, "echo").queued == 0);
+    CHECK(net.broker(b).counters().abandoned == 1);
+    CHECK(net.stats(a, "echo").queued == 1); // A has it back
+    serve(net, b, "wb");
+    CHECK(replies_to(net[b], "local").size() == 1);
+    CHECK(net.broker(b).client_count() == 0);
+}
+
+TEST_CASE("an unanswered HELLO is said again every 200 ms; the link is up as soon as one "
+          "gets through",
+          "[federation]") {
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B");
+    const auto wire = net.open(a, b, true);
+    net.advance(1000ms);
+    const std::size_t hellos = net.crossed(peering::command::hello).size();
+    CHECK(hellos >= 5);
+    CHECK(hellos <= 7);
+    CHECK(net.broker(a).links_up() == 0);
+    net.wires[wire].cut = false;
+    const time_point_t healed = net.now;
+    while (net.broker(a).links_up() == 0) {
+        net.tick();
+        REQUIRE(net.now - healed <= 1s);
+    }
+    CHECK(net.now - healed <= 200ms);
+    CHECK(net.broker(b).links_up() == 1);
+}
+
 // ---------------------------------------------------------------------------------------
 // Path vectors: no loops, no duplicates
 
