@@ -151,6 +151,9 @@ struct broker_t::link_t : peer_t {
     std::unordered_map<std::uint64_t, request_t*> by_id;
     std::unordered_set<std::string> routed;                  // services it has a route for
     std::unordered_map<std::string, std::string> advertised; // what it was told, per service
+    // Services we refused it a request for: it dropped our route, so we advertise them again
+    // with the next heartbeat (a passing overload must not cost the route for good).
+    std::unordered_set<std::string> refused_services;
     std::uint64_t forwarded = 0, served = 0, refused = 0; // our requests sent / answered / refused
     std::uint64_t requests_in = 0;                        // its requests received
 

@@ -271,7 +271,8 @@ void broker_t::on_timer(time_point_t now) {
             ++counters_.expired;
             // A peer broker's request: its broker may still serve it elsewhere.
             if (request->client->link)
-                send_refuse(*request->client->link, request->federation->remote_id, "expired");
+                send_refuse(*request->client->link, request->federation->remote_id, name,
+                            "expired");
             finish(*request, now);
         }
         const bool forget = service->workers == 0 && service->queue.empty() &&

@@ -442,6 +442,40 @@ TEST_CASE("a peer's request that expires here is refused back, and its broker re
     CHECK(net.broker(b).client_count() == 1); // B's own client only
 }
 
+TEST_CASE("a peer that refused a request advertises the service again a heartbeat later, "
+          "so a passing overload does not cost its route for good",
+          "[federation]") {
+    broker_config_t config = federation_config("B");
+    config.request_timeout = 2000ms;
+    network_t net;
+    const auto a = net.add("A"), b = net.add("B", config);
+    net.ready(b, "wb", "echo");
+    net.open(a, b);
+    net.run();
+    net.request(b, "local", "echo", {"b's own"});
+    net.request(a, "c1", "echo", {"1"});
+    net.run();
+    net.advance(2500ms); // c1 expires at B: refused, and A drops the route
+    REQUIRE(net.broker(a).counters().refused_by_peers == 1);
+    CHECK(routes_of(net, a, "echo").empty());
+    serve(net, b, "wb"); // B's worker is free again
+    net.run();
+    net.advance(1000ms); // one heartbeat interval
+    CHECK(usable_routes(net, a, "echo") == 1);
+    serve(net, b, "wb");
+    net.run();
+    CHECK(replies_to(net[a], "c1").size() == 1);
+    // Refusals for a service B cannot serve at all bring no route back.
+    const std::size_t routes_before = net.crossed(peering::command::route).size();
+    net.request(a, "c2", "echo", {"2"});
+    net.worker_disconnect(b, "wb"); // before c2 arrives
+    net.run();
+    REQUIRE(net.broker(a).counters().refused_by_peers == 2);
+    net.advance(3000ms);
+    CHECK(net.crossed(peering::command::route).size() == routes_before);
+    CHECK(routes_of(net, a, "echo").empty());
+}
+
 TEST_CASE("a peer's requests waiting here are dropped when its link goes down", "[federation]") {
     network_t net;
     const auto a = net.add("A"), b = net.add("B");
