@@ -310,7 +310,9 @@ private:
     void start_link_message(std::vector<zmq::message_t>& frames, const link_t& link,
                             peering::command what);
     void send_hello(link_t& link, bool ask);
-    void send_refuse(link_t& link, std::uint64_t remote_id, std::string_view reason);
+    void readvertise_refused(link_t& link);
+    void send_refuse(link_t& link, std::uint64_t remote_id, std::string_view service,
+                     std::string_view reason);
 
     void handle_route(link_t& link, const std::vector<std::string_view>& views, time_point_t now);
     void handle_withdraw(link_t& link, const std::vector<std::string_view>& views,

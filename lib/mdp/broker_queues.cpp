@@ -147,6 +147,11 @@ void broker_t::remove_worker(worker_t& worker, time_point_t now) {
 
 void broker_t::requeue_or_fail(request_t& request, time_point_t now) {
     service_t& service = *request.service;
+    if (request.client->detached()) { // its broker took it back when the link went down
+        ++counters_.abandoned;
+        finish(request, now);
+        return;
+    }
     if (request.retries >= config_.max_retries) {
         ++service.failed;
         ++counters_.failed;
@@ -278,7 +283,8 @@ void broker_t::on_timer(time_point_t now) {
             ++counters_.expired;
             // A peer broker's request: its broker may still serve it elsewhere.
             if (request->client->link)
-                send_refuse(*request->client->link, request->federation->remote_id, "expired");
+                send_refuse(*request->client->link, request->federation->remote_id, name,
+                            "expired");
             finish(*request, now);
         }
         const bool forget = service->workers == 0 && service->queue.empty() &&
