@@ -22,6 +22,7 @@ process started is the program itself and is stopped by its pid.
 import os
 import re
 import shutil
+import signal
 import subprocess
 
 PREFIX = "zd-hosts-"
@@ -41,14 +42,24 @@ def run_ip(*args, check=True):
     return done
 
 
+def delete_namespace(name):
+    """Kills what still runs in the namespace (by pid: the programs a run started there and
+    did not stop), then deletes it; a namespace outlives its name while a process is in it."""
+    for pid in run_ip("netns", "pids", name, check=False).stdout.split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ValueError, ProcessLookupError):
+            pass
+    run_ip("netns", "delete", name, check=False)
+
+
 def remove_stale_namespaces():
     """Removes namespaces left by runs of this helper whose process is gone (killed with no
-    chance to clean up)."""
+    chance to clean up), and the programs still running in them."""
     listed = run_ip("netns", "list", check=False).stdout
-    for name in re.findall(rf"^({re.escape(PREFIX)}(\d+)-\w+)", listed, re.MULTILINE):
-        namespace, pid = name
+    for namespace, pid in re.findall(rf"^({re.escape(PREFIX)}(\d+)-\w+)", listed, re.MULTILINE):
         if not os.path.exists(f"/proc/{pid}"):
-            run_ip("netns", "delete", namespace, check=False)
+            delete_namespace(namespace)
 
 
 class Fabric:
@@ -135,7 +146,7 @@ class Fabric:
         while self.created:
             name = self.created.pop()
             try:
-                run_ip("netns", "delete", name, check=False)
+                delete_namespace(name)
             except Exception:  # a timeout: keep removing the others
                 pass
 
