@@ -20,8 +20,10 @@ pids=()     # every program started, stopped in cleanup
 labellers=() # the sed processes that label their output, waited for after them
 keep_dir=0
 
-usage() {
+usage() { # the script's header, then the options above
     sed -n '2,/^set -/p' "$0" | sed -n 's/^# \{0,1\}//p'
+    echo
+    sed -n '/^# Options every/,/^# SIGTERM/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 parse_options() {
@@ -90,11 +92,15 @@ port() { echo $((base_port + $1)); }
 cleanup() {
     # Everything still running gets SIGTERM and is waited for, so nothing is left behind; a
     # second Ctrl-C must not cut this short, hence INT and TERM are ignored from here on.
+    # The last started stops first: spokes before the hub devices they talk to, so that a
+    # consumer's last acknowledgement or a worker's goodbye still finds its device.
     trap '' INT TERM
     trap - EXIT
-    local pid
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    local i pid
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${pids[i]}" 2>/dev/null || true
+        wait "${pids[i]}" 2>/dev/null || true
+    done
     for pid in "${labellers[@]}"; do wait "$pid" 2>/dev/null || true; done
     if ((keep_dir)); then
         echo "==> Stopped; logs and journals kept in $dir"
@@ -117,7 +123,7 @@ start() {
     shift
     exec {fd}> >(sed -u "s/^/  [$name] /")
     labellers+=($!)
-    "$@" 2>"$dir/logs/$name.log" >&"$fd" &
+    "$@" 2>"$dir/logs/$name.log" 1>&"$fd" &
     pids+=($!)
     exec {fd}>&-
 }

@@ -15,6 +15,7 @@
 # Usage: scripts/topologies/hub-and-spoke.sh [--dir DIR] [--base-port N] [--duration S]
 #                                            [--build DIR]
 set -euo pipefail
+# shellcheck source=scripts/topologies/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 parse_options "$@"

@@ -22,6 +22,7 @@
 # Usage: scripts/topologies/multi-hub.sh [--dir DIR] [--base-port N] [--duration S]
 #                                        [--build DIR]
 set -euo pipefail
+# shellcheck source=scripts/topologies/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 parse_options "$@"
@@ -114,7 +115,8 @@ for i in 1 2 3 4; do
 done
 for pid in "${calls[@]}"; do wait "$pid"; done
 # And a caller on hub a that asks 'where' every second until the end (its replies show how
-# a's broker spreads the requests over b and c).
+# a's broker spreads the requests over b and c). $! and $1 belong to that inner bash.
+# shellcheck disable=SC2016
 start caller-a bash -c 'trap "kill \$! 2>/dev/null; exit 0" TERM
     while zd-call -b "$1" --timeout 2000 where "?"; do sleep 1 & wait $!; done' \
     caller "${broker[a]}"
