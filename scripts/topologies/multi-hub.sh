@@ -3,9 +3,11 @@
 # with --peer) and whose forwarders form a tree rooted at a (docs/TOPOLOGIES.md, "Multi-hub").
 # Ports from --base-port N (default 5500), ten per hub: hub a N+0.., b N+10.., c N+20..
 #
-#              zd-broker a  <== --peer ==>  zd-broker b  <== --peer ==>  zd-broker c
-#                 ^  \\____________________ --peer ____________________//    ^
-#   zd-call "upper", "where" (on a)       zd-worker "where"         zd-worker "where", "upper"
+#        +-------------------------- --peer ---------------------------+
+#        |                                                             |
+#   [zd-broker a] <--- --peer ---> [zd-broker b] <--- --peer ---> [zd-broker c]
+#        ^                              ^                              ^
+#   zd-call "upper", "where"      zd-worker "where"          zd-worker "where", "upper"
 #
 #   publisher --> [zd-forwarder a] --> [zd-forwarder b] --> subscriber "weather" (on b)
 #                   (the root)     \-> [zd-forwarder c] --> subscriber "weather" (on c)
@@ -15,8 +17,8 @@
 #
 # A service is usable from every hub: the caller on a reaches "upper", served on c alone,
 # and "where", served on b and c: one call at a time goes to the first of the two (both
-# equally idle), calls at the same time spread over both (docs/FEDERATION.md has the rule). News published at the root reach the
-# subscribers two hops down. It prints every endpoint, keeps running until Ctrl-C (or
+# equally idle), calls at the same time spread over both (docs/FEDERATION.md has the
+# rule). News published at the root reach the subscribers two hops down. It prints every endpoint, keeps running until Ctrl-C (or
 # --duration), then stops everything cleanly. Control sockets are ipc files in DIR.
 #
 # Usage: scripts/topologies/multi-hub.sh [--dir DIR] [--base-port N] [--duration S]
