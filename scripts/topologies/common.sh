@@ -52,7 +52,8 @@ parse_options() {
 find_programs() {
     local candidate
     if [[ -z $build ]]; then
-        for candidate in "${ZD_BUILD_DIR:-}" "$topology_root/build-release" "$topology_root/build"; do
+        for candidate in "${ZD_BUILD_DIR:-}" "$topology_root/build-release" \
+            "$topology_root/build"; do
             if [[ -n $candidate && -x $candidate/devices/zd-broker ]]; then
                 build=$candidate
                 break
@@ -69,8 +70,8 @@ find_programs() {
         command -v "$candidate" >/dev/null || missing+=("$candidate")
     done
     if ((${#missing[@]})); then
-        echo "$(basename "$0"): cannot find ${missing[*]}: build them first" \
-            "(cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release && cmake --build build-release)," \
+        echo "$(basename "$0"): cannot find ${missing[*]}: build them first (cmake -S ." \
+            "-B build-release -DCMAKE_BUILD_TYPE=Release && cmake --build build-release)," \
             "or pass --build DIR" >&2
         exit 1
     fi

@@ -18,8 +18,9 @@
 # A service is usable from every hub: the caller on a reaches "upper", served on c alone,
 # and "where", served on b and c: one call at a time goes to the first of the two (both
 # equally idle), calls at the same time spread over both (docs/FEDERATION.md has the
-# rule). News published at the root reach the subscribers two hops down. It prints every endpoint, keeps running until Ctrl-C (or
-# --duration), then stops everything cleanly. Control sockets are ipc files in DIR.
+# rule). News published at the root reach the subscribers two hops down. It prints every
+# endpoint, keeps running until Ctrl-C (or --duration), then stops everything cleanly.
+# Control sockets are ipc files in DIR.
 #
 # Usage: scripts/topologies/multi-hub.sh [--dir DIR] [--base-port N] [--duration S]
 #                                        [--build DIR]
@@ -82,7 +83,8 @@ for hub in "${hubs[@]}"; do
         endpoint "hub $hub: journal, consumers" "${journal_out[$hub]}"
     fi
     for device in broker forwarder journal; do
-        [[ -S $dir/$device-$hub.ctl ]] && endpoint "hub $hub: $device control" "ipc://$dir/$device-$hub.ctl"
+        [[ -S $dir/$device-$hub.ctl ]] &&
+            endpoint "hub $hub: $device control" "ipc://$dir/$device-$hub.ctl"
     done
 done
 

@@ -85,7 +85,7 @@ def wait_until(predicate, what, timeout_s, step_s=0.02, detail=None):
     return time.monotonic() - started
 
 
-class Fabric3:
+class HubsOnHosts:
     """The hubs, workers, publisher and subscribers drawn above, on a Fabric."""
 
     def __init__(self, fabric, programs, directory):
@@ -255,7 +255,8 @@ def cut_link(hubs, fabric):
     hubs.publish_until_received("cut", ["h2"], 5)
     fabric.restore("h3")
     restored_at = time.monotonic()
-    took = answered(held, "h3:after the cut", 20, "the held call to 'only3' after the link returned")
+    took = answered(held, "h3:after the cut", 20,
+                    "the held call to 'only3' after the link returned")
     print(f"cut: the call to 'only3' made during the cut was answered {took * 1000:.0f} ms after "
           f"the link came back ({(time.monotonic() - cut_at) * 1000:.0f} ms after it was made)")
     took = hubs.publish_until_received("after-cut", ["h2", "h3"], 15)
@@ -323,7 +324,7 @@ def run(programs):
             return SKIP
         hubs = None
         try:
-            hubs = Fabric3(fabric, programs, directory)
+            hubs = HubsOnHosts(fabric, programs, directory)
             hubs.start()
             baseline(hubs)
             cut_link(hubs, fabric)

@@ -149,7 +149,8 @@ class Run:
 
 def expect_endpoints(out, script, ports):
     for port in ports:
-        check(f"tcp://127.0.0.1:{port}" in out, f"{script}: endpoint port {port} not printed:\n{out}")
+        check(f"tcp://127.0.0.1:{port}" in out,
+              f"{script}: endpoint port {port} not printed:\n{out}")
 
 
 def labelled(out, label):
