@@ -102,6 +102,15 @@ cleanup() {
         kill -TERM "${pids[i]}" 2>/dev/null || true
         wait "${pids[i]}" 2>/dev/null || true
     done
+    # A program started just as the signal came is running but may not be in pids yet (the
+    # trap can run between its '&' and 'pids+=($!)'): stop every child left as well.
+    local rest
+    rest=$(jobs -p)
+    # shellcheck disable=SC2086 # one pid per word
+    if [[ -n $rest ]]; then
+        kill -TERM $rest 2>/dev/null || true
+        wait $rest 2>/dev/null || true
+    fi
     for pid in "${labellers[@]}"; do wait "$pid" 2>/dev/null || true; done
     if ((keep_dir)); then
         echo "==> Stopped; logs and journals kept in $dir"
@@ -148,12 +157,13 @@ endpoint() { printf '  %-42s %s\n' "$1" "$2"; }
 # run_until_stopped: waits for Ctrl-C, SIGTERM or the end of --duration.
 run_until_stopped() {
     if [[ -n $duration ]]; then
-        echo "==> Running for $duration s (Ctrl-C stops it sooner)"
         sleep "$duration" &
+        pids+=($!)
+        echo "==> Running for $duration s (Ctrl-C stops it sooner)"
     else
-        echo "==> Running; Ctrl-C stops it"
         sleep infinity &
+        pids+=($!)
+        echo "==> Running; Ctrl-C stops it"
     fi
-    pids+=($!)
     wait "${pids[-1]}" || true
 }

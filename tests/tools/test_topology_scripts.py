@@ -212,6 +212,35 @@ def interrupted(scripts, build):
         print(f"{name}: Ctrl-C stopped it with exit 0, leaving nothing running")
 
 
+def signal_before_pid_recorded(scripts):
+    """Regression: Ctrl-C between a program's '&' and 'pids+=($!)' left that program running
+    (here a 'sleep 300', started and interrupted at once, before its pid is recorded)."""
+    common = os.path.join(scripts, "common.sh")
+    with tempfile.TemporaryDirectory(prefix="zd-topologies-") as work:
+        snippet = (f"source {common!r}; dir={work!r}; keep_dir=1; install_traps; "
+                   "sleep 300 & kill -INT $$; sleep 5")
+        # Output to a file, not a pipe: a program left behind would hold a pipe open.
+        with tempfile.TemporaryFile() as output:
+            process = subprocess.Popen(["bash", "-c", snippet], stdin=subprocess.DEVNULL,
+                                       stdout=output, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise TestFailure("common.sh's cleanup did not end within 10 s") from None
+            output.seek(0)
+            out = output.read().decode(errors="replace")
+        left = session_members(process.pid)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        check(process.returncode == 0 and not left,
+              f"a program started as Ctrl-C came: exit {process.returncode}, left running: "
+              f"{left}; output {out!r}")
+    print("common.sh: a program started just as Ctrl-C came is stopped too")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
@@ -228,6 +257,7 @@ def main():
             hub_and_spoke(scripts, build, work)
             multi_hub(scripts, build)
             interrupted(scripts, build)
+            signal_before_pid_recorded(scripts)
     except TestFailure as failure:
         print(f"FAIL test_topology_scripts.py: {failure}", file=sys.stderr)
         return 1
