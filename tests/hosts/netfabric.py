@@ -107,6 +107,7 @@ class Fabric:
         try:
             self._add_namespace(self.router)
         except RuntimeError as error:
+            self.remove()
             raise Unavailable(f"cannot create a network namespace: {error}") from error
         try:
             self._build()
