@@ -2,18 +2,20 @@
 across veth links, then a link cut and, separately, a link made silent.
 
                           namespace r (router, forwards)
-                 10.213.1.1 /      |10.213.2.1     \\ 10.213.3.1
-                   veth    /       |veth            \\ veth       <- cut: to-h3 down (in r)
-             10.213.1.2   /        |10.213.2.2       \\ 10.213.3.2
+                 10.213.1.1 /      | 10.213.2.1    \\ 10.213.3.1
+                      veth /       | veth           \\ veth     <- cut: to-h3 down, in r
+             10.213.1.2   /        | 10.213.2.2      \\ 10.213.3.2
       +-----------------+  +-----------------+  +-----------------+
       | h1: hub1        |  | h2: hub2        |  | h3: hub3        |
-      |  zd-broker  ----+--+- zd-broker  ----+--+- zd-broker      |  brokers: a full mesh,
-      |  (peers 2, 3)   |  |  (peers 1, 3)   |  |  (peers 1, 2)   |  each names the others
-      |  zd-forwarder <-+--+- zd-forwarder   |  |                 |  forwarders: a tree,
-      |   (root) <------+--+-----------------+--+- zd-forwarder   |  hub1 the root
+      |  zd-broker      |  |  zd-broker      |  |  zd-broker      |  brokers: a full mesh,
+      |                 |  |                 |  |                 |  each names the others
+      |  zd-forwarder   |  |  zd-forwarder   |  |  zd-forwarder   |  forwarders: a tree,
+      |   (the root)    |  |   (under h1)    |  |   (under h1)    |  h1 the root
       |  worker only1   |  |  worker where   |  |  worker where   |
-      |  zd-call ...    |  |  publisher ->hub1  |  worker only3   |
-      |                 |  |  subscriber     |  |  subscriber     |
+      |  clients        |  |  publisher (to  |  |  worker only3   |
+      |                 |  |   h1's root)    |  |  subscriber     |
+      |                 |  |  subscriber     |  |  clients        |
+      |                 |  |  clients        |  |                 |
       +-----------------+  +-----------------+  +-----------------+
        silent: in h1, a blackhole route to 10.213.3.2 (h1's packets to h3 vanish)
 
