@@ -113,7 +113,11 @@ int main(int argc, char** argv) {
             throw zd::usage_error(error.what());
         }
         ops.serve_metrics(link_device->control_socket());
-        zd::announce_ready("from=" + from + " to=" + to + " name=" + config.name +
+        // Endpoints only, in the '@'/'>' notation, as every device's ready line has them.
+        const auto connect_notation = [](const std::string& text) {
+            return zd::to_string(zd::parse_endpoints(text, zd::attach_mode::connect));
+        };
+        zd::announce_ready("from=" + connect_notation(from) + " to=" + connect_notation(to) +
                            (control.empty()
                                 ? std::string()
                                 : " control=" + zd::to_string(link_device->control_endpoints())) +
