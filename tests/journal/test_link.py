@@ -10,7 +10,7 @@ acknowledged to its producer there exactly once, in per-producer order, under it
 producer id and seq? Waits are on events (ACKs, records, STATS), never on sleeps.
 
 Usage: test_link.py ZD_JOURNAL ZD_LINK CASE [SEED]
-  CASE: flow | anonymous | far_outage | kill9 | command_line
+  CASE: flow | anonymous | far_outage | far_lost_in_flight | kill9 | command_line
 """
 
 import os
@@ -207,6 +207,37 @@ def case_far_outage(context, journal_path, link_path, directory):
         far.kill()
 
 
+def case_far_lost_in_flight(context, journal_path, link_path, directory):
+    """PUBs lost in flight must not be skipped: the far journal is frozen (SIGSTOP) while the
+    link publishes burst A into its socket buffers, then killed and restarted, and burst B
+    follows at once. B reaches the new far journal before A is resent (the link resends
+    after 1 s without progress): a link that sent B with base = its own seq would make the
+    far journal start p1 over at B and drop A's resends as duplicates. With base = the
+    oldest seq not acknowledged, B is NACKed and A resent first.
+
+    near --> zd-link --X--> far (SIGSTOP, A in its buffers; kill -9; restart) <-- B first"""
+    far_dir = os.path.join(directory, "far")
+    with Journal(journal_path, os.path.join(directory, "near")) as near:
+        far = Journal(journal_path, far_dir).__enter__()
+        far_ports = far.ports()
+        with Link(link_path, near, far, "l1", "--window", "1000") as link:
+            producer = Producer(context, near.address("frontend"), "p1")
+            expected = publish(producer, 50)
+            wait_far_has(context, far, expected)
+            far.process.send_signal(signal.SIGSTOP)
+            expected |= publish(producer, 200)  # A: into the frozen journal's buffers
+            link.wait_stats(lambda s: s["window"]["in_flight"] == 200, "A published far")
+            far.process.kill()
+            far.process.wait()
+            far.kill()
+            far = Journal(journal_path, far_dir, ports=far_ports).__enter__()
+            expected |= publish(producer, 200)  # B: sent at once, ahead of A's resend
+            records = wait_far_has(context, far, expected)
+            check_exactly_once_in_order(records, expected)
+            producer.close()
+        far.kill()
+
+
 def case_kill9(context, journal_path, link_path, directory, seed="1"):
     """kill -9 of the near journal, the far journal and the link at seeded random moments
     while two producers publish and wait for ACKs: afterwards every record the near journal
@@ -332,6 +363,7 @@ def case_command_line(context, journal_path, link_path, directory):
 
 
 CASES = {"flow": case_flow, "anonymous": case_anonymous, "far_outage": case_far_outage,
+         "far_lost_in_flight": case_far_lost_in_flight,
          "kill9": case_kill9, "command_line": case_command_line}
 
 
