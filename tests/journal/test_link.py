@@ -10,7 +10,7 @@ acknowledged to its producer there exactly once, in per-producer order, under it
 producer id and seq? Waits are on events (ACKs, records, STATS), never on sleeps.
 
 Usage: test_link.py ZD_JOURNAL ZD_LINK CASE [SEED]
-  CASE: flow | anonymous | far_outage | far_lost_in_flight | kill9 | command_line
+  CASE: flow | chain | anonymous | far_outage | far_lost_in_flight | kill9 | command_line
 """
 
 import os
@@ -134,16 +134,20 @@ def case_flow(context, journal_path, link_path, directory):
         for round_ in range(5):
             for producer in producers:
                 expected |= publish(producer, 100)
+        # p1 restarts: the same id, seqs jumping ahead (as the helpers' time-based seqs do).
+        producers[0].close()
+        producers[0] = Producer(context, near.address("frontend"), "p1", first_seq=1000000)
+        expected |= publish(producers[0], 100)
         records = wait_far_has(context, far, expected)
         check_exactly_once_in_order(records, expected)
-        # The near offset moves once the far side stored everything: all 1000 acknowledged.
-        stats = link.wait_stats(lambda s: s["near"]["acked"] == 999 and s["window"]["held"] == 0,
-                                "the link to acknowledge offset 999 to the near journal")
-        check(stats["counters"]["forwarded"] == 1000, f"forwarded {stats['counters']}")
+        # The near offset moves once the far side stored everything: all 1100 acknowledged.
+        stats = link.wait_stats(lambda s: s["near"]["acked"] == 1099 and s["window"]["held"] == 0,
+                                "the link to acknowledge offset 1099 to the near journal")
+        check(stats["counters"]["forwarded"] == 1100, f"forwarded {stats['counters']}")
         check(stats["far"]["up"] and stats["state"] in ("idle", "forwarding"), f"{stats}")
-        near.wait_stats(lambda consumers: any(c["name"] == "l1" and c["acked_next"] == 1000
+        near.wait_stats(lambda consumers: any(c["name"] == "l1" and c["acked_next"] == 1100
                                               for c in consumers),
-                        "the near journal to store l1's offset 1000", section="consumers")
+                        "the near journal to store l1's offset 1100", section="consumers")
         # A consumer without the opt-in still sees "REC offset ts" (two tokens).
         plain = journaltest.Consumer(context, far.address("backend"), "plain", "earliest", 10)
         frames = recv_multipart(plain.socket, 5000, "a record for a plain consumer")
@@ -176,6 +180,26 @@ def case_anonymous(context, journal_path, link_path, directory):
         for offset, producer, seq, frames in records:
             check(frames == [b"anon:%d" % (seq - 1)], f"far record {offset}: {frames!r}")
         push.close()
+
+
+def case_chain(context, journal_path, link_path, directory):
+    """Two links in a row keep the origin keys: hub c stores each record of hub a once,
+    under the id and seq its producer gave it, even when the second link replays from the
+    start (a new name at earliest).
+
+    producer --> journal a --zd-link--> journal b --zd-link--> journal c"""
+    with Journal(journal_path, os.path.join(directory, "a")) as a, \
+         Journal(journal_path, os.path.join(directory, "b")) as b, \
+         Journal(journal_path, os.path.join(directory, "c")) as c, \
+         Link(link_path, a, b, "a-to-b"), Link(link_path, b, c, "b-to-c"):
+        producer = Producer(context, a.address("frontend"), "origin")
+        expected = publish(producer, 300)
+        records = wait_far_has(context, c, expected)
+        check_exactly_once_in_order(records, expected)
+        with Link(link_path, b, c, "b-to-c-again", "--start", "earliest") as again:
+            again.wait_stats(lambda s: s["near"]["acked"] == 299, "the replay acknowledged")
+        check_exactly_once_in_order(read_all(context, c), expected)
+        producer.close()
 
 
 def case_far_outage(context, journal_path, link_path, directory):
@@ -362,7 +386,7 @@ def case_command_line(context, journal_path, link_path, directory):
         producer.close()
 
 
-CASES = {"flow": case_flow, "anonymous": case_anonymous, "far_outage": case_far_outage,
+CASES = {"flow": case_flow, "chain": case_chain, "anonymous": case_anonymous, "far_outage": case_far_outage,
          "far_lost_in_flight": case_far_lost_in_flight,
          "kill9": case_kill9, "command_line": case_command_line}
 
