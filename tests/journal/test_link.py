@@ -293,12 +293,17 @@ def case_kill9(context, journal_path, link_path, directory, seed="1"):
     try:
         for round_ in range(24):
             which = ["near", "far", "link"][round_ % 3]
-            # Publish a burst; kill in the middle of it (before the ACKs are all in).
+            # Publish a burst; kill in the middle of it: once the near journal acknowledged a
+            # seeded random part of the first producer's burst (an event, not a sleep), while
+            # the rest is in flight and the link is forwarding.
             for producer in producers:
                 for _ in range(rng.randrange(20, 200)):
                     seq = producer.next_seq
                     producer.publish(b"%s:%d" % (producer.producer_id, seq))
-            time.sleep(rng.random() * 0.05)  # a random moment, not a wait for an event
+            first = producers[0]
+            kill_at = first.acked + rng.randrange(0, first.next_seq - 1 - first.acked)
+            while first.acked < kill_at:
+                first.handle(recv_multipart(first.socket, 10000, f"ACK up to {kill_at}"))
             restart(which)
             for producer in producers:
                 if which == "near":
