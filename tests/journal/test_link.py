@@ -25,9 +25,9 @@ import zmq
 
 import journaltest  # puts tests/support on the path
 import zdinterop
-from journaltest import Journal, Producer, TestFailure, b, check, new_socket, recv_multipart, run
+from journaltest import Journal, Producer, b, check, new_socket, recv_multipart, run
 
-zdinterop.TEST_DEADLINE_S = 40  # the kill -9 case restarts processes a dozen times
+zdinterop.TEST_DEADLINE_S = 40  # the kill -9 case restarts processes two dozen times
 
 
 class Link(zdinterop.Device):
@@ -160,7 +160,8 @@ def case_flow(context, journal_path, link_path, directory):
 def case_anonymous(context, journal_path, link_path, directory):
     """A PULL frontend stores records without a producer id: the link publishes them as
     (zd-link.NAME, near offset + 1), so a replay is still dropped far away."""
-    with Journal(journal_path, os.path.join(directory, "near"), "--frontend-type", "pull") as near, \
+    pull_frontend = ("--frontend-type", "pull")
+    with Journal(journal_path, os.path.join(directory, "near"), *pull_frontend) as near, \
          Journal(journal_path, os.path.join(directory, "far")) as far:
         push = new_socket(context, zmq.PUSH, near.address("frontend"))
         for i in range(50):
@@ -391,7 +392,8 @@ def case_command_line(context, journal_path, link_path, directory):
         producer.close()
 
 
-CASES = {"flow": case_flow, "chain": case_chain, "anonymous": case_anonymous, "far_outage": case_far_outage,
+CASES = {"flow": case_flow, "chain": case_chain, "anonymous": case_anonymous,
+         "far_outage": case_far_outage,
          "far_lost_in_flight": case_far_lost_in_flight,
          "kill9": case_kill9, "command_line": case_command_line}
 
