@@ -10,7 +10,7 @@ acknowledged to its producer there exactly once, in per-producer order, under it
 producer id and seq? Waits are on events (ACKs, records, STATS), never on sleeps.
 
 Usage: test_link.py ZD_JOURNAL ZD_LINK CASE [SEED]
-  CASE: flow | chain | anonymous | far_outage | far_lost_in_flight | kill9 | command_line
+  CASE: flow | chain | anonymous | events | far_outage | far_lost_in_flight | kill9 | command_line
 """
 
 import os
@@ -145,6 +145,8 @@ def case_flow(context, journal_path, link_path, directory):
                                 "the link to acknowledge offset 1099 to the near journal")
         check(stats["counters"]["forwarded"] == 1100, f"forwarded {stats['counters']}")
         check(stats["far"]["up"] and stats["state"] in ("idle", "forwarding"), f"{stats}")
+        check(stats["peers"]["near"]["connected"] == 1 and stats["peers"]["far"]["connected"] == 1,
+              f"STATS peers: {stats['peers']}")
         near.wait_stats(lambda consumers: any(c["name"] == "l1" and c["acked_next"] == 1100
                                               for c in consumers),
                         "the near journal to store l1's offset 1100", section="consumers")
@@ -201,6 +203,40 @@ def case_chain(context, journal_path, link_path, directory):
             again.wait_stats(lambda s: s["near"]["acked"] == 299, "the replay acknowledged")
         check_exactly_once_in_order(read_all(context, c), expected)
         producer.close()
+
+
+def case_events(context, journal_path, link_path, directory):
+    """--events: the far connection's peer events and link_up/link_down as the far journal
+    comes and goes, the near connection's when the near journal restarts; STATS peers.
+
+    near zd-journal <-- zd-link --> far zd-journal (started after the link, stopped, ...)
+                           |--events--> pyzmq SUB"""
+    from zdevents import subscribe, wait_event
+    far_dir = os.path.join(directory, "far")
+    with Journal(journal_path, os.path.join(directory, "near")) as near:
+        far = Journal(journal_path, far_dir).__enter__()
+        far_ports = far.ports()
+        check(far.stop() == 0, "far journal did not stop cleanly")  # its port, for later
+        near_ports = near.ports()
+        with Link(link_path, near, far, "l1", "--events", "@tcp://127.0.0.1:*") as link:
+            sub = subscribe(context, link)
+            far = Journal(journal_path, far_dir, ports=far_ports).__enter__()
+            wait_event(sub, "connected", "the far connection", side="far")
+            up = wait_event(sub, "link_up", "the far journal answering")
+            check(up["device"] == "zd-link" and up["name"] == "l1", f"link_up: {up}")
+            link.wait_stats(lambda s: s["peers"]["far"]["connected"] == 1 and s["far"]["up"],
+                            "the far peer in STATS")
+            check(far.stop() == 0, "far journal did not stop cleanly")
+            wait_event(sub, "disconnected", "the far connection closing", side="far")
+            wait_event(sub, "link_down", "3 s of silence from the far journal")
+            check(link.stats()["state"] == "far_down", "STATS state is not far_down")
+            near.stop()
+            wait_event(sub, "disconnected", "the near connection closing", side="near")
+            near = Journal(journal_path, os.path.join(directory, "near"),
+                           ports=near_ports).__enter__()
+            wait_event(sub, "connected", "the near connection again", side="near")
+            sub.close(linger=0)
+        near.kill()  # the restarted one (the with block ends the first)
 
 
 def case_far_outage(context, journal_path, link_path, directory):
@@ -355,6 +391,13 @@ def case_command_line(context, journal_path, link_path, directory):
     for args in usage:
         code, _, err = run_link(*args)
         check(code == 2, f"zd-link {' '.join(args)[:80]}: exit {code}, expected 2: {err[-300:]!r}")
+    # An endpoint libzmq refuses to connect (an ipc path too long) is a runtime failure,
+    # exit 1 and named (it crashed when the near socket was watched before it connected).
+    too_long = "ipc:///tmp/" + "x" * 150
+    for args in (["--from", ">" + too_long, "--to", ">tcp://127.0.0.1:2", "--name", "x"],
+                 ["--from", ">tcp://127.0.0.1:1", "--to", ">" + too_long, "--name", "x"]):
+        code, _, err = run_link(*args)
+        check(code == 1 and "File name too long" in err, f"exit {code}: {err[-300:]!r}")
     # --config alone, and a clean exit on each stop signal.
     with Journal(journal_path, os.path.join(directory, "near")) as near, \
          Journal(journal_path, os.path.join(directory, "far")) as far:
@@ -393,6 +436,7 @@ def case_command_line(context, journal_path, link_path, directory):
 
 
 CASES = {"flow": case_flow, "chain": case_chain, "anonymous": case_anonymous,
+         "events": case_events,
          "far_outage": case_far_outage,
          "far_lost_in_flight": case_far_lost_in_flight,
          "kill9": case_kill9, "command_line": case_command_line}

@@ -30,6 +30,7 @@ consumer_t::consumer_t(zmq::context_t& context, std::string_view endpoints, std:
     const endpoint_list_t list = parse_endpoints(endpoints, attach_mode::connect);
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     options_.socket.apply_to(*socket_);
+    if (options_.before_connect) options_.before_connect(*socket_);
     attach(*socket_, list);
     subscribe();
 }

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,8 +42,11 @@ struct consumer_options_t {
     std::chrono::milliseconds resubscribe_after{1000}; // silence this long while waiting: SUB
     socket_options_t socket;                           // applied to the DEALER socket
     bool origin = false; // SUB with "origin": records carry their producer id and seq
-    int stop_fd = -1;    // if >= 0, a descriptor whose readability interrupts any wait
-                         // (interrupted_error)
+    // Called once with the DEALER socket before it connects (e.g. to watch it with a socket
+    // monitor, which must start before the connection); may throw, as the constructor does.
+    std::function<void(zmq::socket_t&)> before_connect;
+    int stop_fd = -1; // if >= 0, a descriptor whose readability interrupts any wait
+                      // (interrupted_error)
 };
 
 class consumer_t {

@@ -36,28 +36,36 @@ std::string checked_fallback_id(const link_config_t& config) {
     return id;
 }
 
-consumer_options_t near_options(const socket_options_t& socket) {
-    consumer_options_t options;
-    options.socket = socket;
-    options.origin = true; // republish under the origin producer id and seq
-    return options;
-}
-
 } // namespace
 
 struct journal_link_t::impl_t {
     impl_t(zmq::context_t& context, const link_config_t& config, const socket_options_t& options)
         : config(config), window(checked_fallback_id(config), config.resend_after),
-          far(context, zmq::socket_type::dealer),
-          near(context, config.near, config.name, config.position, config.window,
-               near_options(options)) {
+          far(context, zmq::socket_type::dealer) {
         options.apply_to(far);
+        // Both sockets are watched before they connect, so no connection is missed.
         peer_monitor.emplace(context, [this](const peer_event_t& event) {
             peers.record(event);
             events::emit_peer(event, peers.side_name(event.side));
         });
         peer_monitor->watch(far, peers.side("far"));
-        peer_monitor->start();
+        consumer_options_t near_options;
+        near_options.socket = options;
+        near_options.origin = true; // republish under the origin producer id and seq
+        zmq::socket_t* near_socket = nullptr;
+        near_options.before_connect = [this, &near_socket](zmq::socket_t& socket) {
+            peer_monitor->watch(socket, peers.side("near"));
+            near_socket = &socket;
+        };
+        try {
+            near.emplace(context, config.near, config.name, config.position, config.window,
+                         std::move(near_options));
+        } catch (...) {
+            // A connect libzmq refused (an ipc path too long) closed the watched socket.
+            if (near_socket) peer_monitor->forget_closed(near_socket);
+            throw;
+        }
+        peer_monitor->start(); // what happened meanwhile waits in the monitors
         attach(far, parse_endpoints(config.far, attach_mode::connect));
         control.emplace(context, config.control, options);
     }
@@ -65,9 +73,9 @@ struct journal_link_t::impl_t {
     link_config_t config;
     forward_window_t window;
     zmq::socket_t far;
-    peer_table_t peers{{"far"}};
-    std::optional<socket_peer_monitor_t> peer_monitor; // after the socket it watches
-    consumer_t near;
+    std::optional<consumer_t> near; // made once the monitor below can watch its socket
+    peer_table_t peers{{"near", "far"}};
+    std::optional<socket_peer_monitor_t> peer_monitor; // after the sockets it watches
     std::optional<control_server_t> control;
     poll_loop_t* loop = nullptr;
     poll_loop_t::watch_id far_watch = 0;
@@ -104,7 +112,7 @@ struct journal_link_t::impl_t {
 
 void journal_link_t::impl_t::take_from_near() {
     try {
-        while (auto record = near.receive(std::chrono::milliseconds(0)))
+        while (auto record = near->receive(std::chrono::milliseconds(0)))
             window.add(std::move(*record));
     } catch (const journal_error& error) {
         refuse(std::string("the near journal refused the subscription: ") + error.what());
@@ -145,7 +153,7 @@ void journal_link_t::impl_t::handle_far(const std::vector<std::string_view>& fra
     }
     if (command == proto::cmd_ack) {
         if (const auto near_offset = window.on_ack(tokens[1], *number, clock::now())) {
-            near.ack(*near_offset);
+            near->ack(*near_offset);
             ++near_acks;
         }
     } else if (command == proto::cmd_nack) {
@@ -238,9 +246,9 @@ std::string journal_link_t::impl_t::stats_json() const {
     else
         json.null();
     json.key("subscriptions")
-        .value(near.subscriptions())
+        .value(near->subscriptions())
         .key("duplicates_dropped")
-        .value(near.duplicates_dropped())
+        .value(near->duplicates_dropped())
         .end_object();
     json.key("far")
         .begin_object()
@@ -315,14 +323,14 @@ journal_link_t::exit_reason journal_link_t::run(stop_signal_t& stop) {
     self.loop = &loop;
     // PAUSE stops taking records from the near journal; what is held still goes out.
     loop.add(
-        self.near.socket(), ZMQ_POLLIN, [&self] { self.take_from_near(); },
+        self.near->socket(), ZMQ_POLLIN, [&self] { self.take_from_near(); },
         poll_loop_t::on_pause::stop);
     self.far_watch = loop.add(self.far, ZMQ_POLLIN, [&self] { self.read_far(); });
     loop.set_deadline([&self] { return self.next_wake(); });
     loop.set_after_turn([&self] { self.after_turn(); });
     const loop_exit ended = loop.run();
     // A clean stop: the near journal gets the last ACK now, so the next run starts after it.
-    (void)self.near.settle(std::chrono::milliseconds(1000));
+    (void)self.near->settle(std::chrono::milliseconds(1000));
     self.loop = nullptr;
     if (!self.refusal.empty()) return exit_reason::refused;
     return ended == loop_exit::signal ? exit_reason::signal : exit_reason::terminate;
