@@ -233,13 +233,13 @@ statistics_t journal_link_t::impl_t::statistics() const {
 std::string journal_link_t::impl_t::stats_json() const {
     json_writer_t json;
     json.begin_object();
-    const std::string_view state = !far_up                  ? "far_down"
-                                   : window.in_flight() > 0 ? "forwarding"
-                                                            : "idle";
+    const std::string_view state = far_up ? "running" : "far_down";
     write_stats_header(json, "zd-link", loop ? loop->uptime_ms() : 0,
                        loop && loop->paused() ? "paused" : state);
     const auto& c = window.counters();
     json.key("name").value(config.name);
+    // One "link" object, so every path is the link's own (docs/METRICS.md: zd_link_*).
+    json.key("link").begin_object();
     json.key("near").begin_object().key("endpoint").value(config.near).key("acked");
     if (window.near_acked())
         json.value(*window.near_acked());
@@ -269,7 +269,7 @@ std::string journal_link_t::impl_t::stats_json() const {
         .value(std::uint64_t(window.waiting()))
         .end_object();
     // The backlog sits in the near journal, which a consumer cannot see the end of: its
-    // STATS (log next minus this name's stored offset) tells it.
+    // STATS (log next_offset minus this name's acked_next) tells it.
     json.key("backlog").null();
     json.key("counters")
         .begin_object()
@@ -294,6 +294,7 @@ std::string journal_link_t::impl_t::stats_json() const {
         .key("far_malformed")
         .value(far_malformed)
         .end_object();
+    json.end_object();
     peers.write_json(json);
     json.end_object();
     return json.str();
