@@ -127,7 +127,8 @@ titanic_table=$(mktemp)
 temporary+=("$journal_table" "$titanic_table")
 journal_command=()
 if [[ ${ZD_BENCH_JOURNAL:-1} != 0 ]]; then
-    cmake --build "$release_dir" -j "$jobs" --target zd-journal-bench >/dev/null
+    cmake --build "$release_dir" -j "$jobs" --target zd-journal-bench zd-journal zd-streamer \
+        zd-link >/dev/null
     journal_dir=$(mktemp -d "$release_dir/journal-bench.XXXXXX")
     temporary+=("$journal_dir")
     # shellcheck disable=SC2206 # ZD_BENCH_JOURNAL_ARGS split into words
@@ -135,7 +136,7 @@ if [[ ${ZD_BENCH_JOURNAL:-1} != 0 ]]; then
     step "Running zd-journal-bench ${journal_command[*]}"
     "$release_dir/tools/zd-journal-bench/zd-journal-bench" \
         --journal "$release_dir/devices/zd-journal" --streamer "$release_dir/devices/zd-streamer" \
-        "${journal_command[@]}" >"$journal_table" || status=1
+        --link "$release_dir/devices/zd-link" "${journal_command[@]}" >"$journal_table" || status=1
 fi
 # Titanic (9/TSP on zd-broker, stored in a journal log): its own script.
 if [[ ${ZD_BENCH_TITANIC:-1} != 0 ]]; then
@@ -363,9 +364,13 @@ EOF
 in flight each and count a message once its ACK is back; "end to end" also has a consumer
 acknowledging every record. Beside it, in the same run and on the same disk: raw
 \`write()\` of each record with an \`fdatasync\` every 1, 100 or 1000 records or never, and
-plain \`zd-streamer\` (no disk). Medians of $repeat runs. Command (from \`$release_dir\`):
+plain \`zd-streamer\` (no disk). \`zd-link\` (docs/JOURNAL.md, "Store-and-forward links")
+runs between two such journals: the same producers publish to the near one, and a figure
+counts until the far one has committed everything (its STATS); the drain figure stops the
+far journal for 10 s while the producers publish, then times the backlog into the far
+journal once it is back. Medians of $repeat runs. Command (from \`$release_dir\`):
 
-    tools/zd-journal-bench/zd-journal-bench --journal devices/zd-journal --streamer devices/zd-streamer ${journal_command[*]}
+    tools/zd-journal-bench/zd-journal-bench --journal devices/zd-journal --streamer devices/zd-streamer --link devices/zd-link ${journal_command[*]}
 
 EOF
         cat "$journal_table"

@@ -72,6 +72,11 @@ void socket_peer_monitor_t::watch(zmq::socket_t& socket, std::size_t side) {
     watched_.push_back(watched_t{&socket, std::move(monitor), side});
 }
 
+void socket_peer_monitor_t::forget_closed(const zmq::socket_t* socket) {
+    std::erase_if(watched_,
+                  [socket](const watched_t& watched) { return watched.socket == socket; });
+}
+
 void socket_peer_monitor_t::start() {
     // The sockets move to the thread (its start is the memory barrier libzmq asks for when
     // a socket changes threads) and are used there alone from now on.

@@ -49,6 +49,11 @@ public:
     // outlive this object. Throws zmq::error_t if libzmq refuses.
     void watch(zmq::socket_t& socket, std::size_t side);
 
+    // Forgets a watched socket that was closed before start() (its owner failed to finish
+    // setting it up and closed it), without touching it: libzmq stopped its monitor when it
+    // closed. socket is only compared, never used.
+    void forget_closed(const zmq::socket_t* socket);
+
     // Starts the thread that reads the monitors. Call once, after every watch().
     void start();
 

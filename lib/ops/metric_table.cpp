@@ -77,7 +77,8 @@ constexpr std::array table{
                    dropped_messages, "side", "frontend"},
 
     // Who is connected (lib/base/peer_table.cpp), every device but zd-journal and
-    // zd-titanic: per side ("frontend", "backend"; zd-broker's "endpoint").
+    // zd-titanic: per side ("frontend", "backend"; zd-broker's "endpoint"; zd-link's
+    // "near", "far").
     metric_entry_t{"peers", collection, "side", ""},
     metric_entry_t{"peers.*.connected", gauge, "zd_peers_connected",
                    "Connections open now on a side (counted from accept/connect to close)."},
@@ -324,6 +325,50 @@ constexpr std::array table{
     metric_entry_t{"plain_backend.stored", gauge, "zd_journal_plain_backend_stored_offset",
                    "The push/pub backend's durable position: where it resumes after a restart."},
     metric_entry_t{"readers", gauge, "zd_journal_readers", "Readers on the replay socket now."},
+
+    // zd-link (lib/journal/link/journal_link.cpp).
+    metric_entry_t{"name", not_a_metric, "", configuration},
+    metric_entry_t{"link.near.endpoint", not_a_metric, "", configuration},
+    metric_entry_t{"link.near.acked", gauge, "zd_link_near_acked_offset",
+                   "Last near journal offset acknowledged: it and every record before it are "
+                   "stored far away."},
+    metric_entry_t{"link.near.subscriptions", counter, "zd_link_near_subscriptions_total",
+                   "SUBs sent to the near journal (the first, and after silence or a restart)."},
+    metric_entry_t{"link.near.duplicates_dropped", counter, "zd_link_near_duplicate_records_total",
+                   "Records the near journal sent again after a SUB, dropped by offset."},
+    metric_entry_t{"link.far.endpoint", not_a_metric, "", configuration},
+    metric_entry_t{"link.far.up", gauge, "zd_link_far_up",
+                   "1 while the far journal has answered within the last 3 s, else 0."},
+    metric_entry_t{"link.window.limit", gauge, "zd_link_window_limit_records",
+                   "Records the link may hold (--window)."},
+    metric_entry_t{"link.window.held", gauge, "zd_link_held_records",
+                   "Records taken from the near journal and not yet acknowledged to it."},
+    metric_entry_t{"link.window.in_flight", gauge, "zd_link_in_flight_records",
+                   "Records published to the far journal and not yet acknowledged by it."},
+    metric_entry_t{"link.window.waiting", gauge, "zd_link_waiting_records",
+                   "Records held and not yet published to the far journal."},
+    metric_entry_t{"link.backlog", not_a_metric, "",
+                   "unknown to a consumer: the near journal's STATS has it"},
+    metric_entry_t{"link.counters.received", counter, "zd_link_received_records_total",
+                   "Records taken from the near journal."},
+    metric_entry_t{"link.counters.forwarded", counter, "zd_link_forwarded_records_total",
+                   "Records the far journal acknowledged."},
+    metric_entry_t{"link.counters.published", counter, "zd_link_published_messages_total",
+                   "PUBs handed to the far journal's socket, resends included."},
+    metric_entry_t{"link.counters.republished", counter, "zd_link_republished_messages_total",
+                   "PUBs sent again after a NACK or a stall."},
+    metric_entry_t{"link.counters.anonymous", counter, "zd_link_anonymous_records_total",
+                   "Records without a producer id, published under the link's fallback id."},
+    metric_entry_t{"link.counters.nacks", counter, "zd_link_nacks_total",
+                   "NACKs from the far journal that made the link resend."},
+    metric_entry_t{"link.counters.stalls", counter, "zd_link_stalls_total",
+                   "Rounds of resending everything in flight after no far ACK progress."},
+    metric_entry_t{"link.counters.near_acks", counter, "zd_link_near_acks_total",
+                   "Times the acknowledged near offset moved."},
+    metric_entry_t{"link.counters.far_unavailable", counter, "zd_link_far_unavailable_total",
+                   "ERR 503 answers from the far journal."},
+    metric_entry_t{"link.counters.far_malformed", counter, "zd_link_far_malformed_messages_total",
+                   "Messages from the far journal the link did not understand."},
 
     // zd-titanic.
     metric_entry_t{"broker", not_a_metric, "", configuration},

@@ -111,6 +111,9 @@ def check_sighup(path):
             err = stops_on_sighup(path, "-e", TCP)
         elif name == "zd-journal":
             err = stops_on_sighup(path, "--dir", directory, "-f", TCP, "-b", TCP)
+        elif name == "zd-link":  # the journals need not be there for it to be ready
+            err = stops_on_sighup(path, "--from", ">tcp://127.0.0.1:9", "--to",
+                                  ">tcp://127.0.0.1:9", "--name", "sighup")
         elif name == "zd-titanic":
             with Device(os.path.join(os.path.dirname(path), "zd-broker"), "-e", TCP) as broker:
                 err = stops_on_sighup(path, "--dir", directory, "--broker",

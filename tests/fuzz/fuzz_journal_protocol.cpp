@@ -125,7 +125,7 @@ void check_consumer(const std::vector<std::string_view>& frames) {
         require(parse_decimal(tokens[1]) == decoded.ack.offset);
         break;
     case kind_t::subscribe: {
-        require(tokens.size() >= 2 && tokens.size() <= 4 && tokens[0] == cmd_subscribe);
+        require(tokens.size() >= 2 && tokens.size() <= 5 && tokens[0] == cmd_subscribe);
         const subscribe_t& subscribe = decoded.subscribe;
         require(valid_name(subscribe.name) && subscribe.name == tokens[1]);
         check_position(tokens.size() > 2 ? tokens[2] : std::string_view(), subscribe.position);
@@ -134,6 +134,9 @@ void check_consumer(const std::vector<std::string_view>& frames) {
             require(parse_decimal(tokens[3]) == subscribe.window);
         else
             require(subscribe.window == default_window);
+        // The fifth token is the opt-in "origin" and nothing else.
+        require(subscribe.origin == (tokens.size() == 5));
+        if (tokens.size() == 5) require(tokens[4] == sub_origin);
         break;
     }
     default:

@@ -124,3 +124,36 @@ TEST_CASE("the C++ clients and the Python examples agree with the real zd-journa
     journal.send_signal(SIGTERM);
     CHECK(journal.wait_exit(10s) == 0);
 }
+
+TEST_CASE("consumer_t with origin gets each record's producer id and seq from the real journal",
+          "[journal][clients][interop][link]") {
+    temp_dir_t dir;
+    child_process_t journal(ZD_JOURNAL_DEVICE,
+                            {"--dir", dir.file("journal"), "--frontend", "@tcp://127.0.0.1:*",
+                             "--backend", "@tcp://127.0.0.1:*"});
+    const auto ready = journal.wait_ready(10s);
+    zmq::context_t context;
+    producer_options_t producer_options;
+    producer_options.first_seq = 41;
+    producer_t producer(context, ready.address("frontend"), "origin-producer", producer_options);
+    producer.send({"a"});
+    producer.send({"b"});
+    REQUIRE(producer.flush(10s));
+
+    consumer_options_t with_origin;
+    with_origin.origin = true;
+    consumer_t consumer(context, ready.address("backend"), "link", "earliest", 10, with_origin);
+    for (std::uint64_t seq : {41u, 42u}) {
+        const auto record = consumer.receive(5s);
+        REQUIRE(record);
+        CHECK(record->producer_id == "origin-producer");
+        CHECK(record->producer_seq == seq);
+    }
+    // Without the opt-in: the two-token REC, no producer fields.
+    consumer_t plain(context, ready.address("backend"), "plain", "earliest", 10);
+    const auto record = plain.receive(5s);
+    REQUIRE(record);
+    CHECK(record->producer_id.empty());
+    CHECK(record->producer_seq == 0);
+    CHECK(plain.malformed() == 0);
+}

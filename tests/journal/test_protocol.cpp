@@ -221,6 +221,19 @@ TEST_CASE("\"SUB name [position [window]]\" in every position form",
     CHECK(consumer({"id", "SUB " + std::string(255, 'n')}).ok());
 }
 
+TEST_CASE("SUB with origin opts in to the records' producer id and seq, SUBs without it do not",
+          "[journal][protocol][consumer]") {
+    auto decoded = consumer({"id", "SUB link stored 1000 origin"});
+    REQUIRE(decoded.ok());
+    CHECK(decoded.subscribe.origin);
+    CHECK(decoded.subscribe.window == 1000);
+    CHECK_FALSE(consumer({"id", "SUB link stored 1000"}).subscribe.origin);
+    CHECK_FALSE(consumer({"id", "SUB link"}).subscribe.origin);
+    CHECK(consumer({"id", "SUB link stored 1000 origins"}).error == error::bad_header);
+    CHECK(consumer({"id", "SUB link stored 1000 origin x"}).error == error::bad_header);
+    CHECK(consumer({"id", "SUB link stored origin"}).error == error::bad_number); // no window
+}
+
 TEST_CASE("malformed SUBs are refused with the reason", "[journal][protocol][consumer]") {
     CHECK(consumer({"id", "SUB"}).error == error::bad_header);
     CHECK(consumer({"id", "", "SUB"}).error == error::bad_header);

@@ -15,8 +15,8 @@ the member: add it to lib/ops/metric_table.cpp and docs/METRICS.md.
 
     test_live_stats.py CONVERTER name=PATH... [--capture DIR]
 
-name is queue, streamer, forwarder, broker, journal, titanic or worker (zd-worker, which
-zd-titanic's scenario needs). --capture DIR also writes each STATS object to
+name is queue, streamer, forwarder, broker, journal, titanic, link or worker (zd-worker,
+which zd-titanic's scenario needs). --capture DIR also writes each STATS object to
 DIR/<scenario>.json: that is how tests/ops/data/ was made (the unit tests' samples);
 CONVERTER "-" captures without converting.
 """
@@ -138,6 +138,19 @@ def titanic_stats(context, paths, directory):
         return titanic.stats()
 
 
+def link_stats(context, paths, directory):
+    """zd-link between two journals, one record forwarded and acknowledged to the near one."""
+    with Journal(paths["journal"], os.path.join(directory, "near")) as near, \
+            Journal(paths["journal"], os.path.join(directory, "far")) as far, \
+            Device(paths["link"], "--from", ">" + near.address("backend"), "--to",
+                   ">" + far.address("frontend"), "--name", "to-far", "--control",
+                   "@tcp://127.0.0.1:*") as link:
+        producer = Producer(context, near.address("frontend"), "producer-1")
+        producer.wait_acked(producer.publish("record 1"))
+        return link.wait_stats(lambda stats: stats["link"]["near"]["acked"] == 0,
+                               "the record forwarded and acknowledged to the near journal")
+
+
 def scenarios(context, paths, temp):
     """(name, STATS object) of every device in a state that shows all its members."""
     for engine in ENGINES:
@@ -150,6 +163,8 @@ def scenarios(context, paths, temp):
     yield "zd-journal-push", journal_push_stats(context, paths,
                                                 os.path.join(temp, "journal-push"))
     yield "zd-titanic", titanic_stats(context, paths, os.path.join(temp, "titanic"))
+    if "link" in paths:
+        yield "zd-link", link_stats(context, paths, os.path.join(temp, "link"))
 
 
 def convert(converter, name, stats):

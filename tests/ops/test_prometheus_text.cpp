@@ -57,8 +57,8 @@ std::string metrics_of(const std::string& json) {
 TEST_CASE("every device's captured STATS has a metric for each of its members", "[ops]") {
     const auto samples = captured_samples();
     // Three proxy devices on two engines, the forwarder with its last-value cache, the broker,
-    // the journal (with a ROUTER backend and with a PUSH backend), Titanic.
-    REQUIRE(samples.size() == 11);
+    // the journal (with a ROUTER backend and with a PUSH backend), Titanic, zd-link.
+    REQUIRE(samples.size() == 12);
     for (const auto& [name, json] : samples) {
         INFO(name);
         const auto result = prometheus_text(json);

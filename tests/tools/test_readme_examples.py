@@ -5,7 +5,7 @@ it into one shell, against the programs just built, and what each line must do i
     README.md --> its blocks, in order --> bash, one line at a time (a line ending in & stays
     running in the background, as in a shell) --> the expectation below for that line
 
-The examples use fixed tcp ports (5550-5571, 5555) as an operator would; the test runs them
+The examples use fixed tcp ports (5550-5575, 5555) as an operator would; the test runs them
 in a network namespace of its own (`unshare -n`, or `unshare -rn` when not root), where those
 ports are free and nothing outside can be reached. Paths under /tmp and /var/tmp are moved
 into a private directory (the only change made to a line). Where no namespace can be made
@@ -81,6 +81,11 @@ EXPECTATIONS = {
     # zd-journal, fire-and-forget sides
     "seq 1 1000 | zd-send --type push tcp://127.0.0.1:5570": exited(0),
     "zd-recv --type pull tcp://127.0.0.1:5571": streams(numbers_1_to_1000, "records 1..1000"),
+    # zd-link: a record published to hub a's journal arrives in hub b's
+    "zd-send --type req -s '|' tcp://127.0.0.1:5572 'PUB shell 1 1|hello'":
+        exited(0, "ACK shell 1\n"),
+    "zd-journal-tool consume tcp://127.0.0.1:5575 --name ops --idle 1000":
+        exited(0, lambda out: '"hello"' in out),
     # the tools
     "zd-send -n 100 --rate 10 tcp://127.0.0.1:5557 tick": exited(0),
     "zd-send --type req tcp://127.0.0.1:5559 ping": exited(0, "done\n"),

@@ -34,6 +34,7 @@ CONFIGS = {
     "zd-streamer": f"frontend = {TCP}\nbackend = {TCP}\n",
     "zd-broker": f"endpoint = {TCP}\n",
     "zd-journal": f"dir = {{state}}/journal\nfrontend = {TCP}\nbackend = {TCP}\n",
+    "zd-link": "from = tcp://127.0.0.1:9\nto = tcp://127.0.0.1:9\nname = hub\n",
     "zd-titanic": "dir = {state}/titanic\nbroker = tcp://127.0.0.1:9\n",
 }
 

@@ -5,7 +5,11 @@
 //   streamer: the same messages through zd-streamer (PUSH -> PULL), no disk at all;
 //   journal:  producers waiting for ACKs (many in flight) through zd-journal with
 //             --fsync=batch and --fsync=never, and end to end (producers -> journal ->
-//             a consumer acknowledging), in messages per second.
+//             a consumer acknowledging), in messages per second;
+//   link:     with --link, zd-link between two journals (--fsync=batch both): producers ->
+//             near journal -> zd-link -> far journal, until the far one committed them all
+//             (its STATS), sustained; and the drain after a 10 s cut (far journal stopped
+//             while the producers publish, then started again on the same port).
 // Prints a Markdown table and the issue's goals as ratios. Not a test: a benchmark.
 #include "../zd-bench/child_process.hpp"
 #include "cli/device_cli.hpp"
@@ -37,6 +41,7 @@ using zd::bench::stream_t;
 struct options_t {
     std::string journal = "zd-journal";
     std::string streamer = "zd-streamer";
+    std::string link;             // zd-link executable; empty: no link figures
     std::string dir;              // where journals and raw files go (a disk, not tmpfs)
     std::size_t size = 256;       // message bytes
     std::uint64_t count = 300000; // messages per device measurement
@@ -274,6 +279,120 @@ double streamer_rate(const options_t& options) {
     return double(total) / elapsed;
 }
 
+// --- zd-link between two journals -----------------------------------------------------------
+
+struct link_setup_t {
+    device_t near, far, link;
+    std::string near_frontend, far_frontend;
+};
+
+device_t start_journal(const options_t& options, const std::string& dir,
+                       const std::string& frontend = "tcp://127.0.0.1:*") {
+    return start_device("zd-journal", {options.journal, "--dir", dir, "-f", "@" + frontend, "-b",
+                                       "@tcp://127.0.0.1:*", "--control", "@tcp://127.0.0.1:*",
+                                       "--fsync", "batch"});
+}
+
+// Waits until the journal whose control endpoint this is has count records committed (its
+// STATS "durable_next"), asking every 5 ms: the far side of a link, stored, with no
+// consumer's work in the figure.
+void wait_durable(void* context, const std::string& control, std::uint64_t count) {
+    const auto deadline = clock_type::now() + std::chrono::seconds(120);
+    std::vector<char> reply(1 << 16);
+    while (clock_type::now() < deadline) {
+        socket_t socket(context, ZMQ_REQ, control);
+        send_part(socket.handle, "STATS", 5, false);
+        zmq_pollitem_t item{socket.handle, 0, ZMQ_POLLIN, 0};
+        check_zmq(zmq_poll(&item, 1, 5000), "poll");
+        if (!item.revents) throw std::runtime_error("no STATS reply from the far journal");
+        const int size = zmq_recv(socket.handle, reply.data(), reply.size() - 1, 0);
+        check_zmq(size, "recv");
+        reply[std::size_t(std::min<int>(size, int(reply.size()) - 1))] = '\0';
+        const char* field = std::strstr(reply.data(), "\"durable_next\":");
+        if (field && std::strtoull(field + 15, nullptr, 10) >= count) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    throw std::runtime_error("the far journal did not store every record within 120 s");
+}
+
+link_setup_t start_link(const options_t& options) {
+    std::filesystem::remove_all(options.dir + "/link-near");
+    std::filesystem::remove_all(options.dir + "/link-far");
+    link_setup_t setup;
+    setup.near = start_journal(options, options.dir + "/link-near");
+    setup.far = start_journal(options, options.dir + "/link-far");
+    setup.near_frontend = endpoint_of(setup.near.ready_line, "frontend");
+    setup.far_frontend = endpoint_of(setup.far.ready_line, "frontend");
+    setup.link = start_device(
+        "zd-link", {options.link, "--from", ">" + endpoint_of(setup.near.ready_line, "backend"),
+                    "--to", ">" + setup.far_frontend, "--name", "bench", "--window", "10000"});
+    return setup;
+}
+
+void stop_link(link_setup_t& setup, const options_t& options) {
+    setup.link.process->stop(SIGTERM, std::chrono::seconds(10));
+    setup.far.process->stop(SIGTERM, std::chrono::seconds(10));
+    setup.near.process->stop(SIGTERM, std::chrono::seconds(10));
+    std::filesystem::remove_all(options.dir + "/link-near");
+    std::filesystem::remove_all(options.dir + "/link-far");
+}
+
+// Runs the producers against endpoint (each waiting for its ACKs); rethrows their errors.
+void run_producers(void* context, const std::string& endpoint, const options_t& options,
+                   std::uint64_t per_producer) {
+    std::vector<std::exception_ptr> errors(std::size_t(options.producers));
+    std::vector<std::thread> threads;
+    for (int p = 0; p < options.producers; ++p)
+        threads.emplace_back([&, p] {
+            try {
+                produce(context, endpoint, "bench-" + std::to_string(p), options, per_producer);
+            } catch (...) {
+                errors[std::size_t(p)] = std::current_exception();
+            }
+        });
+    for (auto& thread : threads)
+        thread.join();
+    for (const auto& error : errors)
+        if (error) std::rethrow_exception(error);
+}
+
+// Messages per second from producers through the near journal and zd-link into the far
+// journal: until the far journal has committed them all.
+double link_rate(const options_t& options) {
+    link_setup_t setup = start_link(options);
+    void* context = zmq_ctx_new();
+    const std::uint64_t per_producer = options.count / std::uint64_t(options.producers);
+    const std::uint64_t total = per_producer * std::uint64_t(options.producers);
+    const auto start = clock_type::now();
+    run_producers(context, setup.near_frontend, options, per_producer);
+    wait_durable(context, endpoint_of(setup.far.ready_line, "control"), total);
+    const double elapsed = seconds_since(start);
+    zmq_ctx_term(context);
+    stop_link(setup, options);
+    return double(total) / elapsed;
+}
+
+// The far journal is stopped for 10 s while the producers publish count messages to the
+// near one; then it starts again on the same port. Messages per second from that start
+// until the far journal has committed the whole backlog.
+double drain_rate(const options_t& options) {
+    link_setup_t setup = start_link(options);
+    setup.far.process->stop(SIGTERM, std::chrono::seconds(10));
+    const auto cut = clock_type::now();
+    void* context = zmq_ctx_new();
+    const std::uint64_t per_producer = options.count / std::uint64_t(options.producers);
+    const std::uint64_t total = per_producer * std::uint64_t(options.producers);
+    run_producers(context, setup.near_frontend, options, per_producer);
+    std::this_thread::sleep_until(cut + std::chrono::seconds(10)); // the rest of the cut
+    setup.far = start_journal(options, options.dir + "/link-far", setup.far_frontend);
+    const auto start = clock_type::now();
+    wait_durable(context, endpoint_of(setup.far.ready_line, "control"), total);
+    const double elapsed = seconds_since(start);
+    zmq_ctx_term(context);
+    stop_link(setup, options);
+    return double(total) / elapsed;
+}
+
 std::string format_rate(double rate) {
     char text[32];
     if (rate >= 1e6)
@@ -310,6 +429,11 @@ int run(const options_t& options) {
     const double batch = measure([&] { return journal_rate(options, "batch", false); });
     const double never = measure([&] { return journal_rate(options, "never", false); });
     const double end_to_end = measure([&] { return journal_rate(options, "batch", true); });
+    double link = 0, drain = 0;
+    if (!options.link.empty()) {
+        link = measure([&] { return link_rate(options); });
+        drain = measure([&] { return drain_rate(options); });
+    }
 
     std::printf("| what | messages/s |\n|---|--:|\n");
     std::printf("| raw: write() + fdatasync per record | %s |\n", format_rate(raw_1).c_str());
@@ -325,6 +449,13 @@ int run(const options_t& options) {
                 format_rate(never).c_str());
     std::printf("| zd-journal --fsync=batch, end to end (consumer acknowledging) | %s |\n",
                 format_rate(end_to_end).c_str());
+    if (!options.link.empty()) {
+        std::printf("| zd-link between two journals (--fsync=batch), producers until stored far "
+                    "| %s |\n",
+                    format_rate(link).c_str());
+        std::printf("| zd-link drain after a 10 s cut (%llu messages backlog) | %s |\n",
+                    static_cast<unsigned long long>(options.count), format_rate(drain).c_str());
+    }
     std::printf("\nGoals:\n\n");
     std::printf("- --fsync=batch >= 0.4x raw group commit of 1000: %s\n",
                 verdict(batch / raw_1000, 0.4).c_str());
@@ -332,6 +463,12 @@ int run(const options_t& options) {
                 verdict(never / streamer, 0.5).c_str());
     std::printf("- end to end >= 0.3x raw group commit of 1000: %s\n",
                 verdict(end_to_end / raw_1000, 0.3).c_str());
+    if (!options.link.empty()) {
+        std::printf("- zd-link sustained >= 0.5x one journal's --fsync=batch rate: %s\n",
+                    verdict(link / batch, 0.5).c_str());
+        std::printf("- zd-link drain after a 10 s cut: %.2fx one journal's --fsync=batch rate\n",
+                    drain / batch);
+    }
     return 0;
 }
 
@@ -344,6 +481,9 @@ int main(int argc, char** argv) {
     options_t options;
     app.add_option("--journal", options.journal, "zd-journal executable")->capture_default_str();
     app.add_option("--streamer", options.streamer, "zd-streamer executable")->capture_default_str();
+    app.add_option("--link", options.link,
+                   "zd-link executable: also measure a link between two journals (sustained, "
+                   "and the drain after a 10 s cut)");
     app.add_option("--dir", options.dir, "Directory on the disk to measure (not tmpfs)")
         ->required();
     app.add_option("--size", options.size, "Message bytes")

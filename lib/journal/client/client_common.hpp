@@ -23,6 +23,10 @@ struct record_t {
     std::uint64_t offset = 0;
     std::uint64_t timestamp_ns = 0; // when the journal stored it, ns since the Unix epoch
     frames_t frames;
+    // Only for a consumer that asked for them (consumer_options_t::origin): the id and seq
+    // the record was published with; empty and 0 for a record stored without an id.
+    std::string producer_id;
+    std::uint64_t producer_seq = 0;
     bool operator==(const record_t&) const = default;
 };
 

@@ -30,6 +30,7 @@ consumer_t::consumer_t(zmq::context_t& context, std::string_view endpoints, std:
     const endpoint_list_t list = parse_endpoints(endpoints, attach_mode::connect);
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     options_.socket.apply_to(*socket_);
+    if (options_.before_connect) options_.before_connect(*socket_);
     attach(*socket_, list);
     subscribe();
 }
@@ -55,6 +56,7 @@ std::string consumer_t::ack_line(std::uint64_t offset) {
 std::string consumer_t::sub_line(std::string_view position) const {
     std::string line(proto::cmd_subscribe);
     line.append(" ").append(name_).append(" ").append(position).append(" ").append(window_text_);
+    if (options_.origin) line.append(" ").append(proto::sub_origin);
     return line;
 }
 
@@ -156,19 +158,21 @@ bool consumer_t::settle(std::chrono::milliseconds timeout) {
     return true;
 }
 
-// "REC offset timestamp-ns" frame+  |  "ERR code text"  |  "PONG"
+// "REC offset timestamp-ns [producer-id seq]" frame+  |  "ERR code text"  |  "PONG"
 bool consumer_t::handle(const std::vector<std::string_view>& frames, record_t& record) {
     if (frames.empty()) {
         ++malformed_;
         return false;
     }
-    std::string_view tokens[3];
-    const std::size_t count = client_detail::split_line(frames[0], tokens, 3);
+    // REC has 3 tokens, or 5 with the origin; an ERR's text (the third token) keeps its spaces.
+    std::string_view tokens[5];
+    std::size_t count = client_detail::split_line(frames[0], tokens, 5);
     const std::string_view command = tokens[0];
-    if (command == proto::cmd_record && count == 3 && frames.size() >= 2) {
+    if (command == proto::cmd_record && (count == 3 || count == 5) && frames.size() >= 2) {
         const auto offset = proto::parse_decimal(tokens[1]);
         const auto timestamp = proto::parse_decimal(tokens[2]);
-        if (!offset || !timestamp) {
+        const auto seq = count == 5 ? proto::parse_decimal(tokens[4]) : std::uint64_t(0);
+        if (!offset || !timestamp || !seq || (count == 5 && !proto::valid_name(tokens[3]))) {
             ++malformed_;
             return false;
         }
@@ -180,6 +184,8 @@ bool consumer_t::handle(const std::vector<std::string_view>& frames, record_t& r
         if (!resume_from_) resume_from_ = *offset; // a new SUB starts here, not at "latest"
         record.offset = *offset;
         record.timestamp_ns = *timestamp;
+        record.producer_id.assign(count == 5 ? tokens[3] : std::string_view());
+        record.producer_seq = *seq;
         record.frames.assign(frames.begin() + 1, frames.end());
         return true;
     }
@@ -192,6 +198,7 @@ bool consumer_t::handle(const std::vector<std::string_view>& frames, record_t& r
         if (!pings_.empty()) pings_.pop_front();
         return false;
     }
+    if (command == proto::cmd_error) count = client_detail::split_line(frames[0], tokens, 3);
     if (command == proto::cmd_error && count >= 2) {
         const std::string code(tokens[1]);
         const std::string text = count == 3 ? std::string(tokens[2]) : std::string();

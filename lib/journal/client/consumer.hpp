@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,10 @@ struct consumer_options_t {
     std::uint32_t ack_every = 0; // send an ACK once this many records are acked; 0: window/4
     std::chrono::milliseconds resubscribe_after{1000}; // silence this long while waiting: SUB
     socket_options_t socket;                           // applied to the DEALER socket
+    bool origin = false; // SUB with "origin": records carry their producer id and seq
+    // Called once with the DEALER socket before it connects (e.g. to watch it with a socket
+    // monitor, which must start before the connection); may throw, as the constructor does.
+    std::function<void(zmq::socket_t&)> before_connect;
     int stop_fd = -1; // if >= 0, a descriptor whose readability interrupts any wait
                       // (interrupted_error)
 };
@@ -77,6 +82,12 @@ public:
     // them. Records that arrive meanwhile are dropped unacknowledged (they come again).
     // Ignores stop_fd. False on timeout, when the ACK cannot be queued, or on an ERR.
     bool settle(std::chrono::milliseconds timeout);
+
+    // The DEALER socket, for a caller that polls it beside others (zd-link): wait for
+    // ZMQ_POLLIN on it, then call receive() with a zero timeout until it returns nullopt.
+    // Call receive() at least every resubscribe_after even when nothing is readable, so the
+    // consumer SUBscribes again after a journal restart. Never read or write it directly.
+    zmq::socket_t& socket() { return *socket_; }
 
     const std::string& name() const { return name_; }
     // The last offset acknowledged by ack(), if any.

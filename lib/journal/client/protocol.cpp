@@ -30,7 +30,7 @@ bool find_header(const std::string_view* frames, std::size_t count, decoded_t& d
 
 // A header split at single spaces. More tokens than any command takes make it bad.
 struct tokens_t {
-    static constexpr std::size_t max_tokens = 4;
+    static constexpr std::size_t max_tokens = 5; // SUB name position window origin
     std::string_view token[max_tokens];
     std::size_t count = 0;
     bool ok = true; // false: empty token, too many tokens, or too long
@@ -144,7 +144,7 @@ decoded_t decode_producer(const std::string_view* frames, std::size_t count) {
     return decoded;
 }
 
-// "SUB name [position [window]]"   |   "ACK offset"   |   "PING"
+// "SUB name [position [window [origin]]]"   |   "ACK offset"   |   "PING"
 decoded_t decode_consumer(const std::string_view* frames, std::size_t count) {
     decoded_t decoded;
     tokens_t tokens;
@@ -173,6 +173,10 @@ decoded_t decode_consumer(const std::string_view* frames, std::size_t count) {
     }
     if (tokens.count > 3 && !parse_bounded(tokens.token[3], max_window, subscribe.window))
         return failure(error_t::bad_number, decoded);
+    if (tokens.count > 4) {
+        if (tokens.token[4] != sub_origin) return failure(error_t::bad_header, decoded);
+        subscribe.origin = true;
+    }
     decoded.kind = kind_t::subscribe;
     decoded.subscribe = subscribe;
     return decoded;

@@ -24,6 +24,7 @@ inline constexpr std::string_view cmd_ack = "ACK";       // journal -> producer,
 inline constexpr std::string_view cmd_nack = "NACK";     // journal -> producer: resend from
 inline constexpr std::string_view cmd_subscribe = "SUB"; // consumer -> journal
 inline constexpr std::string_view cmd_record = "REC";    // journal -> consumer / reader
+inline constexpr std::string_view sub_origin = "origin"; // SUB's opt-in: RECs carry the origin
 inline constexpr std::string_view cmd_read = "READ";     // reader -> journal
 inline constexpr std::string_view cmd_end = "END";       // journal -> reader
 inline constexpr std::string_view cmd_error = "ERR";     // journal -> anyone
@@ -89,13 +90,17 @@ struct publish_t {
 // [routing id] [""]? "PING"  -> "PONG" (any socket)
 
 // --- Consumer socket (backend) ---------------------------------------------------------
-// [routing id] [""]? "SUB name [position [window]]"
+// [routing id] [""]? "SUB name [position [window [origin]]]"
 //   -> "REC offset timestamp-ns" frame...   in offset order, at most window unacknowledged
+//   -> "REC offset timestamp-ns producer-id seq" frame...   the same, with "origin" given, for
+//      a record stored with a producer id (a journal link republishes it under that id and
+//      seq, so the far journal's dedupe drops replays); records without one keep two tokens
 // [routing id] [""]? "ACK offset"          (cumulative: every record <= offset is done)
 struct subscribe_t {
     std::string_view name;
     position_t position;
     std::uint32_t window = default_window; // 1..max_window
+    bool origin = false;                   // opt-in: RECs carry the record's producer id and seq
 };
 struct consumer_ack_t {
     std::uint64_t offset = 0;

@@ -77,8 +77,10 @@ std::optional<page_t> reader_t::read(std::string_view position, std::uint32_t co
                     ++malformed_;
                     continue;
                 }
-                page.records.push_back(
-                    {*offset, *timestamp, frames_t(views.begin() + 1, views.end())});
+                record_t& record = page.records.emplace_back();
+                record.offset = *offset;
+                record.timestamp_ns = *timestamp;
+                record.frames.assign(views.begin() + 1, views.end());
                 deadline = client_detail::deadline_after(timeout); // progress
             } else if (command == proto::cmd_end && count == 2 && views.size() == 1) {
                 const auto next = proto::parse_decimal(tokens[1]);

@@ -89,6 +89,7 @@ void consumers_t::subscribe(const envelope_view_t& peer, const proto::subscribe_
     subscription_t& consumer = consumers_[name];
     consumer.peer = {std::string(peer.routing_id), peer.leading_empty};
     consumer.window = request.window;
+    consumer.origin = request.origin;
     consumer.acked_next = start.offset;
     consumer.delivered_next = delivered_next;
     consumer.cursor = log_.open_cursor(start.offset);
@@ -160,13 +161,22 @@ void consumers_t::deliver() {
     if (plain_cursor_) deliver_plain();
 }
 
+send_status consumers_t::send_record(const subscription_t& consumer, const record_view_t& record) {
+    // A quarantine marker's id has a space: it is no producer, and would break the line.
+    if (consumer.origin && !is_quarantine_marker(record))
+        return sender_.send_record_with_origin(backend_, consumer.peer.view(), record.meta.offset,
+                                               record.meta.timestamp_ns, record.meta.producer_id,
+                                               record.meta.producer_seq, record.frames);
+    return sender_.send_record(backend_, consumer.peer.view(), record.meta.offset,
+                               record.meta.timestamp_ns, record.frames);
+}
+
 bool consumers_t::deliver_to(subscription_t& consumer) {
     while (consumer.cursor->position() - consumer.acked_next < consumer.window) {
         const std::uint64_t at = consumer.cursor->position();
         const auto record = consumer.cursor->next();
         if (!record) return true;
-        const auto status = sender_.send_record(backend_, consumer.peer.view(), record->meta.offset,
-                                                record->meta.timestamp_ns, record->frames);
+        const auto status = send_record(consumer, *record);
         if (status == send_status::gone) return false;
         if (status == send_status::full) {
             consumer.cursor = log_.open_cursor(at); // this record again, later

@@ -71,6 +71,7 @@ private:
     struct subscription_t {
         envelope_t peer;
         std::uint32_t window = protocol::default_window;
+        bool origin = false;                     // RECs carry the producer id and seq
         std::uint64_t acked_next = 0;            // first offset not acknowledged since the SUB
         std::uint64_t delivered_next = 0;        // past the highest offset this name was sent
         std::unique_ptr<log_t::cursor_t> cursor; // the next record to send
@@ -82,6 +83,7 @@ private:
     void note_heard_from(std::string_view routing_id);
     void store_offset(const std::string& name, std::uint64_t next);
     bool deliver_to(subscription_t& consumer); // false: the consumer is gone
+    send_status send_record(const subscription_t& consumer, const record_view_t& record);
     void deliver_plain();
     bool reserve_plain(std::uint64_t at); // false: not now (socket full, or the write failed)
 

@@ -59,6 +59,20 @@ send_status sender_t::send_record(zmq::socket_t& socket, const envelope_view_t& 
         &frames);
 }
 
+send_status sender_t::send_record_with_origin(zmq::socket_t& socket, const envelope_view_t& peer,
+                                              std::uint64_t offset, std::int64_t timestamp_ns,
+                                              std::string_view producer_id, std::uint64_t seq,
+                                              const std::vector<std::string_view>& frames) {
+    if (producer_id.empty()) return send_record(socket, peer, offset, timestamp_ns, frames);
+    char offset_digits[24], time_digits[24], seq_digits[24];
+    return send_message(
+        socket, &peer,
+        {line({protocol::cmd_record, protocol::format_decimal(offset, offset_digits),
+               protocol::format_decimal(std::uint64_t(timestamp_ns), time_digits), producer_id,
+               protocol::format_decimal(seq, seq_digits)})},
+        &frames);
+}
+
 std::string_view sender_t::line(std::initializer_list<std::string_view> tokens) {
     line_.clear();
     for (std::string_view token : tokens) {

@@ -50,6 +50,12 @@ public:
     send_status send_record(zmq::socket_t& socket, const envelope_view_t& peer,
                             std::uint64_t offset, std::int64_t timestamp_ns,
                             const std::vector<std::string_view>& frames);
+    // "REC offset timestamp-ns producer-id seq" + the frames, for a consumer that SUBscribed
+    // with "origin"; a record without a producer id (empty id) goes out as send_record.
+    send_status send_record_with_origin(zmq::socket_t& socket, const envelope_view_t& peer,
+                                        std::uint64_t offset, std::int64_t timestamp_ns,
+                                        std::string_view producer_id, std::uint64_t seq,
+                                        const std::vector<std::string_view>& frames);
 
     // Joins tokens with single spaces: a header line, valid until the next call.
     std::string_view line(std::initializer_list<std::string_view> tokens);
