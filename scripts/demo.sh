@@ -8,9 +8,13 @@
 #   client (REQ) --> zd-queue --> worker-1 (REP)
 #                             \-> worker-2 (REP)
 #
-# Then a fabric of two hubs (docs/FEDERATION.md), about ten seconds more:
+# Then a fabric of two hubs, about ten seconds more: a service on one hub called from the
+# other (docs/FEDERATION.md), and a journal link that rides out a cut (docs/JOURNAL.md):
 #
 #   zd-call (west) --> zd-broker west <== --peer ==> zd-broker east <-- zd-worker "upper"
+#
+#   orders --> zd-journal west --> zd-link --> zd-journal east --> zd-journal-tool consume
+#                                (east stopped and restarted meanwhile: nothing lost)
 #
 # Every line of traffic is printed with who saw it; then each device's statistics (zd-ctl)
 # and a clean stop. Endpoints are ipc sockets in a temporary directory, so nothing listens
@@ -32,7 +36,8 @@ build_log=$(mktemp /tmp/zd-demo-build.XXXXXX)
 set +o pipefail # the build's own status is read from PIPESTATUS below
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build_log" 2>&1 &&
     cmake --build "$build" -j "$(nproc)" \
-        --target zd-forwarder zd-queue zd-broker zd-send zd-recv zd-ctl zd-call zd-worker \
+        --target zd-forwarder zd-queue zd-broker zd-journal zd-link zd-send zd-recv zd-ctl \
+        zd-call zd-worker zd-journal-tool \
         2>&1 | tee -a "$build_log" |
     { grep --line-buffered -E '^\[ *[0-9]+%\] (Building|Linking)' | sed -u 's/^/  /'; true; }
 built=${PIPESTATUS[0]}
@@ -45,7 +50,7 @@ if ((built != 0)); then
 fi
 rm -f "$build_log"
 PATH="$build/devices:$build/tools/zd-send:$build/tools/zd-recv:$build/tools/zd-ctl:$PATH"
-PATH="$build/tools/zd-call:$build/tools/zd-worker:$PATH"
+PATH="$build/tools/zd-call:$build/tools/zd-worker:$build/tools/zd-journal-tool:$PATH"
 
 work=$(mktemp -d /tmp/zd-demo.XXXXXX)
 pids=()
@@ -136,6 +141,33 @@ done
 echo "  [west] mmi.service upper: $(zd-call -b "$west" mmi.service upper)"
 echo "==> How west reaches it (mmi.services on west)"
 zd-call -b "$west" mmi.services "" | python3 -m json.tool | sed 's/^/  /'
+
+echo "==> Two hubs: a journal link riding out a cut (zd-link)"
+west_in=ipc://$work/west-journal-in west_out=ipc://$work/west-journal-out
+east_in=ipc://$work/east-journal-in east_out=ipc://$work/east-journal-out
+start journal-west zd-journal --dir "$work/journal-west" -f "@$west_in" -b "@$west_out"
+start journal-east zd-journal --dir "$work/journal-east" -f "@$east_in" -b "@$east_out"
+wait_ready journal-west
+wait_ready journal-east
+journal_east_pid=${pids[-1]}
+start link zd-link --from ">$west_out" --to ">$east_in" --name west-to-east --resend-after 300
+wait_ready link
+# order N: the journal's producer protocol, one message at a time ('PUB id seq base|body').
+orders() {
+    local n
+    for n in "$@"; do printf 'PUB demo %d %d|order %d\n' "$n" "$n" "$n"; done |
+        zd-send --type req -s '|' "$west_in" | sed 's/^/  [west journal] /'
+}
+orders 1 2 3
+echo "  -- east's journal stops: west keeps taking orders, the link holds them --"
+kill -TERM "$journal_east_pid"
+wait "$journal_east_pid" 2>/dev/null || true
+orders 4 5 6
+echo "  -- east's journal starts again on the same directory: the backlog drains --"
+start journal-east-again zd-journal --dir "$work/journal-east" -f "@$east_in" -b "@$east_out"
+wait_ready journal-east-again
+zd-journal-tool consume "$east_out" --name demo --from earliest --idle 1500 |
+    sed 's/^/  [east consumer] /'
 
 for device in hub queue; do
     control=${device}_ctl
