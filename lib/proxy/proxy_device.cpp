@@ -197,7 +197,15 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         proxy.set_observer(observer.get());
         return proxy.run(stop);
     };
-    const loop_exit why = run_engine();
+    loop_exit why;
+    try {
+        why = run_engine();
+    } catch (const subscription_loop_error& error) {
+        // Logged here, while the --events publisher still runs: the line is also an "error"
+        // event.
+        log::error(error.what());
+        return exit_failure;
+    }
     log::info(why == loop_exit::signal ? "stopping on signal" : "stopping on TERMINATE");
     return exit_ok;
 }
