@@ -58,12 +58,13 @@ void subscribe_to_loop_probe(zmq::socket_t& xsub, const loop_probe_t& probe) {
 std::unique_ptr<native_routing_t> make_native_routing(native_routing_kind kind,
                                                       native_device_t& device,
                                                       subscription_table_t* subscriptions,
-                                                      const loop_probe_t* loop_probe) {
+                                                      const loop_probe_t* loop_probe,
+                                                      bool hold_replies) {
     switch (kind) {
     case native_routing_kind::streamer:
         return std::make_unique<native_streamer_t>(device);
     case native_routing_kind::queue:
-        return std::make_unique<native_queue_t>(device);
+        return std::make_unique<native_queue_t>(device, hold_replies);
     case native_routing_kind::forwarder:
         return std::make_unique<native_forwarder_t>(device, subscriptions, loop_probe);
     case native_routing_kind::none:
@@ -185,9 +186,9 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     const auto run_engine = [&] {
 #if ZD_NATIVE_ENGINE
         if (native) {
-            const auto routing = make_native_routing(spec.native_routing, *native_device,
-                                                     subscriptions ? &*subscriptions : nullptr,
-                                                     loop_probe ? &*loop_probe : nullptr);
+            const auto routing = make_native_routing(
+                spec.native_routing, *native_device, subscriptions ? &*subscriptions : nullptr,
+                loop_probe ? &*loop_probe : nullptr, spec.hold_replies);
             return native_device->run(*routing, stop, capture ? &*capture : nullptr,
                                       control ? &*control : nullptr);
         }
