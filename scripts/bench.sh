@@ -147,6 +147,15 @@ if [[ ${ZD_BENCH_TITANIC:-1} != 0 ]]; then
         "$root/scripts/bench_titanic.sh" "$release_dir" >"$titanic_table" || status=1
 fi
 
+# Federation: how fast a service spreads through three joined brokers, and is withdrawn.
+federation_table=$(mktemp)
+temporary+=("$federation_table")
+if [[ ${ZD_BENCH_BROKER:-1} != 0 ]]; then
+    step "Running scripts/bench_federation.py (service spread through 3 federated brokers)"
+    /usr/bin/python3 "$root/scripts/bench_federation.py" "$release_dir/devices/zd-broker" \
+        --repeat 20 >"$federation_table" || status=1
+fi
+
 # Chained hubs (docs/TOPOLOGIES.md): one, two and three native streamers and forwarders in a
 # row, throughput and one-way latency (one message in flight), so the cost of each extra hop
 # is a ratio within one run.
@@ -348,6 +357,20 @@ Command:
 
 EOF
             cat "$credit_table"
+        fi
+        if [[ -s $federation_table ]]; then
+            cat <<EOF
+
+### Federated brokers: how fast a service spreads
+
+Three \`zd-broker\`s joined by \`--peer\` (docs/FEDERATION.md), on ipc: a worker registers on
+one hub and each other hub is asked \`mmi.service\` in turn until all answer 200; then the
+worker leaves and they are asked until all answer 404. Twenty rounds each, a fresh service
+name per round (\`scripts/bench_federation.py\`). The goal: usable from every hub within
+100 ms.
+
+EOF
+            cat "$federation_table"
         fi
     fi
     if [[ -s $chain_table ]]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ten seconds of zdevices at work, on one machine, with the shell tools:
+# Twenty seconds of zdevices at work, on one machine, with the shell tools:
 #
 #   publisher "weather" --\                          /--> subscriber "weather"
 #                          >-- zd-forwarder (hub) --<
@@ -7,6 +7,10 @@
 #
 #   client (REQ) --> zd-queue --> worker-1 (REP)
 #                             \-> worker-2 (REP)
+#
+# Then a fabric of two hubs (docs/FEDERATION.md), about ten seconds more:
+#
+#   zd-call (west) --> zd-broker west <== --peer ==> zd-broker east <-- zd-worker "upper"
 #
 # Every line of traffic is printed with who saw it; then each device's statistics (zd-ctl)
 # and a clean stop. Endpoints are ipc sockets in a temporary directory, so nothing listens
@@ -23,12 +27,13 @@ build=${ZD_BUILD_DIR:-$root/build-release}
 
 # The first build takes a few minutes on two cores: show make's progress lines, one per
 # finished step, instead of minutes of silence (and the whole log if it fails).
-echo "==> Building the five programs the demo runs (Release) in $build"
+echo "==> Building the programs the demo runs (Release) in $build"
 build_log=$(mktemp /tmp/zd-demo-build.XXXXXX)
 set +o pipefail # the build's own status is read from PIPESTATUS below
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build_log" 2>&1 &&
     cmake --build "$build" -j "$(nproc)" \
-        --target zd-forwarder zd-queue zd-send zd-recv zd-ctl 2>&1 | tee -a "$build_log" |
+        --target zd-forwarder zd-queue zd-broker zd-send zd-recv zd-ctl zd-call zd-worker \
+        2>&1 | tee -a "$build_log" |
     { grep --line-buffered -E '^\[ *[0-9]+%\] (Building|Linking)' | sed -u 's/^/  /'; true; }
 built=${PIPESTATUS[0]}
 set -o pipefail
@@ -40,6 +45,7 @@ if ((built != 0)); then
 fi
 rm -f "$build_log"
 PATH="$build/devices:$build/tools/zd-send:$build/tools/zd-recv:$build/tools/zd-ctl:$PATH"
+PATH="$build/tools/zd-call:$build/tools/zd-worker:$PATH"
 
 work=$(mktemp -d /tmp/zd-demo.XXXXXX)
 pids=()
@@ -114,6 +120,23 @@ for pid in "${publishers[@]}"; do
     fi
 done
 
+echo "==> Two hubs: a service on east, called from west (zd-broker --peer)"
+west=ipc://$work/west east=ipc://$work/east
+west_ctl=ipc://$work/west.ctl east_ctl=ipc://$work/east.ctl
+start east zd-broker -e "@$east" --name east --control "@$east_ctl"
+wait_ready east
+start west zd-broker -e "@$west" --name west --peer ">$east" --control "@$west_ctl"
+wait_ready west
+start worker-east zd-worker -b "$east" --lines upper -- tr a-z A-Z
+# A call waits in west's queue until east's route arrives (milliseconds), then crosses.
+for word in "hello from west" "federated brokers" "no lost requests"; do
+    printf '  [client-west] %s -> ' "$word"
+    zd-call -b "$west" upper "$word"
+done
+echo "  [west] mmi.service upper: $(zd-call -b "$west" mmi.service upper)"
+echo "==> How west reaches it (mmi.services on west)"
+zd-call -b "$west" mmi.services "" | python3 -m json.tool | sed 's/^/  /'
+
 for device in hub queue; do
     control=${device}_ctl
     echo "==> Statistics of the $device (zd-ctl ${!control} stats)"
@@ -125,5 +148,7 @@ zd-ctl "$queue_ctl" statistics | sed 's/^/  /'
 echo "==> Stopping: TERMINATE to each device, SIGTERM to the receivers"
 zd-ctl "$hub_ctl" terminate
 zd-ctl "$queue_ctl" terminate
+zd-ctl "$west_ctl" terminate
+zd-ctl "$east_ctl" terminate
 cleanup
 echo "==> Done"

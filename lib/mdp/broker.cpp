@@ -123,6 +123,7 @@ void broker_t::on_message(std::vector<zmq::message_t>& frames,
         client_t* client = known == clients_.end() ? nullptr : known->second.get();
         handle_request(frames, decoded.message, client, client ? connection_t{} : connection_of(),
                        now);
+        settle(now); // a link that failed a send goes down now, not at the next step
         return;
     }
     const bool new_worker =
@@ -141,6 +142,7 @@ void broker_t::on_invalid_message(std::string_view sender, time_point_t now) {
                            worker_disconnect_byte(worker.protocol));
     ++counters_.disconnects_sent;
     remove_worker(worker, now);
+    settle(now); // peers hear of the withdrawal now, not at the next step
 }
 
 // known_client: the sender, if the broker already has it; else from is its connection.
@@ -345,7 +347,7 @@ broker_t::request_t* broker_t::find_in_flight(worker_t& worker, std::string_view
     // first one of that client's is the one answered.
     for (request_t* request = worker.requests.front(); request;
          request = worker.requests.next(request))
-        if (request->client->id == client_id) return request;
+        if (request->client->worker_name() == client_id) return request;
     return nullptr;
 }
 

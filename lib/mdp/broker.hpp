@@ -310,7 +310,9 @@ private:
     void start_link_message(std::vector<zmq::message_t>& frames, const link_t& link,
                             peering::command what);
     void send_hello(link_t& link, bool ask);
-    void send_refuse(link_t& link, std::uint64_t remote_id, std::string_view reason);
+    void readvertise_refused(link_t& link);
+    void send_refuse(link_t& link, std::uint64_t remote_id, std::string_view service,
+                     std::string_view reason);
 
     void handle_route(link_t& link, const std::vector<std::string_view>& views, time_point_t now);
     void handle_withdraw(link_t& link, const std::vector<std::string_view>& views,
@@ -351,6 +353,7 @@ private:
     std::uint64_t next_request_id_ = 0;
     bool links_failed_ = false; // a link failed a send: settle() takes it down
     std::uint64_t detached_clients_ = 0;
+    std::uint64_t accepted_links_ = 0; // numbers their labels, "accepted #N"
 };
 
 } // namespace zd::mdp

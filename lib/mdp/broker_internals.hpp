@@ -68,7 +68,17 @@ struct broker_t::client_t : peer_t {
     bool leading_empty = true;
     bool via_link = false;  // a peer broker's requests: replies go back as peering REPLY
     link_t* link = nullptr; // that link, while it is up (null once it went down)
+    // Once the link went down the client is renamed (detach_link_client); workers holding its
+    // requests still know it by its first id, the first id_size bytes. 0: not renamed.
+    std::size_t id_size = 0;
     intrusive_list_t<request_t, of_client> requests; // queued and in flight
+
+    // The name workers were given for it.
+    std::string_view worker_name() const {
+        return id_size == 0 ? std::string_view(id) : std::string_view(id).substr(0, id_size);
+    }
+    // A peer broker's client whose link went down: what it asked for is served elsewhere.
+    bool detached() const { return via_link && !link; }
 };
 
 struct broker_t::worker_t : peer_t, list_hook_t<idle_workers> {
@@ -129,7 +139,7 @@ struct broker_t::service_t {
 
 // A link to a peer broker: one connection, opened by us (--peer, a DEALER) or by it.
 struct broker_t::link_t : peer_t {
-    std::string label; // the endpoint for links we opened, "accepted" for the others
+    std::string label; // the endpoint for links we opened, "accepted #N" for the others
     bool initiated = false;
     bool up = false;     // HELLO exchanged
     bool active = false; // the one link of its broker that carries our requests
@@ -141,6 +151,9 @@ struct broker_t::link_t : peer_t {
     std::unordered_map<std::uint64_t, request_t*> by_id;
     std::unordered_set<std::string> routed;                  // services it has a route for
     std::unordered_map<std::string, std::string> advertised; // what it was told, per service
+    // Services we refused it a request for: it dropped our route, so we advertise them again
+    // with the next heartbeat (a passing overload must not cost the route for good).
+    std::unordered_set<std::string> refused_services;
     std::uint64_t forwarded = 0, served = 0, refused = 0; // our requests sent / answered / refused
     std::uint64_t requests_in = 0;                        // its requests received
 

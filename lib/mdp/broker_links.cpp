@@ -28,7 +28,7 @@ void broker_t::add_link(std::string_view id, std::string_view label, time_point_
 
 void broker_t::on_link_connected(std::string_view id, time_point_t now) {
     auto found = links_.find(id);
-    if (found == links_.end() || found->second->up) return;
+    if (found == links_.end() || found->second->up || found->second->self) return;
     send_hello(*found->second, true); // at once: the fabric heals as soon as it can
     found->second->heartbeat_due = now + hello_interval();
     settle(now);
@@ -80,8 +80,10 @@ void broker_t::send_hello(link_t& link, bool ask) {
     (void)send_to_link(link, out_);
 }
 
-void broker_t::send_refuse(link_t& link, std::uint64_t remote_id, std::string_view reason) {
+void broker_t::send_refuse(link_t& link, std::uint64_t remote_id, std::string_view service,
+                           std::string_view reason) {
     ++counters_.refused_to_peers;
+    if (services_.find(service) != services_.end()) link.refused_services.emplace(service);
     start_link_message(out_, link, peering::command::refuse);
     const std::string id = peering::encode_u64(remote_id);
     out_.emplace_back(id.data(), id.size());
@@ -117,7 +119,7 @@ void broker_t::handle_link_message(std::vector<zmq::message_t>& frames,
             auto created = std::make_unique<link_t>();
             created->id = std::string(sender);
             created->role = peer_role::link;
-            created->label = "accepted";
+            created->label = "accepted #" + std::to_string(++accepted_links_);
             link = created.get();
             links_.emplace(link->id, std::move(created));
             track_connection(*link, connection_of());
@@ -155,6 +157,13 @@ void broker_t::handle_link_message(std::vector<zmq::message_t>& frames,
 void broker_t::handle_hello(link_t& link, std::string_view broker_id, std::string_view name,
                             bool ask, time_point_t now) {
     if (broker_id == config_.broker_id) {
+        // The link leads back to this broker (a --peer names its own endpoint). The end that
+        // accepted it answers, so that the end that opened it learns so and stops asking;
+        // that end alone says it, once.
+        if (!link.initiated) {
+            if (ask) send_hello(link, false);
+            return;
+        }
         if (!link.self)
             log::error("peer link " + link.label +
                        " leads back to this broker itself: not used (check --peer)");
@@ -184,6 +193,7 @@ void broker_t::link_up(link_t& link, std::string_view broker_id, std::string_vie
     link.expires_at = now + config_.heartbeat_interval * config_.heartbeat_liveness;
     link.heartbeat_due = now + config_.heartbeat_interval;
     link.advertised.clear();
+    link.refused_services.clear();
     links_of_[link.broker_id].push_back(&link);
     refresh_active(link.broker_id, now);
     log::info("peer broker " + link.name + " (" + peering::hex_id(link.broker_id) +
@@ -229,7 +239,9 @@ void broker_t::link_down(link_t& link, time_point_t now) {
 }
 
 // The link's requests waiting here are dropped; those at workers finish, their replies
-// counted as unroutable. The client is renamed so that the link, back up, starts afresh.
+// counted as unroutable (a worker that dies holding one, or a peer that refuses one, does not
+// put it back: requeue_or_fail). The client is renamed so that the link, back up, starts
+// afresh; workers still answer it by its old name (client_t::worker_name).
 void broker_t::detach_link_client(link_t& link, time_point_t now) {
     auto found = clients_.find(link.id);
     if (found == clients_.end() || !found->second->via_link) return;
@@ -240,6 +252,7 @@ void broker_t::detach_link_client(link_t& link, time_point_t now) {
     auto node = clients_.extract(found);
     node.key() = link.id + std::string("\0gone:", 6) + std::to_string(++detached_clients_);
     node.mapped()->id = node.key();
+    node.mapped()->id_size = link.id.size(); // for the replies of workers that hold its requests
     clients_.insert(std::move(node));
 }
 
@@ -249,19 +262,20 @@ void broker_t::handle_peer_request(link_t& link, std::vector<zmq::message_t>& fr
     ++link.requests_in;
     const std::string_view name = frames[4].to_string_view();
     const std::string_view path = frames[5].to_string_view();
-    if (name.starts_with(mmi_prefix)) return send_refuse(link, remote_id, "mmi is per broker");
+    if (name.starts_with(mmi_prefix))
+        return send_refuse(link, remote_id, name, "mmi is per broker");
     if (peering::path_contains(path, config_.broker_id))
-        return send_refuse(link, remote_id, "loop");
+        return send_refuse(link, remote_id, name, "loop");
     if (peering::path_length(path) > config_.max_hops)
-        return send_refuse(link, remote_id, "too many hops");
+        return send_refuse(link, remote_id, name, "too many hops");
     service_t* service = find_or_create_service(name, now);
-    if (!service) return send_refuse(link, remote_id, "too many services");
+    if (!service) return send_refuse(link, remote_id, name, "too many services");
     if (service->workers == 0 && !can_forward(*service, path))
-        return send_refuse(link, remote_id, "no route");
+        return send_refuse(link, remote_id, name, "no route");
     const std::size_t bytes = request_bytes(frames, request_first_body);
     queue_limit refused_by = queue_limit::bytes;
     if (!admit(*service, name, bytes, now, refused_by))
-        return send_refuse(link, remote_id, "queue full");
+        return send_refuse(link, remote_id, name, "queue full");
     auto known = clients_.find(link.id);
     client_t* client = known == clients_.end() ? nullptr : known->second.get();
     if (!client) {
@@ -321,6 +335,11 @@ void broker_t::handle_refuse(link_t& link, std::uint64_t id, time_point_t now) {
     // Not a retry: the request was not served. The route goes until the peer advertises it
     // again, so the request does not bounce back to the same broker.
     remove_route(service, link);
+    if (request.client->detached()) { // a peer's, and that peer took it back meanwhile
+        ++counters_.abandoned;
+        finish(request, now);
+        return;
+    }
     service.queue_front(&request);
     dispatch_pending(service, now);
 }
@@ -377,6 +396,18 @@ void broker_t::take_back_from_link(request_t& request) {
 // ---------------------------------------------------------------------------------------
 // Timers, and the end of every step
 
+// The peer dropped our route for each service we refused it a request for (handle_refuse):
+// what we can still offer is said again, once a heartbeat interval, not at once, so that a
+// full queue does not bounce requests back and forth.
+void broker_t::readvertise_refused(link_t& link) {
+    if (link.refused_services.empty()) return;
+    std::vector<std::string> names(link.refused_services.begin(), link.refused_services.end());
+    link.refused_services.clear();
+    for (const std::string& name : names)
+        link.advertised.erase(name);
+    advertise(link, names);
+}
+
 void broker_t::link_timers(time_point_t now) {
     for (auto& [id, link] : links_) {
         if (link->up) {
@@ -388,6 +419,7 @@ void broker_t::link_timers(time_point_t now) {
                 start_link_message(out_, *link, peering::command::heartbeat);
                 (void)send_to_link(*link, out_);
                 link->heartbeat_due = now + config_.heartbeat_interval;
+                readvertise_refused(*link);
             }
         } else if (link->initiated && !link->self && now >= link->heartbeat_due) {
             send_hello(*link, true);

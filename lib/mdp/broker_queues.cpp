@@ -6,6 +6,11 @@
 
 namespace zd::mdp {
 
+namespace {
+// Queued requests looked at for one that a peer's route can take (see dispatch_pending).
+constexpr int max_route_scan = 16;
+} // namespace
+
 // ---------------------------------------------------------------------------------------
 // Dispatch
 
@@ -69,11 +74,18 @@ void broker_t::dispatch_pending(service_t& service, time_point_t now) {
             continue;
         }
         if (service.routes.empty()) return;
-        route_t* route = pick_route(service, *service.queue.front());
+        // The oldest request a route can take. A peer's request waits for our own workers,
+        // and a route may not suit a request that passed its brokers: look a little past
+        // such requests, so that they do not hold back the ones behind them.
+        route_t* route = nullptr;
+        request_t* request = service.queue.front();
+        for (int looked = 0; request && looked < max_route_scan;
+             ++looked, request = service.queue.next(request))
+            if ((route = pick_route(service, *request))) break;
         if (!route) return;
-        request_t* request = service.take_front();
-        // A failed send puts the request back and marks the link failed, so that
-        // pick_route passes it over from now on.
+        service.unqueue(request);
+        // A failed send puts the request back (first in line) and marks the link failed, so
+        // that pick_route passes it over from now on.
         (void)forward(*route, *request, now);
     }
 }
@@ -135,6 +147,11 @@ void broker_t::remove_worker(worker_t& worker, time_point_t now) {
 
 void broker_t::requeue_or_fail(request_t& request, time_point_t now) {
     service_t& service = *request.service;
+    if (request.client->detached()) { // its broker took it back when the link went down
+        ++counters_.abandoned;
+        finish(request, now);
+        return;
+    }
     if (request.retries >= config_.max_retries) {
         ++service.failed;
         ++counters_.failed;
@@ -266,7 +283,8 @@ void broker_t::on_timer(time_point_t now) {
             ++counters_.expired;
             // A peer broker's request: its broker may still serve it elsewhere.
             if (request->client->link)
-                send_refuse(*request->client->link, request->federation->remote_id, "expired");
+                send_refuse(*request->client->link, request->federation->remote_id, name,
+                            "expired");
             finish(*request, now);
         }
         const bool forget = service->workers == 0 && service->queue.empty() &&

@@ -55,7 +55,13 @@ void broker_t::set_route(service_t& service, link_t& link, std::string_view path
     auto route = std::find_if(service.routes.begin(), service.routes.end(),
                               [&link](const route_t& route) { return route.link == &link; });
     if (route == service.routes.end()) {
-        service.routes.push_back(route_t{&link, std::string(path), capacity, 0});
+        // Requests sent on an earlier route of this link may still be at the peer: they take
+        // up its capacity as much as if the route had never gone.
+        std::uint32_t in_flight = 0;
+        for (request_t* request = link.requests.front(); request;
+             request = link.requests.next(request))
+            in_flight += request->service == &service ? 1 : 0;
+        service.routes.push_back(route_t{&link, std::string(path), capacity, in_flight});
         link.routed.insert(service.name);
     } else {
         route->path.assign(path);
@@ -205,7 +211,8 @@ void broker_t::flush_advertisements() {
 }
 
 // Of the links up to one broker, one carries our requests and its routes count: the one we
-// opened if there is one (both brokers then send on their own), else the first.
+// opened if there is one (both brokers then send on their own), else the newest (the broker
+// opens a new connection only when it gave up the old one, which we may not have noticed).
 void broker_t::refresh_active(const std::string& broker_id, time_point_t now) {
     auto found = links_of_.find(broker_id);
     if (found == links_of_.end()) return;
@@ -214,7 +221,7 @@ void broker_t::refresh_active(const std::string& broker_id, time_point_t now) {
         links_of_.erase(found);
         return;
     }
-    link_t* chosen = links.front();
+    link_t* chosen = links.back();
     for (link_t* link : links)
         if (link->initiated) {
             chosen = link;

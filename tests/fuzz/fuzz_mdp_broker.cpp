@@ -2,13 +2,17 @@
 // operations played against one broker with small limits: requests from a few clients,
 // READY / PARTIAL / FINAL / HEARTBEAT / DISCONNECT from a few workers (valid, out of turn,
 // for the wrong client), raw junk, time moving (heartbeats, expiry, forgetting), connections
-// closing, and a router that refuses some peers. The first byte picks the configuration,
+// closing, and a router that refuses some peers; op bytes from 240 up play a peer broker
+// instead (ZDPB01 HELLO, ROUTE, WITHDRAW, REQUEST, REPLY, REFUSE, junk, from a link the broker
+// opened or ones it accepted, its connection going up and down), since a broker must survive
+// any peering message too. The first byte picks the configuration,
 // worker credit and queue limits included. After every operation the broker's books must
 // balance: no service holds more in flight than its workers' credit, no queue grows past its
 // limits in requests or bytes (plus what dead workers gave back), the queued bytes are those of
 // the queued requests, no more services than allowed. Under ASan/UBSan any dangling request,
 // worker or client shows up.
 #include "mdp/broker.hpp"
+#include "mdp/peering.hpp"
 
 #include <array>
 #include <cstdint>
@@ -53,6 +57,14 @@ const std::array<std::string, 4> clients{"c0", "c1", "c2", "c3"};
 const std::array<std::string, 4> workers{"w0", "w1", "w2", "w3"};
 const std::array<std::string, 3> services{"echo", "other", "mmi.service"};
 
+// Federation: the link the broker opened (added at the first peering operation), two it may
+// accept, and a client's id that may not become one; broker ids, the broker's own among them.
+const std::string opened_link("\0zd-link:0", 10);
+const std::array<std::string, 4> link_senders{opened_link, std::string("\0\x80\0\0\x01", 5),
+                                              std::string("\0\x80\0\0\x02", 5), "c0"};
+const std::string own_id = "fuzz-own";
+const std::array<std::string, 4> broker_ids{"peer-id1", "peer-id2", own_id, "peer-id3"};
+
 std::string byte_frame(std::uint8_t value) {
     return std::string(1, char(value));
 }
@@ -75,8 +87,96 @@ std::vector<std::string> worker_message(const std::string& id, bool v02, std::ui
     return {id, "", "MDPW01", byte_frame(command)};
 }
 
-void play(broker_t& broker, fuzz_outbox_t& outbox, script_t& script, time_point_t& now) {
+// A path of one to three broker ids, picked by bits of selector.
+std::string path_of(std::uint8_t selector) {
+    std::string path;
+    const int length = 1 + selector % 3;
+    for (int i = 0; i < length; ++i, selector >>= 2)
+        path += broker_ids[(selector >> 2) % broker_ids.size()];
+    return path;
+}
+
+// One peering operation: what a peer broker may send, or its link's connection changing.
+void play_peering(broker_t& broker, script_t& script, time_point_t& now, std::uint8_t op,
+                  bool& linked) {
+    if (!linked) { // as zd-broker --peer does at its start
+        broker.add_link(opened_link, "fuzz-peer", now);
+        linked = true;
+    }
+    const std::uint8_t who = script.next();
+    const std::uint8_t detail = script.next();
+    const std::string& sender = link_senders[who % link_senders.size()];
+    const std::string& service = services[(who >> 2) % services.size()];
+    const std::string request_id = peering::encode_u64(detail % 6); // ours count from 1
+    const connection_t from = connection_of(who >> 4);
+    std::vector<std::string> frames{sender, std::string(peering::header)};
+    auto command = [&frames](peering::command what) {
+        frames.push_back(byte_frame(std::uint8_t(what)));
+    };
+    switch ((op - 240) % 9) {
+    case 0: // HELLO, asking or answering
+        command(peering::command::hello);
+        frames.push_back(broker_ids[(detail >> 1) % broker_ids.size()]);
+        frames.push_back("peer");
+        frames.push_back(byte_frame(detail & 1));
+        break;
+    case 1:
+        command(peering::command::heartbeat);
+        break;
+    case 2: // ROUTE, one or two services
+        command(peering::command::route);
+        for (int i = 0; i <= (detail & 1); ++i) {
+            frames.push_back(services[(detail >> (1 + i)) % services.size()]);
+            frames.push_back(peering::encode_u32((detail >> 3) % 4));
+            frames.push_back(path_of(std::uint8_t(detail + i)));
+        }
+        break;
+    case 3:
+        command(peering::command::withdraw);
+        frames.push_back(service);
+        break;
+    case 4:
+        command(peering::command::request);
+        frames.push_back(request_id);
+        frames.push_back(service);
+        frames.push_back(path_of(detail >> 3));
+        frames.push_back("body");
+        break;
+    case 5: // REPLY, partial or final
+        command(peering::command::reply);
+        frames.push_back(request_id);
+        frames.push_back(byte_frame((detail >> 3) & 1));
+        frames.push_back("answer");
+        break;
+    case 6:
+        command(peering::command::refuse);
+        frames.push_back(request_id);
+        frames.push_back("no");
+        break;
+    case 7: { // junk after the header: up to 5 frames of script bytes
+        for (int i = 0; i < detail % 6 && !script.done(); ++i) {
+            const std::uint8_t length = script.next() % 10;
+            std::string frame;
+            for (std::uint8_t j = 0; j < length; ++j)
+                frame.push_back(char(script.next()));
+            frames.push_back(frame);
+        }
+        break;
+    }
+    case 8: // the opened link's connection comes up or goes down
+        if (detail & 1)
+            broker.on_link_connected(opened_link, now);
+        else
+            broker.on_link_disconnected(opened_link, now);
+        return;
+    }
+    feed(broker, frames, from, now);
+}
+
+void play(broker_t& broker, fuzz_outbox_t& outbox, script_t& script, time_point_t& now,
+          bool& linked) {
     const std::uint8_t op = script.next();
+    if (op >= 240) return play_peering(broker, script, now, op, linked);
     const std::uint8_t who = script.next();
     const bool v02 = (op & 0x80) != 0;
     const std::string& client = clients[who % clients.size()];
@@ -155,18 +255,21 @@ constexpr std::size_t largest_request = queued_request_bytes(5, 5 * 7);
 void check_books(const broker_t& broker, const broker_config_t& config) {
     require(broker.service_count() <= config.max_services);
     std::size_t total_workers = 0;
+    // Requests forwarded to peer brokers are in flight there, and come back to the queue past
+    // its limits when refused or when the link goes down: at most as many as were forwarded.
+    const std::size_t forwarded = std::size_t(broker.counters().forwarded);
     broker.for_each_service([&](const service_stats_t& stats) {
         // Requests a dead worker held go back to the front of the queue even past its limits
         // (they were accepted); at most what the script's workers can hold. A request that
         // found an idle worker is not held to max_queue_bytes, and stays queued if that worker
         // (and every other) turned out to be unreachable: one more.
-        const std::size_t given_back = workers.size() * config.worker_credit;
+        const std::size_t given_back = workers.size() * config.worker_credit + forwarded;
         if (config.max_queue != 0) require(stats.queued <= config.max_queue + given_back);
         require(stats.queued_bytes <= config.max_queue_bytes + (given_back + 1) * largest_request);
         require(stats.queued_bytes >= stats.queued * queued_request_bytes(1, 0));
         require(stats.queued_bytes <= stats.queued * largest_request);
         require(stats.idle_workers <= stats.workers);
-        require(stats.in_flight <= stats.workers * config.worker_credit);
+        require(stats.in_flight <= stats.workers * config.worker_credit + forwarded);
         total_workers += stats.workers;
     });
     require(total_workers == broker.worker_count());
@@ -187,13 +290,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     config.max_services = 2;
     config.service_ttl = 20ms;
     config.worker_credit = 1 + (setup >> 4) % 4;
+    config.broker_id = own_id;
+    config.max_hops = 2;
     fuzz_outbox_t outbox;
     time_point_t now = time_point_t{} + std::chrono::hours(1);
     {
         broker_t broker(config, outbox);
         broker.on_timer(now); // the timers count from the script's clock, not the real one
+        bool linked = false;
         for (int steps = 0; steps < 2000 && !script.done(); ++steps) {
-            play(broker, outbox, script, now);
+            play(broker, outbox, script, now, linked);
             check_books(broker, config);
         }
         (void)broker.stats_json();

@@ -40,7 +40,7 @@ def one_sided(context, broker, directory):
             stats = a.broker()
             check(stats["forwarded"] == 1 and stats["peer_requests"] == 1,
                   f"a1 forwarded/peer_requests: {stats['forwarded']}/{stats['peer_requests']}")
-            check([link["link"] for link in stats["links"]] == ["accepted"],
+            check([link["link"] for link in stats["links"]] == ["accepted #1"],
                   f"a1's links: {stats['links']}")
         finally:
             at_a.stop()
