@@ -9,6 +9,8 @@
     diamond:  F1 --+--> F2a --+--> F3 --> SUB "d"     two paths, no cycle: every forwarder
                    +--> F2b --+                        keeps running
 
+The same cycle of forwarders with --last-value-cache (libzmq engine) is refused too.
+
 The first forwarder to notice the cycle exits and so breaks it; the others may or may not
 have noticed by then. So: at least one exits, and every one that exits says why.
 
@@ -32,8 +34,8 @@ EXIT_DEADLINE_S = 5
 LOOP = "subscription loop"
 
 
-def cycle(context, forwarder, engine):
-    events = ("--events", TCP)
+def cycle(context, forwarder, engine, *extra):
+    events = ("--events", TCP, *extra)
     with engine_device(forwarder, engine, "-f", TCP, "-b", TCP, *events) as f1, \
             engine_device(forwarder, engine, "-f", ">" + f1.address("backend"), "-b", TCP,
                           *events) as f2:
@@ -41,7 +43,7 @@ def cycle(context, forwarder, engine):
                    f2: subscribe_events(context, f2, b"error")}
         # F3 closes the cycle: its backend connects to F1's frontend.
         with engine_device(forwarder, engine, "-f", ">" + f2.address("backend"),
-                           "-b", ">" + f1.address("frontend")) as f3:
+                           "-b", ">" + f1.address("frontend"), *extra) as f3:
             hops = (f1, f2, f3)
             deadline = time.monotonic() + EXIT_DEADLINE_S
             while all(hop.process.poll() is None for hop in hops):
@@ -87,6 +89,8 @@ def test(context, forwarder):
     for engine in ENGINES:
         cycle(context, forwarder, engine)
         diamond(context, forwarder, engine)
+    # Caching forwarders hand on every subscription themselves (manual XPUB): probes too.
+    cycle(context, forwarder, "libzmq", "--last-value-cache")
 
 
 if __name__ == "__main__":
