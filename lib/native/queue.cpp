@@ -67,6 +67,9 @@ void native_queue_t::peer_ready(native_side_t& side, native_peer_t& peer) {
 
 void native_queue_t::peer_gone(native_side_t& side, native_peer_t& peer) {
     if (&side == &device_.frontend() && peer.extension) clients_.erase(routing_id_of(peer));
+    // A reply held for a worker that goes leaves with it: counted, as any reply not delivered.
+    if (&side == &device_.backend() && held_reply_of(peer))
+        ++device_.counters().backend_to_frontend.dropped_messages;
 }
 
 native_peer_t* native_queue_t::client_for(std::string_view routing_id) const {

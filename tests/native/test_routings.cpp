@@ -294,3 +294,34 @@ TEST_CASE("forwarder: loop probes go upstream, never match publications, and our
     child.command("SUBSCRIBE", mine.topic());
     CHECK_THROWS_AS(harness.settle(), zd::subscription_loop_error);
 }
+
+// Issue 13: with --hold-replies a reply for a client at its mark waits, and its worker with
+// it, instead of being dropped: a chain of queues (whose clients are queues) loses nothing.
+TEST_CASE("queue: with hold_replies a client at its mark holds its worker, and every reply "
+          "arrives in order",
+          "[native][queue]") {
+    native_harness_t<native_queue_t> harness("ROUTER", "DEALER", 5, true);
+    auto& client = harness.connect(harness.device().frontend(), "DEALER", "upstream-queue");
+    auto& worker = harness.connect(harness.device().backend(), "DEALER");
+    client.reads = false;
+    constexpr int count = 40;
+    for (int i = 0; i < count; ++i)
+        worker.send({"upstream-queue", "", numbered(i, 100 * 1024)});
+    for (int round = 0; round < 20; ++round)
+        harness.settle();
+    CHECK(harness.counters().backend_to_frontend.dropped_messages == 0);
+    CHECK(worker.device_end->held);
+
+    client.reads = true;
+    std::vector<message_t> replies;
+    for (int round = 0; round < 200 && replies.size() < count; ++round) {
+        harness.settle();
+        for (auto& reply : harness.received(client))
+            replies.push_back(std::move(reply));
+    }
+    REQUIRE(replies.size() == count);
+    for (int i = 0; i < count; ++i)
+        CHECK(replies[std::size_t(i)][1] == numbered(i, 100 * 1024));
+    CHECK(harness.counters().backend_to_frontend.dropped_messages == 0);
+    CHECK_FALSE(worker.device_end->held);
+}
