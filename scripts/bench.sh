@@ -23,6 +23,7 @@
 #   ZD_BENCH_BROKER_ARGS   more zd-bench options for the broker's run, e.g. '--broker-workers 1,2,4'
 #   ZD_BENCH_BROKER_CREDIT  zd-broker --worker-credit for the broker's second, pipelined run
 #                    (default: 100, the requests the benchmark client keeps in flight; 0 skips it)
+#   ZD_BENCH_CHAINS=0      skip the chained hubs (one, two, three native streamers and forwarders)
 #   ZD_BENCH_CALLGRIND=1  also count each device's instructions per message under
 #                    callgrind (16 B over tcp; adds about 6 minutes)
 set -euo pipefail
@@ -154,6 +155,24 @@ if [[ ${ZD_BENCH_BROKER:-1} != 0 ]]; then
     step "Running scripts/bench_federation.py (service spread through 3 federated brokers)"
     /usr/bin/python3 "$root/scripts/bench_federation.py" "$release_dir/devices/zd-broker" \
         --repeat 20 >"$federation_table" || status=1
+fi
+
+# Chained hubs (docs/TOPOLOGIES.md): one, two and three native streamers and forwarders in a
+# row, throughput and one-way latency (one message in flight), so the cost of each extra hop
+# is a ratio within one run.
+chain_table=$(mktemp)
+temporary+=("$chain_table")
+chain_command=()
+chain_elapsed=0
+if [[ ${ZD_BENCH_CHAINS:-1} != 0 ]]; then
+    chain_command=(--repeat "$repeat" -p streamer,forwarder,streamer-latency,forwarder-latency
+        -s 16,4K -t tcp --paths zd,zd2,zd3 --zd-args "--engine native")
+    chain_shown=${chain_command[*]}
+    chain_shown=${chain_shown/--zd-args --engine native/--zd-args \'--engine native\'}
+    step "Running zd-bench $chain_shown"
+    started=$SECONDS
+    "$bench" --markdown "$chain_table" "${chain_command[@]}" >/dev/null || status=1
+    chain_elapsed=$((SECONDS - started))
 fi
 
 # Instructions per message under callgrind: repeatable to about 1% where the rates swing
@@ -354,6 +373,27 @@ name per round (\`scripts/bench_federation.py\`). The goal: usable from every hu
 EOF
             cat "$federation_table"
         fi
+    fi
+    if [[ -s $chain_table ]]; then
+        cat <<EOF
+
+## Chained hubs
+
+One, two and three native zd-streamers or zd-forwarders in a row (docs/TOPOLOGIES.md), each
+hop's frontend connected to the previous one's backend over tcp, the sender on the first and
+the receiver on the last; ${chain_elapsed} s. The goal (issue 13): each extra hop costs at most
+15% of throughput. **per extra hop** is the rate ratio per added hop (zd3/zd as two hops:
+its square root) or the p50 added per hop. The latency rows keep one message in flight and
+time it one way (the sender's clock in the message). Every hop is a process on the same
+$(nproc) cores as the sender and the receiver, so a chain of three runs five busy processes
+where one device runs three. Command (from \`$release_dir\`):
+
+    tools/zd-bench/zd-bench --markdown FILE ${chain_shown}
+
+EOF
+        # zd-bench's chained-hubs table and its per-hop goal, without the device table.
+        sed -n '/^| pattern | transport | size | unit | zd (one)/,/^$/p' "$chain_table"
+        grep '^- each extra hop' "$chain_table" || true
     fi
     if [[ -s $journal_table ]]; then
         cat <<EOF

@@ -28,6 +28,12 @@ int main(int argc, char** argv) {
                "reload the configuration yet.");
     zd::device_options_t options;
     zd::add_device_options(app, options);
+    bool hold_replies = false;
+    app.add_flag("--hold-replies", hold_replies,
+                 "A reply for a client at its high-water mark waits, and its worker is not read "
+                 "meanwhile, instead of being dropped. For a queue whose clients are other "
+                 "queues (a chain), where a dropped reply is a lost answer; a reply for a client "
+                 "that is gone is still dropped");
     std::string engine = "auto";
     zd::add_engine_option(app, engine);
     return zd::run_main(app, argc, argv, [&] {
@@ -36,7 +42,11 @@ int main(int argc, char** argv) {
                                      .backend_type = zmq::socket_type::dealer,
                                      .frontend_type_name = "ROUTER",
                                      .backend_type_name = "DEALER"};
-        spec.proxy.frontend_drops = true;
+        // ROUTER_MANDATORY (below) refuses a reply for a client at its mark with EAGAIN: the
+        // proxy drops it, or with --hold-replies parks it until the client has room. A reply
+        // for a client that is gone is refused with EHOSTUNREACH and always dropped.
+        spec.proxy.frontend_drops = !hold_replies;
+        spec.hold_replies = hold_replies;
         spec.proxy.hides_workers = true;
         spec.engine = *zd::parse_device_engine(engine);
         spec.native_routing = zd::native_routing_kind::queue;

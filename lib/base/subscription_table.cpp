@@ -1,16 +1,19 @@
 #include "base/subscription_table.hpp"
 
 #include "base/json_writer.hpp"
+#include "base/loop_probe.hpp"
 
 namespace zd {
 
 void subscription_table_t::subscribed(std::string_view topic) {
+    if (is_loop_probe(topic)) return; // a forwarder's, not a subscriber's
     auto entry = topics_.find(topic);
     if (entry == topics_.end()) entry = topics_.emplace(std::string(topic), 0).first;
     ++entry->second;
 }
 
 void subscription_table_t::unsubscribed(std::string_view topic) {
+    if (is_loop_probe(topic)) return;
     const auto entry = topics_.find(topic);
     if (entry == topics_.end()) return;
     if (--entry->second == 0) topics_.erase(entry);

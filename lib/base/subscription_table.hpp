@@ -3,7 +3,8 @@
 // upstream: the libzmq XPUB (not verbose) delivers only the first subscription to a topic and
 // the last cancellation, the native forwarder does the same; with the last-value cache the
 // XPUB is in manual mode and delivers every one, so topics are counted per subscription and
-// a topic stays until its count is back to zero. Socketless; used on the device's thread.
+// a topic stays until its count is back to zero. Forwarders' loop probes (base/loop_probe.hpp)
+// are not subscribers' topics and are left out. Socketless; used on the device's thread.
 #pragma once
 
 #include <cstddef>

@@ -6,9 +6,15 @@ namespace zd {
 
 namespace {
 
-// A subscriber's topics.
+// A subscriber's topics, and apart from them the loop probes of the forwarders behind it:
+// publications are matched against topics only.
 struct subscriber_t : native_peer_extension_t {
     std::set<std::string, std::less<>> topics;
+    std::set<std::string, std::less<>> probes;
+
+    std::set<std::string, std::less<>>& set_for(std::string_view topic) {
+        return is_loop_probe(topic) ? probes : topics;
+    }
 
     bool wants(std::string_view topic) const {
         for (const auto& prefix : topics)
@@ -39,6 +45,7 @@ void native_forwarder_t::peer_ready(native_side_t& side, native_peer_t& peer) {
     if (&side == &device_.frontend()) { // a publisher: everything subscribed so far
         for (const auto& [topic, count] : subscribed_)
             send_subscription(*peer.connection, true, topic);
+        if (loop_probe_) send_subscription(*peer.connection, true, loop_probe_->topic());
         return;
     }
     peer.extension = std::make_unique<subscriber_t>();
@@ -51,9 +58,11 @@ void native_forwarder_t::peer_ready(native_side_t& side, native_peer_t& peer) {
 
 void native_forwarder_t::peer_gone(native_side_t& side, native_peer_t& peer) {
     if (&side == &device_.frontend() || !peer.extension) return;
-    for (const auto& topic : subscriber_of(peer)->topics)
-        release(topic);
-    subscriber_of(peer)->topics.clear();
+    for (auto* set : {&subscriber_of(peer)->topics, &subscriber_of(peer)->probes}) {
+        for (const auto& topic : *set)
+            release(topic);
+        set->clear();
+    }
 }
 
 void native_forwarder_t::send_upstream(bool subscribe, std::string_view topic) {
@@ -74,13 +83,14 @@ void native_forwarder_t::send_upstream(bool subscribe, std::string_view topic) {
 }
 
 void native_forwarder_t::subscribe(native_peer_t& subscriber, std::string_view topic) {
-    if (!subscriber_of(subscriber)->topics.emplace(topic).second) return; // already had it
+    if (loop_probe_ && is_loop_probe(topic)) loop_probe_->check_downstream(topic); // throws
+    if (!subscriber_of(subscriber)->set_for(topic).emplace(topic).second) return;  // had it
     auto [entry, added] = subscribed_.try_emplace(std::string(topic), 0);
     if (++entry->second == 1) send_upstream(true, topic);
 }
 
 void native_forwarder_t::cancel(native_peer_t& subscriber, std::string_view topic) {
-    auto& topics = subscriber_of(subscriber)->topics;
+    auto& topics = subscriber_of(subscriber)->set_for(topic);
     const auto mine = topics.find(topic);
     if (mine == topics.end()) return; // never subscribed: nothing to cancel
     topics.erase(mine);

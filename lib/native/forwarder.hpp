@@ -9,8 +9,15 @@
 // high-water mark (--hwm messages not yet written to its socket) misses publications,
 // counted in frontend_to_backend.dropped_messages (one per subscriber that missed one);
 // publishers are never slowed down by it.
+//
+// Loop probes (base/loop_probe.hpp): with a probe, the forwarder subscribes every publisher
+// to its own probe topic and refuses to run (subscription_loop_error) when that topic comes
+// back from a subscriber. Other forwarders' probes pass upstream like any first subscription
+// but are kept apart from the topics publications are matched against, so they cost the
+// hot path nothing.
 #pragma once
 
+#include "base/loop_probe.hpp"
 #include "base/subscription_table.hpp"
 #include "native/device.hpp"
 
@@ -26,10 +33,11 @@ class native_forwarder_t final : public native_routing_t {
 public:
     // The device's frontend must be of type XSUB and its backend XPUB. subscriptions, if not
     // null, is told every subscription and cancellation passed upstream (STATS); it must
-    // outlive the routing.
+    // outlive the routing; so must loop_probe, which may be null too (no cycle detection).
     explicit native_forwarder_t(native_device_t& device,
-                                subscription_table_t* subscriptions = nullptr)
-        : device_(device), subscriptions_(subscriptions) {}
+                                subscription_table_t* subscriptions = nullptr,
+                                const loop_probe_t* loop_probe = nullptr)
+        : device_(device), subscriptions_(subscriptions), loop_probe_(loop_probe) {}
 
     void peer_ready(native_side_t& side, native_peer_t& peer) override;
     void peer_gone(native_side_t& side, native_peer_t& peer) override;
@@ -46,6 +54,7 @@ private:
 
     native_device_t& device_;
     subscription_table_t* subscriptions_;                        // may be null
+    const loop_probe_t* loop_probe_;                             // may be null
     std::map<std::string, std::size_t, std::less<>> subscribed_; // topic -> subscribers to it
     native_fair_queue_t publishers_;
     std::vector<std::string_view> frames_; // the message being forwarded

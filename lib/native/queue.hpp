@@ -10,6 +10,11 @@
 // frame names the client, the rest goes to it. A reply to a client that is gone or at its
 // mark is dropped and counted in backend_to_frontend.dropped_messages, as the libzmq engine
 // does with ZMQ_ROUTER_MANDATORY: holding it would hold every client's replies.
+//
+// With hold_replies (zd-queue --hold-replies, for a queue whose clients are other queues), a
+// reply for a client at its mark is kept instead (one per worker, copied) and its worker is
+// not read until the client has room: back-pressure on replies too, so that a chain of queues
+// loses no answer. A reply for a client that is gone is still dropped.
 #pragma once
 
 #include "native/device.hpp"
@@ -26,7 +31,7 @@ namespace zd {
 class native_queue_t final : public native_routing_t {
 public:
     // The device's frontend must be of type ROUTER and its backend DEALER.
-    explicit native_queue_t(native_device_t& device);
+    explicit native_queue_t(native_device_t& device, bool hold_replies = false);
 
     void peer_ready(native_side_t& side, native_peer_t& peer) override;
     void peer_gone(native_side_t& side, native_peer_t& peer) override;
@@ -40,8 +45,13 @@ public:
 
 private:
     void forward_replies(native_peer_t& worker);
+    bool deliver_held_reply(native_peer_t& worker);
+    void deliver(native_peer_t& client, const std::vector<std::string_view>& reply,
+                 std::uint64_t bytes);
+    native_peer_t* client_for(std::string_view routing_id) const;
 
     native_device_t& device_;
+    bool hold_replies_;
     // Looked up by a reply's first frame, a view: no string is made per reply.
     struct id_hash_t {
         using is_transparent = void;

@@ -2,9 +2,9 @@
 
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
+#include "base/loop_probe.hpp"
 #include "proxy/proxy.hpp"
 
-#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -69,9 +69,9 @@ namespace {
 
 class last_value_publisher_t : public proxy_observer_t {
 public:
-    last_value_publisher_t(zmq::socket_t& xsub, zmq::socket_t& xpub, std::size_t max_topics,
+    last_value_publisher_t(zmq::socket_t& xpub, std::size_t max_topics,
                            std::vector<std::string> prefixes)
-        : xsub_(xsub), xpub_(xpub), cache_(max_topics), prefixes_(std::move(prefixes)) {}
+        : xpub_(xpub), cache_(max_topics), prefixes_(std::move(prefixes)) {}
 
     void forwarded_to_backend(std::vector<zmq::message_t>& message) override {
         // Only topics the cache subscribes to are sure to be current: others pass only while
@@ -87,24 +87,25 @@ public:
     }
 
     // XPUB in manual mode hands us every (un)subscription; we must apply it ourselves.
-    void forwarded_to_frontend(std::vector<zmq::message_t>& message) override {
-        if (message.size() != 1 || message[0].size() == 0) return;
+    // Returns whether the proxy passes it upstream: not when one of our prefixes covers it.
+    // Upstream already sends us all of it, and an upstream cache would answer it with its
+    // cached value, which would reach this subscriber (and every other one of that topic
+    // here) a second time, after ours: a chain of caches would repeat the value once a hop.
+    // Other forwarders' loop probes always pass: they must travel to find cycles.
+    bool forwarded_to_frontend(std::vector<zmq::message_t>& message) override {
+        if (message.size() != 1 || message[0].size() == 0) return true;
         const auto* data = message[0].data<char>();
         const std::string_view topic(data + 1, message[0].size() - 1);
+        if (is_loop_probe(topic)) return true; // not applied: no subscriber wants it
+        const bool covered = matches_any(topic, prefixes_);
         if (data[0] == 0) {
             apply_subscription(ZMQ_UNSUBSCRIBE, topic);
-            // The XSUB counts subscriptions per prefix and tells the publishers only when a
-            // count drops to zero. A subscriber's balanced unsubscribe from one of our prefixes
-            // never takes ours, but one it never subscribed (a raw peer) would: subscribe once
-            // more before the proxy passes it on, so that the count stays above zero.
-            if (std::find(prefixes_.begin(), prefixes_.end(), topic) != prefixes_.end())
-                (void)send_subscription(xsub_, topic);
-            return;
+            return !covered; // and so never takes away our own subscription to a prefix
         }
-        if (data[0] != 1) return;
-        if (!apply_subscription(ZMQ_SUBSCRIBE, topic)) return;
+        if (data[0] != 1) return true;
+        if (!apply_subscription(ZMQ_SUBSCRIBE, topic)) return !covered;
         const auto* latest = cache_.latest_matching(topic);
-        if (!latest) return;
+        if (!latest) return !covered;
         // Only while this flag is set does a send go to the new subscriber alone; leaving it
         // set would steer the next ordinary publication to that subscriber only.
         set_last_value_mode(1);
@@ -116,6 +117,7 @@ public:
             (void)xpub_.send(copy, flags | zmq::send_flags::dontwait);
         }
         set_last_value_mode(0);
+        return !covered;
     }
 
     // "last_value_cache": what it holds, its bound and what the bound cost.
@@ -143,7 +145,6 @@ private:
         return zmq_setsockopt(xpub_.handle(), option, topic.data(), topic.size()) == 0;
     }
 
-    zmq::socket_t& xsub_;
     zmq::socket_t& xpub_;
     last_value_cache_t cache_;
     std::vector<std::string> prefixes_; // what the cache serves and subscribes upstream to
@@ -167,7 +168,7 @@ std::unique_ptr<proxy_observer_t> make_last_value_publisher(zmq::socket_t& xsub,
         if (!send_subscription(xsub, prefix))
             throw std::runtime_error("--last-value-cache: cannot subscribe the frontend to '" +
                                      prefix + "'");
-    return std::make_unique<last_value_publisher_t>(xsub, xpub, max_topics, std::move(prefixes));
+    return std::make_unique<last_value_publisher_t>(xpub, max_topics, std::move(prefixes));
 }
 
 } // namespace zd

@@ -117,11 +117,17 @@ void proxy_t::pump(direction_t& way) {
             way.observed.emplace_back();
             zmq_msg_copy(way.observed.back().handle(), &frame);
             if (!more) {
+                bool pass = true;
                 if (way.to_backend)
                     observer_->forwarded_to_backend(way.observed);
                 else
-                    observer_->forwarded_to_frontend(way.observed);
+                    pass =
+                        observer_->forwarded_to_frontend(way.observed) || way.observed.size() > 1;
                 way.observed.clear();
+                if (!pass) { // held back: received, never sent
+                    zmq_msg_close(&frame);
+                    continue;
+                }
             }
         }
 

@@ -29,7 +29,10 @@ class proxy_observer_t {
 public:
     virtual ~proxy_observer_t() = default;
     virtual void forwarded_to_backend(std::vector<zmq::message_t>& message) = 0;
-    virtual void forwarded_to_frontend(std::vector<zmq::message_t>& message) = 0;
+    // Returns whether the proxy passes the message on: false holds back a one-frame message
+    // (a subscription the forwarder's cache already covers upstream); a message of several
+    // frames has gone but for its last frame, so it always passes.
+    virtual bool forwarded_to_frontend(std::vector<zmq::message_t>& message) = 0;
     // False if forwarded_to_backend does nothing: the proxy then copies no frame for it (the
     // forwarder's publications are its hot path; only its subscriptions are watched).
     virtual bool sees_to_backend() const { return true; }

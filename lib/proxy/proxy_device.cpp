@@ -3,6 +3,7 @@
 #include "base/events.hpp"
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
+#include "base/loop_probe.hpp"
 #include "base/peer_table.hpp"
 #include "base/readiness.hpp"
 #include "base/socket_peer_monitor.hpp"
@@ -43,17 +44,29 @@ std::string native_engine_refusal(const proxy_device_spec_t& spec,
 #endif
 }
 
+// Subscribes a forwarder's XSUB upstream to its own loop probe, before it attaches: the XSUB
+// keeps it and tells every publisher that connects.
+void subscribe_to_loop_probe(zmq::socket_t& xsub, const loop_probe_t& probe) {
+    zmq::message_t message(probe.topic().size() + 1);
+    message.data<char>()[0] = 1;
+    probe.topic().copy(message.data<char>() + 1, probe.topic().size());
+    if (!xsub.send(message, zmq::send_flags::dontwait))
+        throw std::runtime_error("cannot subscribe the frontend to the loop probe");
+}
+
 #if ZD_NATIVE_ENGINE
 std::unique_ptr<native_routing_t> make_native_routing(native_routing_kind kind,
                                                       native_device_t& device,
-                                                      subscription_table_t* subscriptions) {
+                                                      subscription_table_t* subscriptions,
+                                                      const loop_probe_t* loop_probe,
+                                                      bool hold_replies) {
     switch (kind) {
     case native_routing_kind::streamer:
         return std::make_unique<native_streamer_t>(device);
     case native_routing_kind::queue:
-        return std::make_unique<native_queue_t>(device);
+        return std::make_unique<native_queue_t>(device, hold_replies);
     case native_routing_kind::forwarder:
-        return std::make_unique<native_forwarder_t>(device, subscriptions);
+        return std::make_unique<native_forwarder_t>(device, subscriptions, loop_probe);
     case native_routing_kind::none:
         break;
     }
@@ -106,7 +119,12 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     description.peers = &peers;
     // The forwarder's topics, fed by whichever engine runs it.
     std::optional<subscription_table_t> subscriptions;
-    if (spec.counts_subscriptions) description.subscriptions = &subscriptions.emplace();
+    // The forwarder's probe for cycles of forwarders (base/loop_probe.hpp).
+    std::optional<loop_probe_t> loop_probe;
+    if (spec.counts_subscriptions) {
+        description.subscriptions = &subscriptions.emplace();
+        loop_probe.emplace();
+    }
     const peer_listener_t record_peer = [&peers](const peer_event_t& event) {
         peers.record(event);
         events::emit_peer(event, peers.side_name(event.side));
@@ -130,8 +148,10 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         options.common.socket.apply_to(*frontend);
         options.common.socket.apply_to(*backend);
         if (spec.customize) observer = spec.customize(*frontend, *backend);
-        if (subscriptions)
-            observer = make_subscription_observer(*subscriptions, std::move(observer));
+        if (subscriptions) {
+            observer = make_subscription_observer(*subscriptions, *loop_probe, std::move(observer));
+            subscribe_to_loop_probe(*frontend, *loop_probe);
+        }
         if (observer)
             description.more_stats = [&observer](json_writer_t& json) {
                 observer->write_stats(json);
@@ -166,8 +186,9 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     const auto run_engine = [&] {
 #if ZD_NATIVE_ENGINE
         if (native) {
-            const auto routing = make_native_routing(spec.native_routing, *native_device,
-                                                     subscriptions ? &*subscriptions : nullptr);
+            const auto routing = make_native_routing(
+                spec.native_routing, *native_device, subscriptions ? &*subscriptions : nullptr,
+                loop_probe ? &*loop_probe : nullptr, spec.hold_replies);
             return native_device->run(*routing, stop, capture ? &*capture : nullptr,
                                       control ? &*control : nullptr);
         }
@@ -177,7 +198,15 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         proxy.set_observer(observer.get());
         return proxy.run(stop);
     };
-    const loop_exit why = run_engine();
+    loop_exit why;
+    try {
+        why = run_engine();
+    } catch (const subscription_loop_error& error) {
+        // Logged here, while the --events publisher still runs: the line is also an "error"
+        // event.
+        log::error(error.what());
+        return exit_failure;
+    }
     log::info(why == loop_exit::signal ? "stopping on signal" : "stopping on TERMINATE");
     return exit_ok;
 }

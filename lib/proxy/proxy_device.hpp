@@ -39,6 +39,9 @@ struct proxy_device_spec_t {
     // zd-forwarder: count the distinct topics its subscribers want, for STATS
     // "subscriptions" and the SUBSCRIPTIONS command (base/subscription_table.hpp).
     bool counts_subscriptions = false;
+    // zd-queue --hold-replies: a reply for a client at its mark waits (back-pressure on the
+    // workers) instead of being dropped; on the libzmq engine set proxy.frontend_drops false.
+    bool hold_replies = false;
     // Called after the sockets exist and before they attach, for device-specific options
     // and behaviour; may return an observer that the proxy then feeds. May be empty.
     std::function<std::unique_ptr<proxy_observer_t>(zmq::socket_t& frontend,

@@ -2,6 +2,7 @@
 // subscription messages an XPUB hands upstream, non-verbose (first subscribe, last cancel)
 // or manual (every one), and the bounded, escaped list SUBSCRIPTIONS answers.
 #include "base/json_writer.hpp"
+#include "base/loop_probe.hpp"
 #include "base/subscription_table.hpp"
 #include "json_reader.hpp"
 
@@ -71,4 +72,19 @@ TEST_CASE("STATS shows the count; SUBSCRIPTIONS lists the topics, escaped and bo
     CHECK(two["count"].as_uint64() == 3);
     CHECK(two["topics"].items.size() == 2);
     CHECK(two["topics_not_listed"].as_uint64() == 1);
+}
+
+// Issue 13: forwarders subscribe upstream to loop probes (base/loop_probe.hpp); they are not
+// subscribers' topics and must not show in STATS or SUBSCRIPTIONS.
+TEST_CASE("forwarders' loop probes are not counted or listed", "[subscriptions][loop]") {
+    zd::subscription_table_t table;
+    const zd::loop_probe_t probe;
+    table.observe(subscribe(probe.topic()));
+    table.subscribed(probe.topic());
+    table.observe(subscribe("news"));
+    CHECK(table.count() == 1);
+    CHECK(table.list_json() == R"({"count":1,"topics":["news"],"topics_not_listed":0})");
+    table.observe(cancel(probe.topic()));
+    table.unsubscribed(probe.topic());
+    CHECK(table.count() == 1);
 }

@@ -39,13 +39,17 @@ struct fake_peer_t {
 template <typename Routing>
 class native_harness_t {
 public:
-    // A device of frontend_type/backend_type with no endpoints; hwm as --hwm sets it.
-    native_harness_t(std::string frontend_type, std::string backend_type, int hwm = 1000) {
+    // A device of frontend_type/backend_type with no endpoints; hwm as --hwm sets it;
+    // routing_arguments follow the device in the routing's constructor.
+    template <typename... Arguments>
+    native_harness_t(std::string frontend_type, std::string backend_type, int hwm = 1000,
+                     Arguments&&... routing_arguments) {
         options_.send_hwm = hwm;
         options_.receive_hwm = hwm;
         device_ =
             std::make_unique<native_device_t>(description_, options_, frontend_type, backend_type);
-        routing_ = std::make_unique<Routing>(*device_);
+        routing_ =
+            std::make_unique<Routing>(*device_, std::forward<Arguments>(routing_arguments)...);
     }
 
     native_device_t& device() { return *device_; }

@@ -249,3 +249,79 @@ TEST_CASE("forwarder: a subscriber at its mark misses publications, counted; the
     }
     CHECK(slow_got + dropped == count); // every publication either arrived or was counted
 }
+
+// Issue 13: loop probes (base/loop_probe.hpp). A forwarder subscribes each publisher to its
+// own probe; another forwarder's probe from downstream passes upstream once, like a topic,
+// but is not a topic publications match; its own probe coming back is a cycle.
+TEST_CASE("forwarder: loop probes go upstream, never match publications, and our own one back "
+          "is a cycle",
+          "[native][forwarder][loop]") {
+    const zd::loop_probe_t mine, downstream_forwarder;
+    zd::subscription_table_t subscriptions;
+    native_harness_t<native_forwarder_t> harness("XSUB", "XPUB", 1000, &subscriptions, &mine);
+    auto& publisher = harness.connect(harness.device().frontend(), "PUB");
+    std::vector<std::string> upstream;
+    publisher.connection->set_command_handler([&](std::string_view name, std::string_view data) {
+        upstream.push_back(std::string(name) + " " + std::string(data));
+    });
+    harness.settle();
+    (void)harness.received(publisher);
+    CHECK(upstream == std::vector<std::string>{"SUBSCRIBE " + mine.topic()});
+
+    auto& child = harness.connect(harness.device().backend(), "XSUB");
+    upstream.clear();
+    child.command("SUBSCRIBE", downstream_forwarder.topic());
+    child.command("SUBSCRIBE", "");
+    harness.settle();
+    (void)harness.received(publisher);
+    CHECK(upstream ==
+          std::vector<std::string>{"SUBSCRIBE " + downstream_forwarder.topic(), "SUBSCRIBE "});
+    CHECK(subscriptions.count() == 1); // "" only: a probe is not a subscriber's topic
+
+    // The child subscribed to everything and gets everything, once: its probe is not one more
+    // topic to match.
+    publisher.send({"news"});
+    harness.settle();
+    CHECK(harness.received(child) == std::vector<message_t>{{"news"}});
+
+    // Its cancellation goes upstream like a topic's last one.
+    upstream.clear();
+    child.command("CANCEL", downstream_forwarder.topic());
+    harness.settle();
+    (void)harness.received(publisher);
+    CHECK(upstream == std::vector<std::string>{"CANCEL " + downstream_forwarder.topic()});
+
+    child.command("SUBSCRIBE", mine.topic());
+    CHECK_THROWS_AS(harness.settle(), zd::subscription_loop_error);
+}
+
+// Issue 13: with --hold-replies a reply for a client at its mark waits, and its worker with
+// it, instead of being dropped: a chain of queues (whose clients are queues) loses nothing.
+TEST_CASE("queue: with hold_replies a client at its mark holds its worker, and every reply "
+          "arrives in order",
+          "[native][queue]") {
+    native_harness_t<native_queue_t> harness("ROUTER", "DEALER", 5, true);
+    auto& client = harness.connect(harness.device().frontend(), "DEALER", "upstream-queue");
+    auto& worker = harness.connect(harness.device().backend(), "DEALER");
+    client.reads = false;
+    constexpr int count = 40;
+    for (int i = 0; i < count; ++i)
+        worker.send({"upstream-queue", "", numbered(i, 100 * 1024)});
+    for (int round = 0; round < 20; ++round)
+        harness.settle();
+    CHECK(harness.counters().backend_to_frontend.dropped_messages == 0);
+    CHECK(worker.device_end->held);
+
+    client.reads = true;
+    std::vector<message_t> replies;
+    for (int round = 0; round < 200 && replies.size() < count; ++round) {
+        harness.settle();
+        for (auto& reply : harness.received(client))
+            replies.push_back(std::move(reply));
+    }
+    REQUIRE(replies.size() == count);
+    for (int i = 0; i < count; ++i)
+        CHECK(replies[std::size_t(i)][1] == numbered(i, 100 * 1024));
+    CHECK(harness.counters().backend_to_frontend.dropped_messages == 0);
+    CHECK_FALSE(worker.device_end->held);
+}

@@ -21,6 +21,10 @@ std::string_view name_of(pattern_t pattern) {
         return "broker-latency";
     case pattern_t::broker_memory:
         return "broker-memory";
+    case pattern_t::streamer_latency:
+        return "streamer-latency";
+    case pattern_t::forwarder_latency:
+        return "forwarder-latency";
     }
     return "?";
 }
@@ -35,6 +39,10 @@ std::string_view name_of(path_t path) {
         return "zd";
     case path_t::zd_federated:
         return "zd-fed";
+    case path_t::zd_chain2:
+        return "zd2";
+    case path_t::zd_chain3:
+        return "zd3";
     }
     return "?";
 }
@@ -46,18 +54,21 @@ std::string_view name_of(transport_t transport) {
 pattern_t parse_pattern(std::string_view text) {
     for (auto pattern :
          {pattern_t::streamer, pattern_t::forwarder, pattern_t::queue, pattern_t::latency,
-          pattern_t::broker, pattern_t::broker_latency, pattern_t::broker_memory})
+          pattern_t::broker, pattern_t::broker_latency, pattern_t::broker_memory,
+          pattern_t::streamer_latency, pattern_t::forwarder_latency})
         if (text == name_of(pattern)) return pattern;
     throw std::invalid_argument("unknown pattern '" + std::string(text) +
                                 "' (expected streamer, forwarder, queue, latency, broker, "
-                                "broker-latency or broker-memory)");
+                                "broker-latency, broker-memory, streamer-latency or "
+                                "forwarder-latency)");
 }
 
 path_t parse_path(std::string_view text) {
-    for (auto path : {path_t::direct, path_t::zmq_proxy, path_t::zd, path_t::zd_federated})
+    for (auto path : {path_t::direct, path_t::zmq_proxy, path_t::zd, path_t::zd_federated,
+                      path_t::zd_chain2, path_t::zd_chain3})
         if (text == name_of(path)) return path;
     throw std::invalid_argument("unknown path '" + std::string(text) +
-                                "' (expected direct, zmq_proxy, zd or zd-fed)");
+                                "' (expected direct, zmq_proxy, zd, zd-fed, zd2 or zd3)");
 }
 
 transport_t parse_transport(std::string_view text) {
@@ -95,8 +106,10 @@ std::string size_label(std::size_t bytes) {
 std::string_view zd_device_name(pattern_t pattern) {
     switch (pattern) {
     case pattern_t::streamer:
+    case pattern_t::streamer_latency:
         return "zd-streamer";
     case pattern_t::forwarder:
+    case pattern_t::forwarder_latency:
         return "zd-forwarder";
     case pattern_t::queue:
     case pattern_t::latency:
@@ -112,6 +125,35 @@ std::string_view zd_device_name(pattern_t pattern) {
 bool is_broker_pattern(pattern_t pattern) {
     return pattern == pattern_t::broker || pattern == pattern_t::broker_latency ||
            pattern == pattern_t::broker_memory;
+}
+
+bool is_latency_pattern(pattern_t pattern) {
+    return pattern == pattern_t::latency || pattern == pattern_t::broker_latency ||
+           is_one_way_latency(pattern);
+}
+
+bool is_one_way_latency(pattern_t pattern) {
+    return pattern == pattern_t::streamer_latency || pattern == pattern_t::forwarder_latency;
+}
+
+bool is_pub_sub(pattern_t pattern) {
+    return pattern == pattern_t::forwarder || pattern == pattern_t::forwarder_latency;
+}
+
+int chained_devices(path_t path) {
+    switch (path) {
+    case path_t::direct:
+    case path_t::zmq_proxy:
+        return 0;
+    case path_t::zd:
+    case path_t::zd_federated:
+        return 1;
+    case path_t::zd_chain2:
+        return 2;
+    case path_t::zd_chain3:
+        return 3;
+    }
+    return 0;
 }
 
 } // namespace zd::bench

@@ -16,10 +16,25 @@ namespace zd::bench {
 // broker: pipelined requests through a Majordomo broker (or its baselines) to 1..N workers;
 // broker_latency: one request outstanding through the same; broker_memory: the zd-broker's
 // resident memory across many requests and many unknown service names (no baselines).
-enum class pattern_t { streamer, forwarder, queue, latency, broker, broker_latency, broker_memory };
+// streamer_latency, forwarder_latency: one message in flight through the streamer or the
+// forwarder, each timed one way (the sender's steady clock in its first 8 bytes, read by the
+// receiver on the same host).
+enum class pattern_t {
+    streamer,
+    forwarder,
+    queue,
+    latency,
+    broker,
+    broker_latency,
+    broker_memory,
+    streamer_latency,
+    forwarder_latency
+};
 // zd_federated (broker patterns only): two zd-brokers joined by --peer, the client on one and
 // the workers on the other, so every request crosses the link (docs/FEDERATION.md).
-enum class path_t { direct, zmq_proxy, zd, zd_federated };
+// zd_chain2, zd_chain3 (not the broker patterns): two or three of the pattern's zd devices
+// chained, each one's frontend connected to the previous one's backend (docs/TOPOLOGIES.md).
+enum class path_t { direct, zmq_proxy, zd, zd_federated, zd_chain2, zd_chain3 };
 enum class transport_t { tcp, ipc };
 
 // Names as typed on the command line and printed in the table.
@@ -44,6 +59,20 @@ std::string_view zd_device_name(pattern_t pattern);
 
 // True for the broker patterns, whose peers are the broker client and worker roles.
 bool is_broker_pattern(pattern_t pattern);
+
+// True for the patterns that time messages (p50/p99) rather than count them.
+bool is_latency_pattern(pattern_t pattern);
+
+// True for the one-way latency patterns (streamer_latency, forwarder_latency).
+bool is_one_way_latency(pattern_t pattern);
+
+// The pattern's sockets: the forwarder's (PUB/SUB) or else the streamer's (PUSH/PULL) for
+// the one-way patterns.
+bool is_pub_sub(pattern_t pattern);
+
+// How many zd devices a path runs in a row: 1 for zd and zd-fed's first hop, 2 or 3 for
+// the chains, 0 for direct and zmq_proxy.
+int chained_devices(path_t path);
 
 // Settings every measurement of one run shares.
 struct run_settings_t {

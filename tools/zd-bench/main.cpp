@@ -112,7 +112,7 @@ std::vector<std::string> split_words(const std::string& text) {
 std::string progress_line(const measurement_spec_t& spec, int run, int runs,
                           const measurement_t& result) {
     char text[256];
-    if (spec.pattern == pattern_t::latency || spec.pattern == pattern_t::broker_latency)
+    if (is_latency_pattern(spec.pattern))
         std::snprintf(text, sizeof text, "p50 %.1f µs, p99 %.1f µs", result.p50_us, result.p99_us);
     else
         std::snprintf(text, sizeof text, "%.0f %s", result.rate,
@@ -180,6 +180,14 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
         std::cerr << "zd-bench: " << error.what() << "\nRun with --help for more information.\n";
         return 2;
     }
+    for (pattern_t pattern : patterns)
+        for (std::size_t size : sizes)
+            if (is_one_way_latency(pattern) && size < sizeof(std::uint64_t)) {
+                std::cerr << "zd-bench: " << name_of(pattern) << " needs sizes of at least 8 "
+                          << "bytes (the send time travels in the message), not " << size
+                          << "\nRun with --help for more information.\n";
+                return 2;
+            }
     const bool explicit_sizes = app.get_option("--sizes")->count() > 0;
     const bool explicit_transports = app.get_option("--transports")->count() > 0;
 
@@ -209,7 +217,7 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
     settings.self = fs::read_symlink("/proc/self/exe");
     bool needs_zd = false;
     for (path_t path : paths)
-        needs_zd |= path == path_t::zd || path == path_t::zd_federated;
+        needs_zd |= chained_devices(path) > 0;
     try {
         if (needs_zd)
             settings.devices_dir = find_devices_dir(options.devices_dir, settings.self, patterns);
@@ -242,6 +250,8 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
                         for (path_t path : paths) {
                             if (path == path_t::zd_federated && !is_broker_pattern(pattern))
                                 continue; // a broker fabric: broker patterns only
+                            if (chained_devices(path) > 1 && is_broker_pattern(pattern))
+                                continue; // chains of the proxy devices only
                             const measurement_spec_t spec{pattern, transport, size, path, workers};
                             try {
                                 const measurement_t result = measure(spec, settings);
@@ -299,6 +309,11 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
         text += "\nFederated brokers (docs/FEDERATION.md): the client on one zd-broker, the "
                 "workers on another joined to it by --peer, beside one zd-broker:\n\n" +
                 federation;
+    if (const std::string chains = report.chain_table(); !chains.empty())
+        text += "\nChained hubs (docs/TOPOLOGIES.md): one zd device beside two and three chained, "
+                "each hop's frontend connected to the previous one's backend; per extra hop: the "
+                "rate ratio per added hop (geometric mean), or the p50 added per hop:\n\n" +
+                chains;
     if (const std::string memory = report.memory_table(); !memory.empty())
         text += std::string(report.has_rows() ? "\n" : "") +
                 "Broker memory (zd-broker's VmRSS from /proc/PID/status):\n\n" + memory;
@@ -343,8 +358,10 @@ int main(int argc, char** argv) {
         "  broker-latency  the same with one request outstanding and one worker, p50/p99 µs\n"
         "  broker-memory   zd-broker only: RSS across --memory-requests requests and then\n"
         "             --memory-names distinct unknown service names (not in the default set)\n"
+        "  streamer-latency, forwarder-latency  one message in flight through the streamer or\n"
+        "             forwarder, each timed one way (send time in its first 8 bytes), p50/p99 µs\n"
         "Paths: direct (peer to peer), zmq_proxy (libzmq's zmq_proxy in its own process), zd (the "
-        "zd device).\n"
+        "zd device),\nzd2 and zd3 (two or three zd devices chained; not the broker patterns).\n"
         "CPU µs/msg is the device process's CPU time (all threads, user+system) in the window\n"
         "per counted message (per round trip for queue and latency).\n"
         "\n"
@@ -353,6 +370,8 @@ int main(int argc, char** argv) {
         "  zd-bench -p streamer -s 16,4K -t tcp      # one pattern, two sizes\n"
         "  zd-bench --repeat 3 --markdown bench.md   # the devices, medians of three\n"
         "  zd-bench -p broker,broker-latency,broker-memory -s 16,256 -t tcp   # the broker\n"
+        "  zd-bench -p streamer,forwarder,streamer-latency,forwarder-latency --paths zd,zd2,zd3\n"
+        "      -t tcp --zd-args '--engine native'    # the cost of each extra hop\n"
         "  zd-bench -p streamer -s 16 -t tcp --paths zmq_proxy,zd --count 200000 --warmup 0 \\\n"
         "      --duration 120 --device-wrapper 'valgrind --tool=callgrind'   # instructions/msg\n"
         "\n"
@@ -360,7 +379,7 @@ int main(int argc, char** argv) {
     command_line_t options;
     app.add_option("-p,--patterns,--pattern", options.patterns,
                    "Patterns: streamer, forwarder, queue, latency, broker, broker-latency, "
-                   "broker-memory (comma-separated)")
+                   "broker-memory, streamer-latency, forwarder-latency (comma-separated)")
         ->delimiter(',')
         ->capture_default_str();
     app.add_option("-s,--sizes,--size", options.sizes,
@@ -371,8 +390,9 @@ int main(int argc, char** argv) {
         ->delimiter(',')
         ->capture_default_str();
     app.add_option("--paths,--path", options.paths,
-                   "Paths: direct, zmq_proxy, zd, and for the broker patterns zd-fed (two "
-                   "zd-brokers joined by --peer: client on one, workers on the other)")
+                   "Paths: direct, zmq_proxy, zd, zd2 and zd3 (two or three zd devices chained), "
+                   "and for the broker patterns zd-fed (two zd-brokers joined by --peer: client "
+                   "on one, workers on the other)")
         ->delimiter(',')
         ->capture_default_str();
     app.add_option("-r,--repeat", options.repeat, "Runs per cell; the table shows the median")

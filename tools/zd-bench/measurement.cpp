@@ -41,7 +41,8 @@ constexpr double names_per_second = 10'000;
 // Everything one measurement started, stopped in reverse order on the way out.
 struct processes_t {
     std::unique_ptr<child_process_t> device;
-    std::unique_ptr<child_process_t> far_device; // zd-fed: the broker the workers are on
+    std::unique_ptr<child_process_t> far_device;         // zd-fed: the broker the workers are on
+    std::vector<std::unique_ptr<child_process_t>> chain; // zd2, zd3: the hops after the first
     std::vector<std::unique_ptr<child_process_t>> downstream; // receiver or workers
     std::unique_ptr<child_process_t> upstream;                // sender or client
 
@@ -83,11 +84,13 @@ void check_interrupt() {
 void check_alive(processes_t& processes) {
     check_interrupt();
     auto children = processes.peers();
-    children.push_back(processes.device.get());
-    children.push_back(processes.far_device.get());
+    std::vector<child_process_t*> devices{processes.device.get(), processes.far_device.get()};
+    for (const auto& hop : processes.chain)
+        devices.push_back(hop.get());
+    children.insert(children.end(), devices.begin(), devices.end());
     for (auto* child : children)
         if (child && !child->running()) fail_with(*child, "exited during the measurement");
-    for (auto* device : {processes.device.get(), processes.far_device.get()})
+    for (auto* device : devices)
         if (device) { // never let its pipes fill
             device->drain(stream_t::out);
             device->drain(stream_t::err);
@@ -135,7 +138,7 @@ std::vector<std::string> device_command(const measurement_spec_t& spec,
         argv.push_back((settings.devices_dir / zd_device_name(spec.pattern)).string());
         argv.insert(argv.end(), {"-e", frontend});
         argv.insert(argv.end(), settings.zd_arguments.begin(), settings.zd_arguments.end());
-    } else if (spec.path == path_t::zd) {
+    } else if (chained_devices(spec.path) > 0) {
         argv.push_back((settings.devices_dir / zd_device_name(spec.pattern)).string());
         argv.insert(argv.end(), {"-f", frontend, "-b", backend});
         argv.insert(argv.end(), settings.zd_arguments.begin(), settings.zd_arguments.end());
@@ -159,7 +162,7 @@ std::unique_ptr<child_process_t> start_peer(const std::string& role, const measu
         "--pattern",
         std::string(name_of(spec.pattern)),
         "--path", // the peers of zd-fed speak MDP to their broker, as on zd
-        std::string(name_of(spec.path == path_t::zd_federated ? path_t::zd : spec.path)),
+        std::string(name_of(chained_devices(spec.path) > 0 ? path_t::zd : spec.path)),
         "--endpoint",
         endpoint,
         "--size",
@@ -225,13 +228,32 @@ device_endpoints_t start_device(const measurement_spec_t& spec, const run_settin
         return {near, far};
     }
     const std::string name =
-        spec.path == path_t::zd ? std::string(zd_device_name(spec.pattern)) : "zmq_proxy";
+        chained_devices(spec.path) > 0 ? std::string(zd_device_name(spec.pattern)) : "zmq_proxy";
     processes.device = std::make_unique<child_process_t>(
         name,
         device_command(spec, settings, bind_endpoint(spec, settings, prefix + "-front"),
                        bind_endpoint(spec, settings, prefix + "-back")),
         // stdout captured too: a device must never hold on to zd-bench's own stdout
         spawn_options_t{.capture_stdout = true, .capture_stderr = true});
+    if (chained_devices(spec.path) > 1) {
+        // zd2, zd3: each next hop's frontend connects to the previous one's backend; the
+        // peers connect to the first one's frontend and the last one's backend.
+        const std::string first = wait_ready_line(*processes.device, stream_t::err,
+                                                  "ready frontend=", start_timeout(settings));
+        std::string upstream = connect_endpoint(first, "backend");
+        for (int hop = 2; hop <= chained_devices(spec.path); ++hop) {
+            const std::string suffix = "-hop" + std::to_string(hop);
+            processes.chain.push_back(std::make_unique<child_process_t>(
+                name + " (hop " + std::to_string(hop) + ")",
+                device_command(spec, settings, upstream,
+                               bind_endpoint(spec, settings, prefix + suffix + "-back")),
+                spawn_options_t{.capture_stdout = true, .capture_stderr = true}));
+            const std::string line = wait_ready_line(*processes.chain.back(), stream_t::err,
+                                                     "ready frontend=", start_timeout(settings));
+            upstream = connect_endpoint(line, "backend");
+        }
+        return {connect_endpoint(first, "frontend"), upstream};
+    }
     if (spec.path == path_t::zd && is_broker_pattern(spec.pattern)) {
         // zd-broker: ready endpoint=@tcp://127.0.0.1:41185 — clients and workers share it.
         const std::string line = wait_ready_line(*processes.device, stream_t::err,
@@ -266,13 +288,16 @@ void stop_all(const measurement_spec_t& spec, const run_settings_t& settings,
     if (!processes.device) return;
     // Under a wrapper (valgrind) the device needs time to write its profile.
     const milliseconds grace(settings.device_wrapper.empty() ? 5'000 : 120'000);
-    if (!processes.device->stop(SIGTERM, grace))
-        fail_with(*processes.device, "did not stop on SIGTERM");
-    // A zd device promises exit 0 on SIGTERM; zmq_proxy simply dies of the signal.
-    if ((spec.path == path_t::zd || spec.path == path_t::zd_federated) &&
-        settings.device_wrapper.empty() &&
-        processes.device->describe_status() != "exited with status 0")
-        fail_with(*processes.device, "did not exit cleanly on SIGTERM");
+    std::vector<child_process_t*> devices{processes.device.get()};
+    for (const auto& hop : processes.chain)
+        devices.push_back(hop.get());
+    for (auto* device : devices) {
+        if (!device->stop(SIGTERM, grace)) fail_with(*device, "did not stop on SIGTERM");
+        // A zd device promises exit 0 on SIGTERM; zmq_proxy simply dies of the signal.
+        if (chained_devices(spec.path) > 0 && settings.device_wrapper.empty() &&
+            device->describe_status() != "exited with status 0")
+            fail_with(*device, "did not exit cleanly on SIGTERM");
+    }
 }
 
 } // namespace
@@ -293,8 +318,7 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     const bool broker = is_broker_pattern(spec.pattern);
     const bool request_reply =
         spec.pattern == pattern_t::queue || spec.pattern == pattern_t::latency;
-    const bool timed =
-        spec.pattern == pattern_t::latency || spec.pattern == pattern_t::broker_latency;
+    const bool timed = is_latency_pattern(spec.pattern);
     const std::uint32_t capacity = timed ? latency_sample_capacity : 0;
     shared_block_t block(capacity);
     shared_header_t& header = block.header();
@@ -350,9 +374,13 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
     const std::uint64_t first = completed();
     const auto opened = clock_type::now();
     // zd-fed: both brokers' CPU, the fabric's cost per request.
+    // zd2, zd3: every hop's CPU.
     auto device_cpu = [&processes] {
-        return (processes.device ? processes.device->cpu_seconds() : 0) +
-               (processes.far_device ? processes.far_device->cpu_seconds() : 0);
+        double seconds = (processes.device ? processes.device->cpu_seconds() : 0) +
+                         (processes.far_device ? processes.far_device->cpu_seconds() : 0);
+        for (const auto& hop : processes.chain)
+            seconds += hop->cpu_seconds();
+        return seconds;
     };
     const double cpu_before = device_cpu();
     const std::uint64_t slices_before = processes.device ? processes.device->timeslices() : 0;

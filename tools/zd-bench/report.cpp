@@ -1,6 +1,7 @@
 #include "report.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <optional>
@@ -83,8 +84,7 @@ std::string unit_of(pattern_t pattern, figure_t figure) {
 }
 
 std::vector<figure_t> figures_of(pattern_t pattern) {
-    if (pattern == pattern_t::latency || pattern == pattern_t::broker_latency)
-        return {figure_t::p50, figure_t::p99};
+    if (is_latency_pattern(pattern)) return {figure_t::p50, figure_t::p99};
     return {figure_t::rate};
 }
 
@@ -237,8 +237,21 @@ std::string report_t::goals() const {
     goal_tally_t federated("federated round trip (client on one broker, workers on its peer) "
                            "within 2x a local one: zd-fed/zd rate >= 0.5x, p50 <= 2x",
                            0.5, true);
+    goal_tally_t per_hop("each extra hop of a zd streamer or forwarder costs at most 15% of "
+                         "throughput: zd2/zd and zd3/zd2 >= 0.85x",
+                         0.85, true);
     bool devices = false, brokers = false;
     for (const auto& row : rows_) {
+        if (row.pattern == pattern_t::streamer || row.pattern == pattern_t::forwarder) {
+            const auto one = median_figure(row.runs, path_t::zd, figure_t::rate);
+            const auto two = median_figure(row.runs, path_t::zd_chain2, figure_t::rate);
+            const auto three = median_figure(row.runs, path_t::zd_chain3, figure_t::rate);
+            const std::string where = std::string(name_of(row.pattern)) + " " +
+                                      std::string(name_of(row.transport)) + " " +
+                                      size_label(row.size);
+            if (auto r = ratio(two, one)) per_hop.add(where + " 1→2", *r);
+            if (auto r = ratio(three, two)) per_hop.add(where + " 2→3", *r);
+        }
         auto figure_of = [&](path_t path, figure_t figure) {
             return median_figure(row.runs, path, figure);
         };
@@ -269,6 +282,7 @@ std::string report_t::goals() const {
             continue;
         }
         devices = true;
+        if (is_one_way_latency(row.pattern)) continue; // the chain table's (below)
         if (row.pattern == pattern_t::latency) {
             if (p50_ratio) latency_versus_proxy.add(label, *p50_ratio);
         } else if (rate_ratio) {
@@ -286,6 +300,7 @@ std::string report_t::goals() const {
                 cpu.verdict();
     if (brokers) text += broker_cpu.verdict() + broker_rate.verdict() + broker_latency.verdict();
     if (has_federated()) text += federated.verdict();
+    if (has_chains()) text += per_hop.verdict();
     if (memory_) {
         const std::int64_t requests = memory_->requests.second_half_growth_kib;
         const std::int64_t names = memory_->names.second_half_growth_kib;
@@ -300,6 +315,63 @@ std::string report_t::goals() const {
                 format_count(memory_->names.amount - memory_->names.amount / 2) + " names)\n";
     }
     return text;
+}
+
+bool report_t::has_chains() const {
+    for (const auto& row : rows_)
+        for (path_t path : {path_t::zd_chain2, path_t::zd_chain3})
+            if (row.runs.count(path) || row.failures.count(path)) return true;
+    return false;
+}
+
+std::string report_t::chain_table() const {
+    if (!has_chains()) return {};
+    std::ostringstream out;
+    out << "| pattern | transport | size | unit | zd (one) | zd2 (two chained) | zd3 (three) | "
+           "zd2/zd | zd3/zd | per extra hop | CPU µs/msg zd | zd2 (all hops) | zd3 (all hops) |\n"
+        << "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+    for (const auto& row : rows_) {
+        if (!row.runs.count(path_t::zd_chain2) && !row.runs.count(path_t::zd_chain3) &&
+            !row.failures.count(path_t::zd_chain2) && !row.failures.count(path_t::zd_chain3))
+            continue;
+        for (figure_t figure : figures_of(row.pattern)) {
+            const auto one = median_figure(row.runs, path_t::zd, figure);
+            const auto two = median_figure(row.runs, path_t::zd_chain2, figure);
+            const auto three = median_figure(row.runs, path_t::zd_chain3, figure);
+            auto cell = [&](path_t path, std::optional<double> value) -> std::string {
+                if (value)
+                    return figure == figure_t::rate ? format_rate(*value) : format_micros(*value);
+                return row.failures.count(path) ? "failed" : "–";
+            };
+            // Per extra hop: the rate's geometric mean ratio over the hops added (zd3/zd
+            // is two of them), the latency's added µs.
+            std::string hop = "–";
+            const auto last = three ? three : two;
+            const int added = three ? 2 : 1;
+            if (figure == figure_t::rate) {
+                if (auto r = ratio(last, one)) hop = format_ratio(std::pow(*r, 1.0 / added));
+            } else if (last && one) {
+                hop = format("%+.1f µs", (*last - *one) / added);
+            }
+            out << "| " << pattern_label(row.pattern, row.workers) << " | "
+                << name_of(row.transport) << " | " << size_label(row.size) << " | "
+                << unit_of(row.pattern, figure) << " | " << cell(path_t::zd, one) << " | "
+                << cell(path_t::zd_chain2, two) << " | " << cell(path_t::zd_chain3, three) << " | "
+                << format_ratio(ratio(two, one)) << " | " << format_ratio(ratio(three, one))
+                << " | " << hop << " | ";
+            if (figure == figure_t::p99) {
+                out << " |  |  |\n";
+                continue;
+            }
+            auto cpu = [&](path_t path) {
+                const auto value = median_cpu(row.runs, path);
+                return value ? format("%.2f", *value) : std::string("–");
+            };
+            out << cpu(path_t::zd) << " | " << cpu(path_t::zd_chain2) << " | "
+                << cpu(path_t::zd_chain3) << " |\n";
+        }
+    }
+    return out.str();
 }
 
 bool report_t::has_federated() const {

@@ -36,6 +36,11 @@ public:
     std::string federation_table() const;
     bool has_federated() const;
 
+    // One zd device beside two and three chained (paths zd2, zd3), with the ratio per extra
+    // hop, for the rows that measured a chain; empty if none did.
+    std::string chain_table() const;
+    bool has_chains() const;
+
     // The broker-memory measurement as a Markdown table; empty if there was none.
     std::string memory_table() const;
 

@@ -9,8 +9,10 @@
 #include "shared_block.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -41,9 +43,28 @@ bool would_block() {
     return zmq_errno() == EAGAIN || zmq_errno() == EINTR;
 }
 
+// The steady clock in nanoseconds: the one-way patterns' time stamps. CLOCK_MONOTONIC is
+// one clock for every process of the host, so the receiver may subtract the sender's.
+std::uint64_t now_ns() {
+    return std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count());
+}
+
+// One-way patterns: waits until the receiver has counted past before (the message just sent
+// arrived), the parent stops us, or a second has passed (a message lost on the way must not
+// stall the run). Sleeps in short steps: a spinning sender would take a core from the hops.
+void wait_for_arrival(shared_header_t& header, std::uint64_t before) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (header.completed.load(std::memory_order_relaxed) == before && !stopped(header) &&
+           std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+}
+
 void run_sender(const role_options_t& options, shared_header_t& header) {
     zmq::context_t context(1);
-    const bool publisher = options.pattern == pattern_t::forwarder;
+    const bool publisher = is_pub_sub(options.pattern);
+    const bool one_way = is_one_way_latency(options.pattern);
     zmq::socket_t socket(context, publisher ? zmq::socket_type::pub : zmq::socket_type::push);
     // A plain PUB never waits: at its high-water mark it drops, and a sender spinning
     // through drops takes a whole core from the processes being measured, so the figure
@@ -75,16 +96,28 @@ void run_sender(const role_options_t& options, shared_header_t& header) {
             std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
             continue;
         }
+        const std::uint64_t before = header.completed.load(std::memory_order_relaxed);
+        if (one_way) { // the send time, in the first 8 bytes (main checks the size)
+            const std::uint64_t stamp = now_ns();
+            std::memcpy(payload.data(), &stamp, sizeof stamp);
+        }
         if (zmq_send(socket.handle(), payload.data(), payload.size(), 0) >= 0)
             ++sent;
         else if (!would_block())
             throw zmq::error_t();
+        else
+            continue;
+        if (one_way) wait_for_arrival(header, before);
     }
 }
 
-void run_receiver(const role_options_t& options, shared_header_t& header) {
+void run_receiver(const role_options_t& options, shared_block_t& block) {
+    shared_header_t& header = block.header();
     zmq::context_t context(1);
-    const bool subscriber = options.pattern == pattern_t::forwarder;
+    const bool subscriber = is_pub_sub(options.pattern);
+    const bool one_way = is_one_way_latency(options.pattern);
+    std::uint32_t* samples = block.samples();
+    const std::uint32_t capacity = header.sample_capacity;
     zmq::socket_t socket(context, subscriber ? zmq::socket_type::sub : zmq::socket_type::pull);
     if (subscriber) socket.set(zmq::sockopt::subscribe, "");
     attach_and_announce(socket, options.endpoint);
@@ -97,7 +130,15 @@ void run_receiver(const role_options_t& options, shared_header_t& header) {
             throw zmq::error_t();
         }
         if (std::size_t(size) != options.size) header.bad.fetch_add(1, std::memory_order_relaxed);
-        header.completed.store(++received, std::memory_order_relaxed);
+        if (one_way && capacity && std::size_t(size) >= sizeof(std::uint64_t)) {
+            std::uint64_t stamp = 0;
+            std::memcpy(&stamp, message.data(), sizeof stamp);
+            const std::uint64_t nanoseconds = now_ns() - stamp;
+            samples[received % capacity] =
+                std::uint32_t(std::min<std::uint64_t>(nanoseconds, UINT32_MAX));
+        }
+        // release: the parent that sees the count also sees the sample written before it
+        header.completed.store(++received, std::memory_order_release);
     }
 }
 
@@ -346,10 +387,10 @@ void run_zmq_proxy(const role_options_t& options) {
     zmq::context_t context(1);
     zmq::socket_type frontend_type = zmq::socket_type::router;
     zmq::socket_type backend_type = zmq::socket_type::dealer;
-    if (options.pattern == pattern_t::streamer) {
+    if (options.pattern == pattern_t::streamer || options.pattern == pattern_t::streamer_latency) {
         frontend_type = zmq::socket_type::pull;
         backend_type = zmq::socket_type::push;
-    } else if (options.pattern == pattern_t::forwarder) {
+    } else if (is_pub_sub(options.pattern)) {
         frontend_type = zmq::socket_type::xsub;
         backend_type = zmq::socket_type::xpub;
     }
@@ -375,8 +416,9 @@ int run_role_main(int argc, char** argv) {
         ->check(CLI::IsMember({"sender", "receiver", "client", "worker", "broker-client",
                                "broker-worker", "zmq-proxy"}));
     app.add_option("--pattern", pattern)
-        ->check(CLI::IsMember({"streamer", "forwarder", "queue", "latency", "broker",
-                               "broker-latency", "broker-memory"}));
+        ->check(
+            CLI::IsMember({"streamer", "forwarder", "queue", "latency", "broker", "broker-latency",
+                           "broker-memory", "streamer-latency", "forwarder-latency"}));
     app.add_option("--path", path)->check(CLI::IsMember({"direct", "zmq_proxy", "zd"}));
     app.add_option("--endpoint", options.endpoint);
     app.add_option("--frontend", options.frontend);
@@ -399,7 +441,7 @@ int run_role_main(int argc, char** argv) {
         if (options.role == "sender")
             run_sender(options, header);
         else if (options.role == "receiver")
-            run_receiver(options, header);
+            run_receiver(options, block);
         else if (options.role == "worker")
             run_worker(options, header);
         else if (options.role == "broker-worker")

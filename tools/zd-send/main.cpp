@@ -7,6 +7,7 @@
 // pipeline's tail is handed over before exit, and a sender that never reached any peer says
 // so and exits 1.
 #include "base/log.hpp"
+#include "base/loop_probe.hpp"
 #include "base/stop_signal.hpp"
 #include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
@@ -107,6 +108,20 @@ void drain_incoming(zmq::socket_t& socket) {
     }
 }
 
+// Reads the XPUB's pending subscriptions; whether one is a subscriber's. A zd-forwarder's
+// loop probe (base/loop_probe.hpp), which every forwarder subscribes its publishers to as
+// soon as they connect, is not: it says a forwarder is there, not that anyone listens.
+bool subscriber_arrived(zmq::socket_t& socket) {
+    std::vector<zmq::message_t> message;
+    bool arrived = false;
+    while (zd::shell::try_receive_message(socket, message)) {
+        if (message.size() != 1 || message[0].size() == 0) continue;
+        const std::string_view subscription = message[0].to_string_view();
+        if (subscription[0] == 1 && !zd::is_loop_probe(subscription.substr(1))) arrived = true;
+    }
+    return arrived;
+}
+
 bool has_incoming(zmq::socket_type type) {
     return type == zmq::socket_type::xpub || type == zmq::socket_type::dealer ||
            type == zmq::socket_type::pair;
@@ -148,20 +163,23 @@ int run(send_options_t& options, bool separator_given) {
     };
 
     if (publishing && options.wait_subscriber_ms > 0) {
-        switch (zd::shell::wait_for_socket(socket, ZMQ_POLLIN, stop,
-                                           zd::shell::deadline_after(options.wait_subscriber_ms))) {
-        case wait_result::ready:
-            drain_incoming(socket);
-            zd::log::debug("a subscriber arrived");
-            break;
-        case wait_result::timeout:
-            zd::log::error("no subscriber within " + milliseconds(options.wait_subscriber_ms) +
-                           " (--wait-subscriber); nothing sent");
-            socket.set(zmq::sockopt::linger, 0);
-            return zd::exit_failure;
-        default:
-            return stop_now();
+        const auto deadline = zd::shell::deadline_after(options.wait_subscriber_ms);
+        bool arrived = false;
+        while (!arrived) {
+            switch (zd::shell::wait_for_socket(socket, ZMQ_POLLIN, stop, deadline)) {
+            case wait_result::ready:
+                arrived = subscriber_arrived(socket);
+                break;
+            case wait_result::timeout:
+                zd::log::error("no subscriber within " + milliseconds(options.wait_subscriber_ms) +
+                               " (--wait-subscriber); nothing sent");
+                socket.set(zmq::sockopt::linger, 0);
+                return zd::exit_failure;
+            default:
+                return stop_now();
+            }
         }
+        zd::log::debug("a subscriber arrived");
     }
 
     zd::shell::line_output_t output;
