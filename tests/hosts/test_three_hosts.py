@@ -16,6 +16,9 @@ across veth links, then a link cut and, separately, a link made silent.
       |                 |  |   h1's root)    |  |  subscriber     |
       |                 |  |  subscriber     |  |  clients        |
       |                 |  |  clients        |  |                 |
+      |  zd-journal     |  |                 |  |  zd-journal     |  journal link: h3's
+      |   (far) <-------|--|-----------------|--|-- zd-link       |  journal to h1's,
+      |                 |  |                 |  |   (near)        |  across the veths
       +-----------------+  +-----------------+  +-----------------+
        silent: in h1, a blackhole route to 10.213.3.2 (h1's packets to h3 vanish)
 
