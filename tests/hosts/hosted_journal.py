@@ -1,9 +1,9 @@
 """A journal on two hosts joined by zd-link, for test_three_hosts.py: the near journal and the
 link in one host, the far journal in another, the link's far connection across the veths.
 
-    test process --ipc--> near zd-journal (h3) --tcp lo--> zd-link (h3) --tcp veths--> far zd-journal (h1)
-    (AckedProducer)                                                                          |
-    far_records() <-------------------------------- ipc --------------------------------------+
+    AckedProducer --ipc--> near zd-journal --tcp, lo--> zd-link --tcp, veths--> far zd-journal
+    (test process)            (in h3)                   (in h3)                   (in h1)
+    far_records() <------------------------------ ipc -------------------------------+
 
 The producer and the reader reach the journals through ipc sockets in the test's directory (a
 path socket belongs to the file system, not to a network namespace), so the faults of the
@@ -116,16 +116,18 @@ def watch_drain(link, near):
     acked = link_acked(link)
     backlog = target - (acked if acked is not None else -1)
 
-    def drained():
-        acked = link_acked(link)
-        return acked is not None and acked >= target
-
-    return Watch(drained), backlog
+    return Watch(lambda: link_acked_at_least(link, target)), backlog
 
 
 def link_acked(link):
-    """The last near offset the link acknowledged (the far journal stored it and all before)."""
+    """The last near offset the link acknowledged (the far journal stored it and all before),
+    None before the first."""
     return link.stats()["link"]["near"]["acked"]
+
+
+def link_acked_at_least(link, offset):
+    acked = link_acked(link)
+    return acked is not None and acked >= offset
 
 
 def far_records(endpoint, timeout_ms=5000):

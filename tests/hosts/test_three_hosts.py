@@ -67,7 +67,7 @@ import traceback
 import hosted
 import hosted_journal
 from hosted import HostedDevice, TestFailure, Tool, answered, call, check
-from hosted_journal import AckedProducer, Watch, link_acked, watch_drain
+from hosted_journal import AckedProducer, Watch, link_acked_at_least, watch_drain
 from netfabric import Fabric, Unavailable
 
 SKIP = 77
@@ -116,6 +116,7 @@ class HubsOnHosts:
         self.devices = []
         self.calls = 0
         self.calls_to = {}  # service -> calls made
+        self.producer = None  # to the near journal, started once all is up (journal_baseline)
 
     def tcp(self, host, port):
         return f"tcp://{self.fabric.address(host)}:{port}"
@@ -162,7 +163,6 @@ class HubsOnHosts:
                                 "--wait-subscriber", "10000", self.tcp("h1", FRONTEND_PORT)],
             feed=True)
         self.start_journal_link(timing=zmtp_heartbeats)
-        self.producer = None  # started once everything is up (journal_baseline)
 
     def start_journal_link(self, timing):
         """The near journal and the link in NEAR_HOST, the far journal in FAR_HOST. The test
@@ -291,7 +291,7 @@ def baseline(hubs):
 def journal_baseline(hubs):
     """The producer starts; records cross the link before any fault."""
     hubs.producer = AckedProducer(f"ipc://{hubs.directory}/journal-near.in", PRODUCER_ID)
-    took = wait_until(lambda: (link_acked(hubs.link) or -1) >= 20 and hubs.producer.running(),
+    took = wait_until(lambda: link_acked_at_least(hubs.link, 20) and hubs.producer.running(),
                       "the journal link: 20 records stored far away", 10,
                       detail=hubs.link_stats)
     print(f"journal: the link from {NEAR_HOST} to {FAR_HOST} carries the producer's records "
@@ -408,7 +408,7 @@ def journal_complete(hubs):
     once each, in order."""
     acked = hubs.producer.stop()
     last = acked[-1] - 1  # near offsets: the producer's seqs from 1, the only producer
-    wait_until(lambda: (link_acked(hubs.link) or -1) >= last,
+    wait_until(lambda: link_acked_at_least(hubs.link, last),
                f"the link to forward the last record (near offset {last})", 10,
                detail=hubs.link_stats)
     records = hosted_journal.far_records(f"ipc://{hubs.directory}/journal-far.out")
