@@ -12,14 +12,17 @@
 #   publisher --> [zd-forwarder a] --> [zd-forwarder b] --> subscriber "weather" (on b)
 #                   (the root)     \-> [zd-forwarder c] --> subscriber "weather" (on c)
 #
-#   producer (on b) --> [zd-journal b] --> consumer "hub-b" (on b)
-#                       [zd-journal a]     (the journal link b -> a goes here: see JOURNAL LINK)
+#   producer (on b) --> [zd-journal b] --> [zd-link b-to-a] --> [zd-journal a] --> consumer "hub-a"
+#                                          (on b: the journal link)               (on a)
 #
 # A service is usable from every hub: the caller on a reaches "upper", served on c alone,
 # and "where", served on b and c: one call at a time goes to the first of the two (both
 # equally idle), calls at the same time spread over both (docs/FEDERATION.md has the
 # rule). News published at the root reach the subscribers two hops down. It prints every
 # endpoint, keeps running until Ctrl-C (or --duration), then stops everything cleanly.
+# Records produced on b cross to a through the journal link (docs/JOURNAL.md, "Store-and-
+# forward links"): b's journal acknowledges a record to the link only once a's stored it, so
+# while a is away records wait in b, and they flow, in order and once each, when it is back.
 # Control sockets are ipc files in DIR.
 #
 # Usage: scripts/topologies/multi-hub.sh [--dir DIR] [--base-port N] [--duration S]
@@ -29,7 +32,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 parse_options "$@"
-find_programs zd-forwarder zd-broker zd-journal zd-send zd-recv zd-call zd-worker \
+find_programs zd-forwarder zd-broker zd-journal zd-link zd-send zd-recv zd-call zd-worker \
     zd-journal-tool
 make_dir
 install_traps
@@ -63,11 +66,18 @@ for hub in "${hubs[@]}"; do
     start "forwarder-$hub" zd-forwarder -f "$upstream" -b "@${forwarder_out[$hub]}" \
         --control "@ipc://$dir/forwarder-$hub.ctl"
 done
-for hub in a b; do
-    start "journal-$hub" zd-journal --dir "$dir/journal-$hub" -f "@${journal_in[$hub]}" \
-        -b "@${journal_out[$hub]}" --frontend-type pull --control "@ipc://$dir/journal-$hub.ctl"
-done
+# Journal b takes fire-and-forget producers (PUSH); journal a takes the link's PUBs, which
+# it acknowledges (a router frontend, the default).
+start journal-a zd-journal --dir "$dir/journal-a" -f "@${journal_in[a]}" \
+    -b "@${journal_out[a]}" --control "@ipc://$dir/journal-a.ctl"
+start journal-b zd-journal --dir "$dir/journal-b" -f "@${journal_in[b]}" \
+    -b "@${journal_out[b]}" --frontend-type pull --control "@ipc://$dir/journal-b.ctl"
 for name in broker-{a,b,c} forwarder-{a,b,c} journal-{a,b}; do wait_ready "$name"; done
+# The journal link runs on hub b, beside the journal it reads (its consumer name "b-to-a"
+# keeps its place in journal b across restarts).
+start link-b-a zd-link --from ">${journal_out[b]}" --to ">${journal_in[a]}" --name b-to-a \
+    --control "@ipc://$dir/link-b-a.ctl"
+wait_ready link-b-a
 
 echo "==> Endpoints"
 for hub in "${hubs[@]}"; do
@@ -78,20 +88,19 @@ for hub in "${hubs[@]}"; do
         endpoint "hub $hub: forwarder, upstream" ">${forwarder_out[a]}"
     fi
     endpoint "hub $hub: forwarder, subscribers" "${forwarder_out[$hub]}"
-    if [[ $hub != c ]]; then
-        endpoint "hub $hub: journal, producers (PUSH)" "${journal_in[$hub]}"
-        endpoint "hub $hub: journal, consumers" "${journal_out[$hub]}"
-    fi
+    case $hub in
+    a) endpoint "hub a: journal, producers (PUB, the link)" "${journal_in[a]}" ;;
+    b) endpoint "hub b: journal, producers (PUSH)" "${journal_in[b]}" ;;
+    esac
+    [[ $hub != c ]] && endpoint "hub $hub: journal, consumers" "${journal_out[$hub]}"
     for device in broker forwarder journal; do
         [[ -S $dir/$device-$hub.ctl ]] &&
             endpoint "hub $hub: $device control" "ipc://$dir/$device-$hub.ctl"
     done
 done
-
-# JOURNAL LINK (to add when the journal link device lands): forward journal b to journal a,
-# advancing b's consumer offset only once a acknowledged, e.g.
-#   start link-b-a zd-link --from "${journal_out[b]}" --to "${journal_in[a]}" ...
-# then consume on hub a ("${journal_out[a]}") instead of hub b, and print the link's endpoints.
+endpoint "journal link b -> a (zd-link, on b): from" ">${journal_out[b]}"
+endpoint "journal link b -> a: to" ">${journal_in[a]}"
+endpoint "journal link b -> a: control" "ipc://$dir/link-b-a.ctl"
 
 echo "==> Workers and clients"
 start where-b zd-worker -b "${broker[b]}" where -- echo "served on hub b"
@@ -105,7 +114,8 @@ done
 start publisher zd-send --type pub -s '|' --rate 2 -n 172800 "${forwarder_in[a]}" \
     "weather|Paris 21C" "weather|Oslo 3C"
 start producer zd-send --type push --rate 1 -n 86400 "${journal_in[b]}" "order" "invoice"
-start consumer-b zd-journal-tool consume "${journal_out[b]}" --name hub-b
+# Produced on b, consumed on a: every record has crossed the journal link.
+start consumer-a zd-journal-tool consume "${journal_out[a]}" --name hub-a
 
 # Calls from hub a: 'upper' lives on hub c only. A call waits in a's queue until c's route
 # has arrived (milliseconds after c's worker registered), then crosses.

@@ -16,6 +16,9 @@ across veth links, then a link cut and, separately, a link made silent.
       |                 |  |   h1's root)    |  |  subscriber     |
       |                 |  |  subscriber     |  |  clients        |
       |                 |  |  clients        |  |                 |
+      |  zd-journal     |  |                 |  |  zd-journal     |  journal link: h3's
+      |   (far) <-------|--|-----------------|--|-- zd-link       |  journal to h1's,
+      |                 |  |                 |  |   (near)        |  across the veths
       +-----------------+  +-----------------+  +-----------------+
        silent: in h1, a blackhole route to 10.213.3.2 (h1's packets to h3 vanish)
 
@@ -36,13 +39,21 @@ directory, read by this script from where it runs.
    on the silent link is requeued and answered through hub2, and so are new ones; when the
    route is removed the direct link comes back and news reach h3 again. In all, 'only3'
    served each call once: nothing lost, nothing run twice.
-4. (JOURNAL LINK, to add when the journal link device lands: see the marked place in run().)
+4. Throughout both faults, a journal link (hosted_journal.py draws it): a near zd-journal in
+   h3 and a far one in h1 joined by zd-link, which runs in h3 beside the near journal, so that
+   its far connection crosses the cut link and the blackhole. A producer publishes to the near
+   journal all along, waiting for each batch's ACK. The link keeps running through both
+   faults; its far connection (ZMTP heartbeats, the same 300 ms x 3 as the brokers') notices
+   the silent path and is made again when the path heals; after each fault the backlog drains
+   (the time it took is printed), and at the end every record the near journal acknowledged
+   is in the far journal exactly once, in the order published.
 
 Every namespace, link and route made is removed in a finally block, also on SIGTERM and on
 this script's own deadline (SIGALRM). Where namespaces cannot be made (not root, no ip,
 unshare denied) it says why and exits 77, which CTest reports as skipped.
 
-Usage: test_three_hosts.py ZD_BROKER ZD_FORWARDER ZD_WORKER ZD_CALL ZD_SEND ZD_RECV
+Usage: test_three_hosts.py ZD_BROKER ZD_FORWARDER ZD_WORKER ZD_CALL ZD_SEND ZD_RECV ZD_JOURNAL
+                          ZD_LINK
 """
 
 import json
@@ -54,7 +65,9 @@ import time
 import traceback
 
 import hosted
+import hosted_journal
 from hosted import HostedDevice, TestFailure, Tool, answered, call, check
+from hosted_journal import AckedProducer, Watch, link_acked_at_least, watch_drain
 from netfabric import Fabric, Unavailable
 
 SKIP = 77
@@ -63,6 +76,9 @@ HEARTBEAT_MS = 300
 LIVENESS = 3
 BROKER_PORT, FRONTEND_PORT, BACKEND_PORT = 5555, 5550, 5551
 HOSTS = ("h1", "h2", "h3")
+NEAR_HOST, FAR_HOST = "h3", "h1"  # the journal link's ends: near (and the link), far
+PRODUCER_ID = "h3-orders"
+RESEND_AFTER_MS = 500  # the link resends what the far journal has not acknowledged this long
 
 
 class Interrupted(Exception):
@@ -93,13 +109,14 @@ class HubsOnHosts:
     def __init__(self, fabric, programs, directory):
         self.fabric = fabric
         self.broker_path, self.forwarder_path, self.worker_path, self.call_path, \
-            self.send_path, self.recv_path = programs
+            self.send_path, self.recv_path, self.journal_path, self.link_path = programs
         self.directory = directory
         self.brokers = {}
         self.forwarders = {}
         self.devices = []
         self.calls = 0
         self.calls_to = {}  # service -> calls made
+        self.producer = None  # to the near journal, started once all is up (journal_baseline)
 
     def tcp(self, host, port):
         return f"tcp://{self.fabric.address(host)}:{port}"
@@ -145,6 +162,27 @@ class HubsOnHosts:
             "h2", "publisher", [self.send_path, "--type", "pub", "-s", "|",
                                 "--wait-subscriber", "10000", self.tcp("h1", FRONTEND_PORT)],
             feed=True)
+        self.start_journal_link(timing=zmtp_heartbeats)
+
+    def start_journal_link(self, timing):
+        """The near journal and the link in NEAR_HOST, the far journal in FAR_HOST. The test
+        reaches the near frontend and the far backend through ipc (hosted_journal.py)."""
+        d = self.directory
+        self.near_journal = self.start_device(
+            NEAR_HOST, self.journal_path, "--dir", f"{d}/journal-near",
+            "-f", f"@ipc://{d}/journal-near.in",
+            "-b", f"@tcp://127.0.0.1:{hosted_journal.BACKEND_PORT}",
+            "--control", f"@ipc://{d}/{NEAR_HOST}-journal.ctl")
+        self.far_journal = self.start_device(
+            FAR_HOST, self.journal_path, "--dir", f"{d}/journal-far",
+            "-f", f"@tcp://*:{hosted_journal.JOURNAL_PORT}", "-b", f"@ipc://{d}/journal-far.out",
+            "--control", f"@ipc://{d}/{FAR_HOST}-journal.ctl")
+        self.link = self.start_device(
+            NEAR_HOST, self.link_path,
+            "--from", f">tcp://127.0.0.1:{hosted_journal.BACKEND_PORT}",
+            "--to", ">" + self.tcp(FAR_HOST, hosted_journal.JOURNAL_PORT),
+            "--name", f"{NEAR_HOST}-to-{FAR_HOST}", "--resend-after", str(RESEND_AFTER_MS),
+            "--control", f"@ipc://{d}/{NEAR_HOST}-link.ctl", *timing)
 
     @staticmethod
     def local(port):
@@ -206,7 +244,18 @@ class HubsOnHosts:
             time.sleep(0.05)
         return time.monotonic() - started
 
+    def link_stats(self):
+        """The link's state and the parts of its STATS a failure message needs."""
+        stats = self.link.stats()
+        return json.dumps({"state": stats["state"], "link": stats["link"],
+                           "far peer": stats["peers"]["far"]}, sort_keys=True)
+
+    def far_connected(self):
+        return self.link.stats()["peers"]["far"]["connected"] > 0
+
     def show_output(self):
+        if self.producer is not None:
+            self.producer.stop_quietly()
         for device in self.devices:
             device.kill()
             print(f"--- {device.name} in {device.host}:\n{getattr(device, 'ready_line', '')}\n"
@@ -239,6 +288,24 @@ def baseline(hubs):
           f"reached h2 and h3 ({took * 1000:.0f} ms after the first was published)")
 
 
+def journal_baseline(hubs):
+    """The producer starts; records cross the link before any fault."""
+    hubs.producer = AckedProducer(f"ipc://{hubs.directory}/journal-near.in", PRODUCER_ID)
+    took = wait_until(lambda: link_acked_at_least(hubs.link, 20) and hubs.producer.running(),
+                      "the journal link: 20 records stored far away", 10,
+                      detail=hubs.link_stats)
+    print(f"journal: the link from {NEAR_HOST} to {FAR_HOST} carries the producer's records "
+          f"(20 stored far away {took * 1000:.0f} ms after the producer started)")
+
+
+def journal_rode_out(hubs, fault):
+    """The producer and the link are still running after fault."""
+    check(hubs.producer.running(), f"the producer stopped during the {fault}: "
+          f"{hubs.producer.error}")
+    check(hubs.link.process.poll() is None, f"zd-link exited during the {fault} "
+          f"({hubs.link.process.returncode})")
+
+
 def cut_link(hubs, fabric):
     fabric.cut("h3")
     cut_at = time.monotonic()
@@ -257,6 +324,7 @@ def cut_link(hubs, fabric):
     hubs.publish_until_received("cut", ["h2"], 5)
     fabric.restore("h3")
     restored_at = time.monotonic()
+    drain, backlog = watch_drain(hubs.link, hubs.near_journal)
     took = answered(held, "h3:after the cut", 20,
                     "the held call to 'only3' after the link returned")
     print(f"cut: the call to 'only3' made during the cut was answered {took * 1000:.0f} ms after "
@@ -268,11 +336,18 @@ def cut_link(hubs, fabric):
                "hub1 and hub3 linked again", 15)
     print(f"cut: hub1 and hub3 linked again {(time.monotonic() - restored_at) * 1000:.0f} ms "
           f"after the link came back")
+    took = drain.wait(15, f"the journal link to drain the cut's backlog; {hubs.link_stats()}")
+    journal_rode_out(hubs, "cut")
+    print(f"cut: the journal link drained its backlog ({backlog} records held in {NEAR_HOST}) "
+          f"{took * 1000:.0f} ms after the link came back")
 
 
 def silent_link(hubs, fabric):
     fabric.silence("h1", towards="h3")
     silenced_at = time.monotonic()
+    # The link in h3 hears nothing from the far journal in h1 any more: its ZMTP heartbeats
+    # drop the far connection, and its reconnections get no answer until the path heals.
+    link_dropped = Watch(lambda: not hubs.far_connected())
     # Made before hub1 knows: it goes on the direct link, whose TCP connection swallows it.
     stalled = hubs.call("h1", "only3", "stalled", timeout_ms=10000)
     try:
@@ -299,9 +374,16 @@ def silent_link(hubs, fabric):
                  "h1 -> only3 through hub2 while h1 cannot reach h3")
         answered(hubs.call("h1", "where", "?"), "h2", 6, "'where' from h1 while h3 is silent")
         hubs.publish_until_received("silent", ["h2"], 5)
+        dropped = link_dropped.wait(5, "the link to drop its silent far connection")
+        print(f"silent: the journal link dropped its far connection {dropped * 1000:.0f} ms "
+              f"after the blackhole (ZMTP heartbeat {HEARTBEAT_MS} ms, timeout "
+              f"{HEARTBEAT_MS * LIVENESS} ms)")
+        check(dropped * 1000 < bound_ms, f"the link took {dropped * 1000:.0f} ms to notice the "
+              f"far journal's silence (bound {bound_ms} ms)")
     finally:
         fabric.unsilence("h1", towards="h3")
     healed_at = time.monotonic()
+    drain, backlog = watch_drain(hubs.link, hubs.near_journal)
     took = hubs.publish_until_received("healed", ["h2", "h3"], 20)
     print(f"silent: news reach h3 again {took * 1000:.0f} ms after the blackhole was removed "
           f"({(healed_at - silenced_at) * 1000:.0f} ms of silence)")
@@ -310,11 +392,31 @@ def silent_link(hubs, fabric):
     print(f"silent: hub1 and hub3 linked again {(time.monotonic() - healed_at) * 1000:.0f} ms "
           f"after the blackhole was removed")
     answered(hubs.call("h3", "only1", "back"), "h1:back", 6, "h3 -> only1 after the silence")
+    took = drain.wait(15, f"the journal link to drain the silence's backlog; {hubs.link_stats()}")
+    journal_rode_out(hubs, "silence")
+    print(f"silent: the journal link drained its backlog ({backlog} records held in "
+          f"{NEAR_HOST}) {took * 1000:.0f} ms after the blackhole was removed")
     # No request was lost or run twice, through both faults: only3's one worker served each
     # call exactly once (a stalled request requeued, never also delivered late).
     served = hubs.broker_stats("h3")["services"]["only3"]["served"]
     check(served == hubs.calls_to["only3"],
           f"hub3 served 'only3' {served} times for {hubs.calls_to['only3']} calls")
+
+
+def journal_complete(hubs):
+    """The producer stops; everything the near journal acknowledged reaches the far journal,
+    once each, in order."""
+    acked = hubs.producer.stop()
+    last = acked[-1] - 1  # near offsets: the producer's seqs from 1, the only producer
+    wait_until(lambda: link_acked_at_least(hubs.link, last),
+               f"the link to forward the last record (near offset {last})", 10,
+               detail=hubs.link_stats)
+    records = hosted_journal.far_records(f"ipc://{hubs.directory}/journal-far.out")
+    hosted_journal.check_exactly_once_in_order(records, PRODUCER_ID, acked)
+    counters = hubs.link.stats()["link"]["counters"]
+    print(f"journal: all {len(acked)} records the near journal acknowledged are in the far "
+          f"journal once each, in order (the link resent {counters['republished']} after "
+          f"{counters['stalls']} stalls; the far journal dropped the duplicates)")
 
 
 def run(programs):
@@ -329,11 +431,10 @@ def run(programs):
             hubs = HubsOnHosts(fabric, programs, directory)
             hubs.start()
             baseline(hubs)
+            journal_baseline(hubs)
             cut_link(hubs, fabric)
             silent_link(hubs, fabric)
-            # JOURNAL LINK (to add when zd-link lands): a zd-journal in h1 and in h3 joined by
-            # the journal link, producers acknowledged in h3 throughout both faults above; then
-            # check that everything acknowledged reached h1's journal once, in order.
+            journal_complete(hubs)
         except (TestFailure, Interrupted, Exception) as failure:
             if isinstance(failure, TestFailure):
                 print(f"FAIL test_three_hosts.py: {failure}", file=sys.stderr)
@@ -355,7 +456,7 @@ def run(programs):
 
 
 def main():
-    if len(sys.argv) != 7:
+    if len(sys.argv) != 9:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, on_signal)

@@ -6,7 +6,8 @@ SIGINT to its process group as a terminal sends it, for one that does not):
 - it exits 0 and says it stopped;
 - it printed every endpoint of its topology (the tcp ports of its --base-port block);
 - traffic flowed: the call it makes through the fabric was answered, subscribers received
-  news, the journal's consumer got records;
+  news, the journal's consumer got records (in multi-hub.sh, on hub a, records produced on
+  hub b: they crossed the journal link);
 - no process it started is left: none remains in its session (each run is started in a
   session of its own, and everything it starts inherits it);
 - --dir is kept with the journals in it; without --dir its temporary directory is removed.
@@ -184,7 +185,14 @@ def multi_hub(scripts, build):
     run = Run(os.path.join(scripts, "multi-hub.sh"), build, base, "--duration", str(DURATION_S))
     out = run.finish(DURATION_S + 30)
     ports = [base + 10 * hub + offset for hub in range(3) for offset in (0, 2)] + [base + 1]
+    ports += [base + 10 * hub + offset for hub in range(2) for offset in (3, 4)]  # journals
     expect_endpoints(out, "multi-hub.sh", ports)
+    link = [line.split()[-1] for line in out.splitlines()
+            if line.startswith("  journal link b -> a")]  # its endpoints, as printed
+    check(f">tcp://127.0.0.1:{base + 14}" in link and f">tcp://127.0.0.1:{base + 3}" in link
+          and any(value.startswith("ipc://") for value in link),
+          f"multi-hub.sh: the journal link's endpoints (from b's journal, to a's, control) "
+          f"were not printed: {link}:\n{out}")
     check(labelled(out, "zd-call on a") == ["HELLO, FABRIC"],
           f"multi-hub.sh: the call from hub a to 'upper' on hub c was not answered:\n{out}")
     answers = [line for i in range(1, 5) for line in labelled(out, f"call-{i}")]
@@ -193,11 +201,18 @@ def multi_hub(scripts, build):
     for hub in "bc":
         check(any(line.startswith("weather | ") for line in labelled(out, f"subscriber-{hub}")),
               f"multi-hub.sh: the subscriber on hub {hub}, two hops down, got no news:\n{out}")
+    crossed = re.findall(r'"(order|invoice)"', "\n".join(labelled(out, "consumer-a")))
+    check(crossed, f"multi-hub.sh: the consumer on hub a got no record produced on hub b "
+          f"(through the journal link):\n{out}")
+    # The producer alternates the two: once each and in order means exactly that sequence.
+    check(crossed == ["order", "invoice"] * (len(crossed) // 2) + ["order"] * (len(crossed) % 2),
+          f"multi-hub.sh: records crossed the journal link out of order or twice: {crossed}")
     temporary = re.search(r"ipc://(/tmp/zd-multi-hub\.[^/]+)/", out)
     check(temporary and not os.path.exists(temporary.group(1)),
           f"multi-hub.sh: its temporary directory was not removed: {temporary}")
     print(f"multi-hub.sh: endpoints printed, a call crossed from a to c, 'where' answered by "
-          f"b and c ({', '.join(sorted(set(answers)))}), news two hops down, stopped after "
+          f"b and c ({', '.join(sorted(set(answers)))}), news two hops down, {len(crossed)} "
+          f"records from b's journal consumed on a through the journal link, stopped after "
           f"--duration {DURATION_S} leaving nothing running")
 
 
