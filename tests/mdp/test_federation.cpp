@@ -886,6 +886,42 @@ TEST_CASE("a route withdrawn and advertised again while our requests are still a
     CHECK(routes_of(net, a, "echo")[0]["in_flight"].as_uint64() == 0);
 }
 
+TEST_CASE("a peer's request that runs out of retries here is handed back, and counts as a "
+          "retry at its broker",
+          "[federation]") {
+    const int origin_retries = GENERATE(0, 3);
+    INFO("A's max_retries " << origin_retries);
+    broker_config_t config_a = federation_config("A"), config_b = federation_config("B");
+    config_a.max_retries = origin_retries;
+    config_b.max_retries = 0; // B fails a request at its first dead worker
+    network_t net;
+    const auto a = net.add("A", config_a), b = net.add("B", config_b);
+    net.ready(b, "wb", "echo");
+    net.open(a, b);
+    net.run();
+    net.request(a, "c1", "echo", {"1"});
+    net.run();
+    REQUIRE(requests_for(net[b], "wb") == 1);
+    net.worker_disconnect(b, "wb");
+    net.run();
+    CHECK(net.broker(b).counters().failed == 1);
+    const auto refusals = net.crossed(peering::command::refuse);
+    REQUIRE(refusals.size() == 1);
+    CHECK(refusals[0].frames[3] == "failed");
+    CHECK(net.stats(a, "echo").in_flight == 0); // not held at A's link for ever
+    if (origin_retries == 0) {
+        CHECK(net.broker(a).counters().failed == 1);
+        CHECK(net.stats(a, "echo").queued == 0);
+        CHECK(net.broker(a).client_count() == 0);
+        return;
+    }
+    CHECK(net.broker(a).counters().retried == 1);
+    CHECK(net.stats(a, "echo").queued == 1);
+    net.ready(a, "wa", "echo");
+    serve(net, a, "wa");
+    CHECK(replies_to(net[a], "c1").size() == 1);
+}
+
 TEST_CASE("REFUSE puts the request back without counting a retry and drops that route",
           "[federation]") {
     network_t net;
@@ -1139,10 +1175,12 @@ struct chaos_t {
     std::vector<bool> closed;
     std::map<std::size_t, time_point_t> held_since;
 
-    explicit chaos_t(unsigned seed) : random(seed) {
+    // By default nothing fails for retries or expires: every request must be answered.
+    explicit chaos_t(unsigned seed, int max_retries = 1000, milliseconds_t timeout = 3600s)
+        : random(seed) {
         broker_config_t config = federation_config("A");
-        config.max_retries = 1000;      // nothing fails for retries...
-        config.request_timeout = 3600s; // ...or expires: every request must be answered
+        config.max_retries = max_retries;
+        config.request_timeout = timeout;
         config.max_queue = 0;
         config.worker_credit = 1 + pick(2);
         net.add_many(4, config);
@@ -1252,6 +1290,16 @@ struct chaos_t {
         }
         collect();
     }
+    // Whether no broker holds a request any more (queued, at a worker or at a peer).
+    bool settled() {
+        for (std::size_t node = 0; node < net.nodes.size(); ++node) {
+            std::size_t held = 0;
+            net.broker(node).for_each_service(
+                [&](const service_stats_t& stats) { held += stats.queued + stats.in_flight; });
+            if (held > 0) return false;
+        }
+        return true;
+    }
     // Heals everything and serves until every request is answered.
     void heal() {
         for (std::size_t wire = 0; wire < net.wires.size(); ++wire) {
@@ -1272,6 +1320,7 @@ struct chaos_t {
             if (std::all_of(replies.begin(), replies.end(),
                             [](const auto& reply) { return reply.second == 1; }))
                 return;
+            if (round > 200 && settled()) return; // what is left was dropped, not forgotten
         }
     }
 };
@@ -1291,5 +1340,26 @@ TEST_CASE("a random fabric with links and workers coming and going answers every
         INFO("request " << tag);
         CHECK(count == 1);
     }
+    check_request_paths(chaos.net);
+}
+
+TEST_CASE("a random fabric where requests expire and retries run out: never two replies, and "
+          "nothing is left held anywhere",
+          "[federation]") {
+    const unsigned seed = GENERATE(range(100u, 120u));
+    INFO("seed " << seed);
+    chaos_t chaos(seed, 1, 2000ms);
+    for (int step = 0; step < 600; ++step)
+        chaos.step(); // collect() fails the test at a second reply
+    chaos.heal();
+    CHECK(chaos.settled());
+    std::uint64_t dropped = 0, answered = 0;
+    for (std::size_t node = 0; node < 4; ++node) {
+        const auto& counters = chaos.net.broker(node).counters();
+        dropped += counters.expired + counters.failed;
+    }
+    for (const auto& [tag, count] : chaos.replies)
+        answered += count;
+    CHECK(answered + dropped >= chaos.replies.size()); // each one answered or dropped (counted)
     check_request_paths(chaos.net);
 }
