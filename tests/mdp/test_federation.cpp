@@ -1183,6 +1183,7 @@ struct chaos_t {
         config.request_timeout = timeout;
         config.max_queue = 0;
         config.worker_credit = 1 + pick(2);
+        config.max_hops = 1 + pick(3);
         net.add_many(4, config);
         workers.resize(4);
         // Pairs linked one way, the other, both (two links), or not at all (through others).
