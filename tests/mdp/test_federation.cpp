@@ -1174,6 +1174,14 @@ struct chaos_t {
     std::size_t next_worker = 0, next_request = 0;
     std::vector<bool> closed;
     std::map<std::size_t, time_point_t> held_since;
+    bool clients_leave = false; // connections of clients close (their requests may be dropped)
+    std::map<int, std::uint64_t> client_generation;
+
+    // Clients come on a few connections per broker; one that closed is replaced by a new one.
+    connection_t client_connection(std::size_t node) {
+        const int fd = int(500 + node * 10 + (next_request % 3));
+        return connection_t{fd, 1 + client_generation[fd]};
+    }
 
     // By default nothing fails for retries or expires: every request must be answered.
     explicit chaos_t(unsigned seed, int max_retries = 1000, milliseconds_t timeout = 3600s)
@@ -1234,7 +1242,7 @@ struct chaos_t {
         case 0:
         case 1: {
             const std::string tag = "r" + std::to_string(next_request++);
-            net.request(node, "client-" + tag, "echo", {tag});
+            net.request(node, "client-" + tag, "echo", {tag}, v01, client_connection(node));
             replies[tag];
             break;
         }
@@ -1286,6 +1294,11 @@ struct chaos_t {
             break;
         case 9:
             for (std::size_t i = pick(8); i > 0 && net.deliver_one(); --i) {
+            }
+            if (clients_leave && pick(4) == 0) { // a connection of clients closes
+                const connection_t gone = client_connection(node);
+                ++client_generation[gone.fd];
+                net.broker(node).on_connection_closed(gone, net.now);
             }
             break;
         }
@@ -1350,6 +1363,7 @@ TEST_CASE("a random fabric where requests expire and retries run out: never two 
     const unsigned seed = GENERATE(range(100u, 120u));
     INFO("seed " << seed);
     chaos_t chaos(seed, 1, 2000ms);
+    chaos.clients_leave = seed % 2 == 0;
     for (int step = 0; step < 600; ++step)
         chaos.step(); // collect() fails the test at a second reply
     chaos.heal();
@@ -1357,7 +1371,8 @@ TEST_CASE("a random fabric where requests expire and retries run out: never two 
     std::uint64_t dropped = 0, answered = 0;
     for (std::size_t node = 0; node < 4; ++node) {
         const auto& counters = chaos.net.broker(node).counters();
-        dropped += counters.expired + counters.failed;
+        dropped +=
+            counters.expired + counters.failed + counters.abandoned + counters.unroutable_replies;
     }
     for (const auto& [tag, count] : chaos.replies)
         answered += count;
