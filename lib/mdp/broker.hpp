@@ -300,7 +300,7 @@ private:
                              std::uint64_t remote_id, time_point_t now);
     void handle_peer_reply(link_t& link, std::vector<zmq::message_t>& frames, std::uint64_t id,
                            bool final_reply, time_point_t now);
-    void handle_refuse(link_t& link, std::uint64_t id, time_point_t now);
+    void handle_refuse(link_t& link, std::uint64_t id, std::string_view reason, time_point_t now);
     bool forward(route_t& route, request_t& request, time_point_t now);
     void take_back_from_link(request_t& request);
     void link_timers(time_point_t now);

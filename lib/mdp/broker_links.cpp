@@ -149,7 +149,7 @@ void broker_t::handle_link_message(std::vector<zmq::message_t>& frames,
         handle_peer_reply(*link, frames, message.request, message.final, now);
         return;
     case peering::command::refuse:
-        handle_refuse(*link, message.request, now);
+        handle_refuse(*link, message.request, link_views_[3], now);
         return;
     }
 }
@@ -321,7 +321,8 @@ void broker_t::handle_peer_reply(link_t& link, std::vector<zmq::message_t>& fram
     dispatch_pending(service, now);
 }
 
-void broker_t::handle_refuse(link_t& link, std::uint64_t id, time_point_t now) {
+void broker_t::handle_refuse(link_t& link, std::uint64_t id, std::string_view reason,
+                             time_point_t now) {
     auto found = link.by_id.find(id);
     if (found == link.by_id.end()) {
         ++counters_.stale_peer_replies;
@@ -332,15 +333,20 @@ void broker_t::handle_refuse(link_t& link, std::uint64_t id, time_point_t now) {
     ++counters_.refused_by_peers;
     ++link.refused;
     take_back_from_link(request);
-    // Not a retry: the request was not served. The route goes until the peer advertises it
-    // again, so the request does not bounce back to the same broker.
+    // The route goes until the peer advertises it again, so the request does not bounce back
+    // to the same broker.
     remove_route(service, link);
-    if (request.client->detached()) { // a peer's, and that peer took it back meanwhile
+    if (reason == peering::refuse_failed) {
+        // The peer's workers died holding it, max_retries times: a retry here too, so that
+        // a request that kills workers fails at last wherever it goes.
+        requeue_or_fail(request, now);
+    } else if (request.client->detached()) { // a peer's, and that peer took it back meanwhile
         ++counters_.abandoned;
         finish(request, now);
         return;
+    } else {
+        service.queue_front(&request); // not a retry: the request was not served
     }
-    service.queue_front(&request);
     dispatch_pending(service, now);
 }
 

@@ -1,6 +1,7 @@
 // broker_t's queues (broker.hpp): services and their limits, dispatch to workers under
 // credit, requeue and expiry, connections that close, and the heartbeat and expiry timers.
 #include "mdp/broker_internals.hpp"
+#include "mdp/peering.hpp"
 
 #include <algorithm>
 
@@ -155,6 +156,10 @@ void broker_t::requeue_or_fail(request_t& request, time_point_t now) {
     if (request.retries >= config_.max_retries) {
         ++service.failed;
         ++counters_.failed;
+        // A peer's request: its broker holds it as in flight here until told.
+        if (const client_t& client = *request.client; client.via_link && client.link)
+            send_refuse(*client.link, request.federation->remote_id, service.name,
+                        peering::refuse_failed);
         finish(request, now);
         return;
     }

@@ -32,6 +32,9 @@ inline constexpr std::size_t capacity_size = 4;
 inline constexpr std::size_t max_name = 255;        // a broker's display name
 inline constexpr std::size_t max_reason = 255;      // a REFUSE's reason
 inline constexpr std::size_t max_path_brokers = 64; // longer paths are malformed
+// The REFUSE reason for a request whose workers kept dying here until max_retries ran out:
+// its sender counts a retry (and may fail it), where other refusals are not retries.
+inline constexpr std::string_view refuse_failed = "failed";
 
 enum class command : std::uint8_t {
     hello = 0x01,

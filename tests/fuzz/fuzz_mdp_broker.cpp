@@ -149,9 +149,9 @@ void play_peering(broker_t& broker, script_t& script, time_point_t& now, std::ui
         frames.push_back("answer");
         break;
     case 6:
-        command(peering::command::refuse);
+        command(peering::command::refuse); // "failed" counts a retry, other reasons do not
         frames.push_back(request_id);
-        frames.push_back("no");
+        frames.push_back((detail & 0x40) ? std::string(peering::refuse_failed) : "no");
         break;
     case 7: { // junk after the header: up to 5 frames of script bytes
         for (int i = 0; i < detail % 6 && !script.done(); ++i) {

@@ -47,6 +47,7 @@ struct wire_t {
     connection_t connection; // on the acceptor's side
     bool connected = true;   // a closed connection refuses sends and loses what was in transit
     bool cut = false;        // a partition: sends succeed, nothing arrives, no event says so
+    bool held = false;       // a stall: what is sent waits in transit, in order, until released
 };
 
 // A message that crossed a wire, as sent (frames after the sender's name for the link).
@@ -168,9 +169,13 @@ public:
 
     // Delivers the oldest message in transit; false if there is none.
     bool deliver_one() {
-        while (!in_transit_.empty()) {
-            transit_t message = std::move(in_transit_.front());
-            in_transit_.pop_front();
+        for (auto next = in_transit_.begin(); next != in_transit_.end();) {
+            if (wires[next->wire].held) { // TCP keeps it, in order, for later
+                ++next;
+                continue;
+            }
+            transit_t message = std::move(*next);
+            next = in_transit_.erase(next);
             const wire_t& wire = wires[message.wire];
             if (!wire.connected || message.generation != generation_[message.wire]) continue;
             std::vector<zmq::message_t> frames;
@@ -194,6 +199,7 @@ public:
             REQUIRE(++count <= limit);
         return count;
     }
+    // Messages in transit, held ones included.
     std::size_t in_transit() const { return in_transit_.size(); }
 
     // Moves the clock to now + by, running every broker's timer at each of its ticks on the

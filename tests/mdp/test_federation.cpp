@@ -6,6 +6,9 @@
 #include "federation_harness.hpp"
 #include "json_reader.hpp"
 
+#include <map>
+#include <random>
+
 using namespace zd::mdp;
 using namespace zd::mdp::federation_test;
 using zd::test::json_value_t;
@@ -883,6 +886,42 @@ TEST_CASE("a route withdrawn and advertised again while our requests are still a
     CHECK(routes_of(net, a, "echo")[0]["in_flight"].as_uint64() == 0);
 }
 
+TEST_CASE("a peer's request that runs out of retries here is handed back, and counts as a "
+          "retry at its broker",
+          "[federation]") {
+    const int origin_retries = GENERATE(0, 3);
+    INFO("A's max_retries " << origin_retries);
+    broker_config_t config_a = federation_config("A"), config_b = federation_config("B");
+    config_a.max_retries = origin_retries;
+    config_b.max_retries = 0; // B fails a request at its first dead worker
+    network_t net;
+    const auto a = net.add("A", config_a), b = net.add("B", config_b);
+    net.ready(b, "wb", "echo");
+    net.open(a, b);
+    net.run();
+    net.request(a, "c1", "echo", {"1"});
+    net.run();
+    REQUIRE(requests_for(net[b], "wb") == 1);
+    net.worker_disconnect(b, "wb");
+    net.run();
+    CHECK(net.broker(b).counters().failed == 1);
+    const auto refusals = net.crossed(peering::command::refuse);
+    REQUIRE(refusals.size() == 1);
+    CHECK(refusals[0].frames[3] == "failed");
+    CHECK(net.stats(a, "echo").in_flight == 0); // not held at A's link for ever
+    if (origin_retries == 0) {
+        CHECK(net.broker(a).counters().failed == 1);
+        CHECK(net.stats(a, "echo").queued == 0);
+        CHECK(net.broker(a).client_count() == 0);
+        return;
+    }
+    CHECK(net.broker(a).counters().retried == 1);
+    CHECK(net.stats(a, "echo").queued == 1);
+    net.ready(a, "wa", "echo");
+    serve(net, a, "wa");
+    CHECK(replies_to(net[a], "c1").size() == 1);
+}
+
 TEST_CASE("REFUSE puts the request back without counting a retry and drops that route",
           "[federation]") {
     network_t net;
@@ -1117,4 +1156,226 @@ TEST_CASE("well-formed but wrong peering messages are ignored: routes through th
     CHECK(net.broker(a).counters().stale_peer_replies == 2);
     CHECK(net.broker(a).counters().replies == 0);
     CHECK(net.broker(a).counters().peer_errors == 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Everything at once
+
+namespace {
+
+// A random fabric: requests, workers coming and going, links closing, partitions, time
+// passing, messages delivered in bits. Clients are 0.1 REQ sockets, one request each.
+struct chaos_t {
+    network_t net;
+    std::mt19937 random;
+    std::map<std::string, std::size_t> replies;          // by request body
+    std::map<std::string, std::deque<frames_t>> pending; // by worker: its requests
+    std::vector<std::vector<std::string>> workers;       // live, by broker
+    std::size_t next_worker = 0, next_request = 0;
+    std::vector<bool> closed;
+    std::map<std::size_t, time_point_t> held_since;
+    bool clients_leave = false; // connections of clients close (their requests may be dropped)
+    std::map<int, std::uint64_t> client_generation;
+
+    // Clients come on a few connections per broker; one that closed is replaced by a new one.
+    connection_t client_connection(std::size_t node) {
+        const int fd = int(500 + node * 10 + (next_request % 3));
+        return connection_t{fd, 1 + client_generation[fd]};
+    }
+
+    // By default nothing fails for retries or expires: every request must be answered.
+    explicit chaos_t(unsigned seed, int max_retries = 1000, milliseconds_t timeout = 3600s)
+        : random(seed) {
+        broker_config_t config = federation_config("A");
+        config.max_retries = max_retries;
+        config.request_timeout = timeout;
+        config.max_queue = 0;
+        config.worker_credit = 1 + pick(2);
+        config.max_hops = 1 + pick(3);
+        net.add_many(4, config);
+        workers.resize(4);
+        // Pairs linked one way, the other, both (two links), or not at all (through others).
+        for (std::size_t i = 0; i < 4; ++i)
+            for (std::size_t j = i + 1; j < 4; ++j) {
+                const std::size_t how = pick(4);
+                if (how & 1) net.open(i, j);
+                if (how & 2) net.open(j, i);
+            }
+        closed.assign(net.wires.size(), false);
+        for (std::size_t node = 0; node < 4; ++node)
+            if (pick(2)) add_worker(node);
+    }
+    std::size_t pick(std::size_t n) { return std::size_t(random() % n); }
+
+    void add_worker(std::size_t node) {
+        const std::string name = "w" + std::to_string(next_worker++);
+        workers[node].push_back(name);
+        net.ready(node, name, "echo");
+    }
+    // What brokers sent to clients and workers: replies counted, requests handed to workers.
+    void collect() {
+        for (std::size_t node = 0; node < net.nodes.size(); ++node)
+            for (const frames_t& message : net[node].take_all()) {
+                if (is_worker_request(message, message[0])) {
+                    if (std::count(workers[node].begin(), workers[node].end(), message[0]))
+                        pending[message[0]].push_back(message);
+                } else if (message.size() == 5 && message[2] == "MDPC01") {
+                    const std::size_t count = ++replies[message[4]];
+                    INFO("reply " << message[4]);
+                    REQUIRE(count == 1); // a client never gets two replies
+                }
+            }
+    }
+    void serve_one(std::size_t node) {
+        for (const std::string& worker : workers[node]) {
+            auto& queue = pending[worker];
+            if (queue.empty()) continue;
+            const frames_t request = queue.front();
+            queue.pop_front();
+            net.reply(node, worker, request[4], {request[6]});
+            return;
+        }
+    }
+    void step() {
+        const std::size_t node = pick(4);
+        switch (pick(10)) {
+        case 0:
+        case 1: {
+            const std::string tag = "r" + std::to_string(next_request++);
+            net.request(node, "client-" + tag, "echo", {tag}, v01, client_connection(node));
+            replies[tag];
+            break;
+        }
+        case 2:
+        case 3:
+            serve_one(node);
+            break;
+        case 4:
+            if (workers[node].size() < 2) add_worker(node);
+            break;
+        case 5:
+            if (!workers[node].empty()) {
+                const std::string worker = workers[node][pick(workers[node].size())];
+                std::erase(workers[node], worker);
+                pending.erase(worker);
+                net.worker_disconnect(node, worker);
+            }
+            break;
+        case 6:
+            if (!net.wires.empty()) {
+                const std::size_t wire = pick(net.wires.size());
+                if (closed[wire])
+                    net.reconnect(wire);
+                else
+                    net.close(wire);
+                closed[wire] = !closed[wire];
+            }
+            break;
+        case 7: // a connection stalls, or comes back from a stall
+            if (!net.wires.empty()) {
+                const std::size_t index = pick(net.wires.size());
+                auto& stalled = net.wires[index];
+                if (!stalled.held) {
+                    stalled.held = true;
+                    held_since[index] = net.now;
+                    break;
+                }
+                stalled.held = false;
+                // Stalled as long as the links' liveness: ZMTP heartbeats closed it (what
+                // it held is lost), and the DEALER connects again.
+                if (net.now - held_since[index] >= 3s && !closed[index]) {
+                    net.close(index);
+                    net.reconnect(index);
+                }
+            }
+            break;
+        case 8:
+            net.advance(milliseconds_t(pick(1500)));
+            break;
+        case 9:
+            for (std::size_t i = pick(8); i > 0 && net.deliver_one(); --i) {
+            }
+            if (clients_leave && pick(4) == 0) { // a connection of clients closes
+                const connection_t gone = client_connection(node);
+                ++client_generation[gone.fd];
+                net.broker(node).on_connection_closed(gone, net.now);
+            }
+            break;
+        }
+        collect();
+    }
+    // Whether no broker holds a request any more (queued, at a worker or at a peer).
+    bool settled() {
+        for (std::size_t node = 0; node < net.nodes.size(); ++node) {
+            std::size_t held = 0;
+            net.broker(node).for_each_service(
+                [&](const service_stats_t& stats) { held += stats.queued + stats.in_flight; });
+            if (held > 0) return false;
+        }
+        return true;
+    }
+    // Heals everything and serves until every request is answered.
+    void heal() {
+        for (std::size_t wire = 0; wire < net.wires.size(); ++wire) {
+            net.wires[wire].held = false;
+            if (closed[wire]) net.reconnect(wire);
+            closed[wire] = false;
+        }
+        for (std::size_t node = 0; node < 4; ++node)
+            if (workers[node].empty()) add_worker(node);
+        for (int round = 0; round < 2000; ++round) {
+            net.run();
+            collect();
+            for (std::size_t node = 0; node < 4; ++node)
+                serve_one(node);
+            net.run();
+            collect();
+            if (round % 10 == 0) net.advance(300ms);
+            if (std::all_of(replies.begin(), replies.end(),
+                            [](const auto& reply) { return reply.second == 1; }))
+                return;
+            if (round > 200 && settled()) return; // what is left was dropped, not forgotten
+        }
+    }
+};
+
+} // namespace
+
+TEST_CASE("a random fabric with links and workers coming and going answers every request "
+          "exactly once",
+          "[federation]") {
+    const unsigned seed = GENERATE(range(1u, 41u));
+    INFO("seed " << seed);
+    chaos_t chaos(seed);
+    for (int step = 0; step < 600; ++step)
+        chaos.step();
+    chaos.heal();
+    for (const auto& [tag, count] : chaos.replies) {
+        INFO("request " << tag);
+        CHECK(count == 1);
+    }
+    check_request_paths(chaos.net);
+}
+
+TEST_CASE("a random fabric where requests expire and retries run out: never two replies, and "
+          "nothing is left held anywhere",
+          "[federation]") {
+    const unsigned seed = GENERATE(range(100u, 120u));
+    INFO("seed " << seed);
+    chaos_t chaos(seed, 1, 2000ms);
+    chaos.clients_leave = seed % 2 == 0;
+    for (int step = 0; step < 600; ++step)
+        chaos.step(); // collect() fails the test at a second reply
+    chaos.heal();
+    CHECK(chaos.settled());
+    std::uint64_t dropped = 0, answered = 0;
+    for (std::size_t node = 0; node < 4; ++node) {
+        const auto& counters = chaos.net.broker(node).counters();
+        dropped +=
+            counters.expired + counters.failed + counters.abandoned + counters.unroutable_replies;
+    }
+    for (const auto& [tag, count] : chaos.replies)
+        answered += count;
+    CHECK(answered + dropped >= chaos.replies.size()); // each one answered or dropped (counted)
+    check_request_paths(chaos.net);
 }
