@@ -326,7 +326,8 @@ private:
     void mark_dirty(service_t& service);
     std::string advertisement_for(const service_t& service, const link_t& link) const;
     void advertise(link_t& link, const std::vector<std::string>& names);
-    void flush_advertisements();
+    void flush_advertisements(time_point_t now);
+    void refuse_stranded(service_t& service, time_point_t now);
     void refresh_active(const std::string& broker_id, time_point_t now);
     void write_routes(json_writer_t& json, const service_t& service) const;
     void write_links(json_writer_t& json) const;

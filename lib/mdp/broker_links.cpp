@@ -446,7 +446,7 @@ void broker_t::settle(time_point_t now) {
                 link->failed = false;
             }
         }
-        flush_advertisements();
+        flush_advertisements(now);
     }
     for (auto link = links_.begin(); link != links_.end();) {
         if (link->second->initiated || link->second->up) {

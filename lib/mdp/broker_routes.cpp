@@ -198,16 +198,34 @@ void broker_t::advertise(link_t& link, const std::vector<std::string>& names) {
     if (route_count > 0) (void)send_to_link(link, routes);
 }
 
-void broker_t::flush_advertisements() {
+void broker_t::flush_advertisements(time_point_t now) {
     if (dirty_.empty()) return;
     std::vector<std::string> names;
     names.swap(dirty_);
     for (const std::string& name : names) {
         auto found = services_.find(name);
-        if (found != services_.end()) found->second->dirty = false;
+        if (found == services_.end()) continue;
+        found->second->dirty = false;
+        refuse_stranded(*found->second, now);
     }
     for (auto& [id, link] : links_)
         advertise(*link, names);
+}
+
+// A peer's requests waiting here for a service this broker can no longer serve (its workers
+// and the routes they could take are gone) go back to their brokers at once, to be served
+// elsewhere, rather than wait here for their timeout.
+void broker_t::refuse_stranded(service_t& service, time_point_t now) {
+    if (service.workers > 0 || service.queue.empty()) return;
+    std::vector<request_t*> stranded;
+    for (request_t* request = service.queue.front(); request; request = service.queue.next(request))
+        if (request->client->via_link && !can_forward(service, request->federation->path))
+            stranded.push_back(request);
+    for (request_t* request : stranded) {
+        if (link_t* link = request->client->link)
+            send_refuse(*link, request->federation->remote_id, service.name, "no route");
+        finish(*request, now);
+    }
 }
 
 // Of the links up to one broker, one carries our requests and its routes count: the one we

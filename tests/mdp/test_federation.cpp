@@ -795,6 +795,41 @@ TEST_CASE("a transit request refused after its peer's link went down is dropped,
     CHECK(net.broker(b).counters().protocol_errors == 0);
 }
 
+TEST_CASE("a peer's request stranded at a transit broker that lost every way to serve it goes "
+          "back to its broker at once",
+          "[federation]") {
+    network_t net;
+    net.add_many(3);
+    const std::size_t a = 0, b = 1, c = 2;
+    net.open(a, b);
+    net.open(b, c);
+    net.ready(c, "wc", "echo");
+    net.run();
+    // B's own client takes C's one place; A's request then waits at B for room at C.
+    net.request(b, "b-client", "echo", {"from b"});
+    net.run();
+    net.request(a, "a-client", "echo", {"from a"});
+    net.run();
+    REQUIRE(net.stats(b, "echo").queued == 1);
+    // C's worker leaves holding B's request: C can serve nothing, B has no way left.
+    net.worker_disconnect(c, "wc");
+    net.run();
+    // Both go back where they came from at once, not after request_timeout: C hands B's
+    // request back to B, B hands A's back to A; each waits in its own broker's queue.
+    CHECK(net.broker(c).counters().refused_to_peers == 1);
+    CHECK(net.broker(b).counters().refused_to_peers == 1);
+    CHECK(net.broker(a).counters().refused_by_peers == 1);
+    CHECK(net.stats(a, "echo").queued == 1);
+    CHECK(net.stats(b, "echo").queued == 1);
+    CHECK(net.stats(c, "echo").queued == 0);
+    // A worker on A now serves A's own request; nothing was lost or answered twice.
+    net.ready(a, "wa", "echo");
+    serve(net, a, "wa");
+    net.run();
+    CHECK(replies_to(net[a], "a-client").size() == 1);
+    check_request_paths(net);
+}
+
 TEST_CASE("a worker dropped for an invalid message is withdrawn from peers at once",
           "[federation]") {
     network_t net;
