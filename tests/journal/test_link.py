@@ -211,7 +211,7 @@ def case_events(context, journal_path, link_path, directory):
 
     near zd-journal <-- zd-link --> far zd-journal (started after the link, stopped, ...)
                            |--events--> pyzmq SUB"""
-    from zdevents import subscribe, wait_event
+    from zdevents import subscribe, wait_event, wait_events
     far_dir = os.path.join(directory, "far")
     with Journal(journal_path, os.path.join(directory, "near")) as near:
         far = Journal(journal_path, far_dir).__enter__()
@@ -221,8 +221,10 @@ def case_events(context, journal_path, link_path, directory):
         with Link(link_path, near, far, "l1", "--events", "@tcp://127.0.0.1:*") as link:
             sub = subscribe(context, link)
             far = Journal(journal_path, far_dir, ports=far_ports).__enter__()
-            wait_event(sub, "connected", "the far connection", side="far")
-            up = wait_event(sub, "link_up", "the far journal answering")
+            # The connection's event comes from the socket monitor, link_up from the far
+            # journal's answer: either may be read first.
+            _, up = wait_events(sub, "the far connection and the far journal answering",
+                                ("connected", {"side": "far"}), ("link_up", {}))
             check(up["device"] == "zd-link" and up["name"] == "l1", f"link_up: {up}")
             link.wait_stats(lambda s: s["peers"]["far"]["connected"] == 1 and s["link"]["far"]["up"],
                             "the far peer in STATS")

@@ -34,6 +34,21 @@ def wait_event(sub, kind, what, **fields):
             return event
 
 
+def wait_events(sub, what, *wanted):
+    """Reads events until one of each wanted (kind, fields) has come, in any order: events
+    from different sources of one device (a socket monitor, the protocol) need not come in
+    the order they happened. Returns the events found, in wanted's order."""
+    found = [None] * len(wanted)
+    while any(event is None for event in found):
+        event = next_event(sub, what)
+        for i, (kind, fields) in enumerate(wanted):
+            if found[i] is None and event["event"] == kind and \
+                    all(event.get(k) == v for k, v in fields.items()):
+                found[i] = event
+                break
+    return found
+
+
 def subscribe(context, device, *prefixes):
     """A SUB on the device's events (every kind, or those under prefixes) whose subscription
     has arrived: it also subscribes to "paused" and PAUSEs/RESUMEs the device until a
