@@ -87,7 +87,7 @@ void broker_t::on_message(std::vector<zmq::message_t>& frames, connection_t from
 void broker_t::on_message(std::vector<zmq::message_t>& frames,
                           const connection_lookup_t& connection_of, time_point_t now) {
     // Peer brokers speak their own protocol on the same socket (lib/mdp/peering.hpp).
-    if (frames.size() >= 3 && frames[1].to_string_view() == peering::header) {
+    if (frames.size() >= 2 && frames[1].to_string_view() == peering::header) {
         handle_link_message(frames, connection_of, now);
         settle(now);
         return;

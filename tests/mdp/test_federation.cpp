@@ -1121,6 +1121,7 @@ TEST_CASE("malformed peering messages are counted in peer_errors and change noth
     REQUIRE(net.broker(a).links_up() == 1);
     const std::string id = peering::encode_u64(1);
     const std::vector<frames_t> malformed{
+        {"ZDPB01"}, // the header alone: a peering message without its command
         {"ZDPB01", byte(0x09)},
         {"ZDPB01", ""},
         {"ZDPB01", cmd(peering::command::heartbeat), "extra"},
