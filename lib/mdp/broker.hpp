@@ -301,7 +301,7 @@ private:
     void handle_peer_reply(link_t& link, std::vector<zmq::message_t>& frames, std::uint64_t id,
                            bool final_reply, time_point_t now);
     void handle_refuse(link_t& link, std::uint64_t id, std::string_view reason, time_point_t now);
-    bool forward(route_t& route, request_t& request, time_point_t now);
+    bool forward(route_t& route, request_t& request);
     void take_back_from_link(request_t& request);
     void link_timers(time_point_t now);
     void settle(time_point_t now);
@@ -315,8 +315,7 @@ private:
                      std::string_view reason);
 
     void handle_route(link_t& link, const std::vector<std::string_view>& views, time_point_t now);
-    void handle_withdraw(link_t& link, const std::vector<std::string_view>& views,
-                         time_point_t now);
+    void handle_withdraw(link_t& link, const std::vector<std::string_view>& views);
     void set_route(service_t& service, link_t& link, std::string_view path, std::uint32_t capacity);
     void remove_route(service_t& service, link_t& link);
     bool route_allowed(const route_t& route, std::string_view visited) const;

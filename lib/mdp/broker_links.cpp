@@ -140,7 +140,7 @@ void broker_t::handle_link_message(std::vector<zmq::message_t>& frames,
         handle_route(*link, link_views_, now);
         return;
     case peering::command::withdraw:
-        handle_withdraw(*link, link_views_, now);
+        handle_withdraw(*link, link_views_);
         return;
     case peering::command::request:
         handle_peer_request(*link, frames, message.request, now);
@@ -352,8 +352,7 @@ void broker_t::handle_refuse(link_t& link, std::uint64_t id, std::string_view re
 
 // Sends request to route's broker. False if the link failed: the request is back at the
 // front of its queue, and the link is taken down by settle().
-bool broker_t::forward(route_t& route, request_t& request, time_point_t now) {
-    (void)now;
+bool broker_t::forward(route_t& route, request_t& request) {
     link_t& link = *route.link;
     service_t& service = *request.service;
     if (!request.federation) request.federation = std::make_unique<federated_t>();

@@ -87,7 +87,7 @@ void broker_t::dispatch_pending(service_t& service, time_point_t now) {
         service.unqueue(request);
         // A failed send puts the request back (first in line) and marks the link failed, so
         // that pick_route passes it over from now on.
-        (void)forward(*route, *request, now);
+        (void)forward(*route, *request);
     }
 }
 

@@ -41,9 +41,7 @@ void broker_t::handle_route(link_t& link, const std::vector<std::string_view>& v
     }
 }
 
-void broker_t::handle_withdraw(link_t& link, const std::vector<std::string_view>& views,
-                               time_point_t now) {
-    (void)now;
+void broker_t::handle_withdraw(link_t& link, const std::vector<std::string_view>& views) {
     for (std::size_t at = 2; at < views.size(); ++at) {
         auto found = services_.find(views[at]);
         if (found != services_.end()) remove_route(*found->second, link);
