@@ -3,7 +3,8 @@
 // Publishers (PUB) talk to the XSUB frontend, subscribers (SUB) to the XPUB backend.
 // Subscriptions travel upstream through the forwarder, so forwarders chain into trees.
 // A subscriber too slow to keep up loses messages at its high-water mark, as with a plain
-// PUB socket; the publishers are never slowed down by it.
+// PUB socket; the publishers are never slowed down by it. With --no-drop it holds them
+// instead (a chain of forwarders: only the first hop's publishers drop, nothing in between).
 // --last-value-cache: a new subscriber gets the latest message of the topic it subscribes
 // to at once (topic = first frame; see lib/proxy/last_value_cache.hpp). The forwarder then
 // subscribes upstream to everything (or to each --lvc-topic prefix, and caches only those
@@ -51,6 +52,12 @@ int main(int argc, char** argv) {
                    "Topics the last-value cache keeps; the least recently updated go first")
         ->check(zd::whole_number(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str();
+    bool no_drop = false;
+    app.add_flag("--no-drop", no_drop,
+                 "A subscriber at its high-water mark holds the publishers (they are not read "
+                 "until it has room) instead of missing messages: nothing is dropped here, and "
+                 "the slowest subscriber sets the pace for all. For a forwarder whose "
+                 "subscribers are forwarders (a chain), so that hops in between drop nothing");
     std::string engine = "auto";
     zd::add_engine_option(app, engine);
     return zd::run_main(app, argc, argv, [&] {
@@ -61,18 +68,22 @@ int main(int argc, char** argv) {
                                      .backend_type_name = "XPUB"};
         spec.counts_subscriptions = true;
         spec.engine = *zd::parse_device_engine(engine);
+        spec.holds_at_mark = no_drop;
         if (last_value_cache) {
             if (spec.engine == zd::device_engine::native)
                 throw zd::usage_error("--engine native does not support --last-value-cache; "
                                       "use --engine libzmq");
             spec.engine = zd::device_engine::libzmq;
-            spec.customize = [max_topics, &lvc_topics](zmq::socket_t& frontend,
-                                                       zmq::socket_t& backend) {
-                return zd::make_last_value_publisher(frontend, backend, max_topics, lvc_topics);
-            };
         } else {
             spec.native_routing = zd::native_routing_kind::forwarder;
         }
+        spec.customize = [&](zmq::socket_t& frontend, zmq::socket_t& backend) {
+            // XPUB_NODROP: a send to a subscriber at its mark fails with EAGAIN, and the
+            // proxy parks the message and stops reading the publishers until it goes.
+            if (no_drop) backend.set(zmq::sockopt::xpub_nodrop, 1);
+            if (!last_value_cache) return std::unique_ptr<zd::proxy_observer_t>();
+            return zd::make_last_value_publisher(frontend, backend, max_topics, lvc_topics);
+        };
         return zd::run_proxy_device(spec, options);
     });
 }

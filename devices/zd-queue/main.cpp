@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
         // proxy drops it, or with --hold-replies parks it until the client has room. A reply
         // for a client that is gone is refused with EHOSTUNREACH and always dropped.
         spec.proxy.frontend_drops = !hold_replies;
-        spec.hold_replies = hold_replies;
+        spec.holds_at_mark = hold_replies;
         spec.proxy.hides_workers = true;
         spec.engine = *zd::parse_device_engine(engine);
         spec.native_routing = zd::native_routing_kind::queue;

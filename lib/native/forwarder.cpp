@@ -116,12 +116,29 @@ void native_forwarder_t::read_subscriptions(native_peer_t& subscriber) {
     }
 }
 
+// Whether a subscriber holds as many messages as the mark lets it: where --no-drop holds
+// the publishers.
+bool native_forwarder_t::a_subscriber_is_full() const {
+    const std::size_t mark = device_.send_mark();
+    if (mark == 0) return false;
+    for (const auto& peer : device_.backend().peers)
+        if (peer->extension && !peer->connection->broken() &&
+            peer->connection->queued_messages() >= mark)
+            return true;
+    return false;
+}
+
 // Every publication a publisher has buffered, to every subscriber that wants it.
 void native_forwarder_t::publish_from(native_peer_t& publisher) {
     direction_counters_t& way = device_.counters().frontend_to_backend;
     const int hwm = device_.options().send_hwm;
     const std::size_t mark = hwm > 0 ? std::size_t(hwm) : std::numeric_limits<std::size_t>::max();
-    while (publisher.connection->next_message(frames_)) {
+    while (true) {
+        if (holds_publishers_ && a_subscriber_is_full()) {
+            publisher.held = true; // read no more from it until the subscriber has room
+            return;
+        }
+        if (!publisher.connection->next_message(frames_)) break;
         const std::uint64_t bytes = message_bytes(frames_);
         ++way.received_messages;
         way.received_bytes += bytes;
@@ -141,6 +158,13 @@ void native_forwarder_t::publish_from(native_peer_t& publisher) {
         ++way.sent_messages;
         way.sent_bytes += bytes;
     }
+    publisher.held = false;
+}
+
+// Writing to the subscribers can make room for a held publisher's messages.
+bool native_forwarder_t::forward_again() const {
+    return holds_publishers_ && !device_.paused() && any_held(device_.frontend()) &&
+           !a_subscriber_is_full();
 }
 
 void native_forwarder_t::forward() {

@@ -9,6 +9,12 @@
 
 namespace zd {
 
+namespace {
+// How often a parked frame is retried when its output's POLLOUT cannot be trusted (retry_later
+// below): 1 ms holds the loop's CPU near nothing and adds at most that to a held message.
+constexpr int retry_interval_ms = 1;
+} // namespace
+
 // One way through the proxy. Holds at most one parked frame: the frame the output refused
 // with EAGAIN, which is retried before anything else is read from the input.
 struct proxy_t::direction_t {
@@ -20,6 +26,10 @@ struct proxy_t::direction_t {
     zmq_msg_t parked;  // valid only while has_parked
     bool has_parked = false;
     bool parked_more = false;
+    // The output said POLLOUT and still refused the parked frame: it says POLLOUT while the
+    // peer the frame is for is full (an XPUB with XPUB_NODROP, a ROUTER_MANDATORY ROUTER
+    // with other peers that have room), so polling for it would spin. Retried on a timer.
+    bool retry_later = false;
     bool discarding = false;              // dropping the rest of a refused multipart message
     bool capture_discarding = false;      // capture refused this message's first frame
     std::vector<zmq::message_t> observed; // copies for the observer, one message's frames
@@ -72,8 +82,11 @@ void proxy_t::pump(direction_t& way) {
         const int flags = ZMQ_DONTWAIT | (way.parked_more ? ZMQ_SNDMORE : 0);
         const std::size_t size = zmq_msg_size(&way.parked);
         if (zmq_msg_send(&way.parked, way.output, flags) < 0) {
-            if (errno == EAGAIN) return; // still full: keep waiting for POLLOUT
-            zmq_msg_close(&way.parked);  // the peer is gone: drop it
+            if (errno == EAGAIN) { // still full: wait for POLLOUT, or retry on a timer
+                way.retry_later = true;
+                return;
+            }
+            zmq_msg_close(&way.parked); // the peer is gone: drop it
             way.discarding = way.parked_more;
             if (!way.parked_more) ++way.counters.dropped_messages;
         } else {
@@ -81,6 +94,7 @@ void proxy_t::pump(direction_t& way) {
             if (!way.parked_more) ++way.counters.sent_messages;
         }
         way.has_parked = false;
+        way.retry_later = false;
     }
 
     zmq_msg_t frame;
@@ -163,17 +177,18 @@ loop_exit proxy_t::run(stop_signal_t& stop) {
         zmq_pollitem_t items[4] = {};
         items[frontend_item].socket = frontend_.handle();
         items[backend_item].socket = backend_.handle();
-        if (!paused_) {
-            if (forward_->has_parked)
-                items[backend_item].events |= ZMQ_POLLOUT;
+        bool retrying = false; // a parked frame waits for the retry timer
+        const auto wait_for = [&](direction_t& way, int input_item, int output_item) {
+            if (!way.has_parked)
+                items[input_item].events |= ZMQ_POLLIN;
+            else if (way.retry_later)
+                retrying = true;
             else
-                items[frontend_item].events |= ZMQ_POLLIN;
-            if (config_.backward) {
-                if (backward_->has_parked)
-                    items[frontend_item].events |= ZMQ_POLLOUT;
-                else
-                    items[backend_item].events |= ZMQ_POLLIN;
-            }
+                items[output_item].events |= ZMQ_POLLOUT;
+        };
+        if (!paused_) {
+            wait_for(*forward_, frontend_item, backend_item);
+            if (config_.backward) wait_for(*backward_, backend_item, frontend_item);
         }
         items[stop_item].fd = stop.fd();
         items[stop_item].events = ZMQ_POLLIN;
@@ -183,7 +198,11 @@ loop_exit proxy_t::run(stop_signal_t& stop) {
             items[control_item].events = ZMQ_POLLIN;
             count = 4;
         }
-        if (zmq_poll(items, count, drop_events.timeout_ms()) < 0) {
+        const int timeout_ms = drop_events.timeout_ms();
+        if (zmq_poll(items, count,
+                     retrying && (timeout_ms < 0 || timeout_ms > retry_interval_ms)
+                         ? retry_interval_ms
+                         : timeout_ms) < 0) {
             if (errno == EINTR) continue;
             throw zmq::error_t();
         }
@@ -193,10 +212,12 @@ loop_exit proxy_t::run(stop_signal_t& stop) {
                 return answer(command, text);
             });
         if (paused_) continue;
-        if (items[frontend_item].revents & ZMQ_POLLIN || items[backend_item].revents & ZMQ_POLLOUT)
+        if (items[frontend_item].revents & ZMQ_POLLIN ||
+            items[backend_item].revents & ZMQ_POLLOUT || forward_->retry_later)
             pump(*forward_);
-        if (config_.backward && (items[backend_item].revents & ZMQ_POLLIN ||
-                                 items[frontend_item].revents & ZMQ_POLLOUT))
+        if (config_.backward &&
+            (items[backend_item].revents & ZMQ_POLLIN ||
+             items[frontend_item].revents & ZMQ_POLLOUT || backward_->retry_later))
             pump(*backward_);
     }
     return loop_exit::terminate;

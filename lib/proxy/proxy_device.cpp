@@ -59,14 +59,15 @@ std::unique_ptr<native_routing_t> make_native_routing(native_routing_kind kind,
                                                       native_device_t& device,
                                                       subscription_table_t* subscriptions,
                                                       const loop_probe_t* loop_probe,
-                                                      bool hold_replies) {
+                                                      bool holds_at_mark) {
     switch (kind) {
     case native_routing_kind::streamer:
         return std::make_unique<native_streamer_t>(device);
     case native_routing_kind::queue:
-        return std::make_unique<native_queue_t>(device, hold_replies);
+        return std::make_unique<native_queue_t>(device, holds_at_mark);
     case native_routing_kind::forwarder:
-        return std::make_unique<native_forwarder_t>(device, subscriptions, loop_probe);
+        return std::make_unique<native_forwarder_t>(device, subscriptions, loop_probe,
+                                                    holds_at_mark);
     case native_routing_kind::none:
         break;
     }
@@ -188,7 +189,7 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         if (native) {
             const auto routing = make_native_routing(
                 spec.native_routing, *native_device, subscriptions ? &*subscriptions : nullptr,
-                loop_probe ? &*loop_probe : nullptr, spec.hold_replies);
+                loop_probe ? &*loop_probe : nullptr, spec.holds_at_mark);
             return native_device->run(*routing, stop, capture ? &*capture : nullptr,
                                       control ? &*control : nullptr);
         }

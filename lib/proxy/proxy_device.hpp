@@ -39,9 +39,11 @@ struct proxy_device_spec_t {
     // zd-forwarder: count the distinct topics its subscribers want, for STATS
     // "subscriptions" and the SUBSCRIPTIONS command (base/subscription_table.hpp).
     bool counts_subscriptions = false;
-    // zd-queue --hold-replies: a reply for a client at its mark waits (back-pressure on the
-    // workers) instead of being dropped; on the libzmq engine set proxy.frontend_drops false.
-    bool hold_replies = false;
+    // zd-queue --hold-replies, zd-forwarder --no-drop: a message for a peer at its mark
+    // waits, and the input it came from is not read meanwhile (back-pressure), instead of
+    // being dropped. On the libzmq engine the device sets what makes its output refuse with
+    // EAGAIN (ROUTER_MANDATORY without proxy.frontend_drops; XPUB_NODROP).
+    bool holds_at_mark = false;
     // Called after the sockets exist and before they attach, for device-specific options
     // and behaviour; may return an observer that the proxy then feeds. May be empty.
     std::function<std::unique_ptr<proxy_observer_t>(zmq::socket_t& frontend,

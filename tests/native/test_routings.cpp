@@ -250,6 +250,49 @@ TEST_CASE("forwarder: a subscriber at its mark misses publications, counted; the
     CHECK(slow_got + dropped == count); // every publication either arrived or was counted
 }
 
+// Issue 13: chained forwarders dropped at each next hop's mark. With --no-drop
+// (holds_publishers) a subscriber at its mark holds the publishers instead: nothing is
+// dropped, and everything arrives in order once it reads again.
+TEST_CASE("forwarder: holding publishers, a subscriber at its mark holds them, and nothing is "
+          "dropped",
+          "[native][forwarder]") {
+    native_harness_t<native_forwarder_t> harness("XSUB", "XPUB", 5, nullptr, nullptr, true);
+    auto& publisher = harness.connect(harness.device().frontend(), "PUB");
+    auto& slow = harness.connect(harness.device().backend(), "SUB");
+    auto& fast = harness.connect(harness.device().backend(), "SUB");
+    slow.command("SUBSCRIBE", "");
+    fast.command("SUBSCRIBE", "");
+    harness.settle();
+    slow.reads = false;
+    constexpr int count = 40;
+    for (int i = 0; i < count; ++i)
+        publisher.send({numbered(i, 100 * 1024)});
+    for (int round = 0; round < 20; ++round)
+        harness.settle();
+    CHECK(publisher.device_end->held);
+    CHECK(slow.device_end->connection->queued_messages() <= 5);
+    CHECK(harness.counters().frontend_to_backend.received_messages < count);
+
+    slow.reads = true;
+    std::vector<message_t> to_slow, to_fast;
+    for (int round = 0; round < 200 && (to_slow.size() < count || to_fast.size() < count);
+         ++round) {
+        harness.settle();
+        for (auto& message : harness.received(slow))
+            to_slow.push_back(std::move(message));
+        for (auto& message : harness.received(fast))
+            to_fast.push_back(std::move(message));
+    }
+    REQUIRE(to_slow.size() == count);
+    REQUIRE(to_fast.size() == count);
+    for (int i = 0; i < count; ++i) {
+        CHECK(to_slow[std::size_t(i)] == message_t{numbered(i, 100 * 1024)});
+        CHECK(to_fast[std::size_t(i)] == message_t{numbered(i, 100 * 1024)});
+    }
+    CHECK(harness.counters().frontend_to_backend.dropped_messages == 0);
+    CHECK_FALSE(publisher.device_end->held);
+}
+
 // Issue 13: loop probes (base/loop_probe.hpp). A forwarder subscribes each publisher to its
 // own probe; another forwarder's probe from downstream passes upstream once, like a topic,
 // but is not a topic publications match; its own probe coming back is a cycle.
