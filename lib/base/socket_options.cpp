@@ -15,7 +15,21 @@ void socket_options_t::apply_to(zmq::socket_t& socket) const {
     if (heartbeat_ttl_ms > 0) socket.set(zmq::sockopt::heartbeat_ttl, heartbeat_ttl_ms);
     if (max_message_size >= 0) socket.set(zmq::sockopt::maxmsgsize, int64_t(max_message_size));
     if (routing_id) socket.set(zmq::sockopt::routing_id, *routing_id);
-    // CURVE keys will be applied here too, so that every device gains them at once.
+}
+
+void socket_options_t::prepare_endpoint(zmq::socket_t& socket, attach_mode mode) const {
+    if (curve) set_curve_role(socket, *curve, mode);
+}
+
+endpoint_list_t attach(zmq::socket_t& socket, const endpoint_list_t& endpoints,
+                       const socket_options_t& options) {
+    endpoint_list_t attached;
+    for (const auto& endpoint : endpoints) {
+        options.prepare_endpoint(socket, endpoint.mode);
+        const auto one = attach(socket, endpoint_list_t{endpoint});
+        attached.insert(attached.end(), one.begin(), one.end());
+    }
+    return attached;
 }
 
 } // namespace zd

@@ -3,6 +3,9 @@
 // so that shutting down never hangs on a peer that stopped reading.
 #pragma once
 
+#include "base/curve_keys.hpp"
+#include "base/endpoints.hpp"
+
 #include <optional>
 #include <string>
 
@@ -23,10 +26,19 @@ struct socket_options_t {
     int heartbeat_ttl_ms = 0;              // ask the peer to drop us after this
     long long max_message_size = -1;       // ZMQ_MAXMSGSIZE; larger drops the peer; -1 = any
     std::optional<std::string> routing_id; // ZMQ_ROUTING_ID for connecting sockets
+    std::optional<curve_keys_t> curve;     // CURVE on tcp and ipc endpoints; none = NULL
 
     // Applies every option to the socket. Throws zmq::error_t if libzmq refuses a value.
     // Call before bind/connect: libzmq applies most options only to later connections.
     void apply_to(zmq::socket_t& socket) const;
+
+    // Sets what differs by endpoint (CURVE's role) before the socket binds or connects it.
+    void prepare_endpoint(zmq::socket_t& socket, attach_mode mode) const;
 };
+
+// Binds and connects the socket to every endpoint (attach in base/endpoints.hpp), each after
+// options.prepare_endpoint: how every device and tool attaches a data socket.
+endpoint_list_t attach(zmq::socket_t& socket, const endpoint_list_t& endpoints,
+                       const socket_options_t& options);
 
 } // namespace zd
