@@ -68,8 +68,15 @@ void walk(const std::string& dir, const visitor_t& visitor, int depth) {
                                 std::to_string(max_directory_depth) + " (a symbolic link loop?)");
     visitor.on_directory(dir, status);
     directory_t directory(dir);
-    errno = 0;
-    while (const dirent* entry = ::readdir(directory.handle())) {
+    for (;;) {
+        errno = 0; // readdir's end and its failure differ only by errno, set by nothing else
+        const dirent* entry = ::readdir(directory.handle());
+        if (!entry) {
+            if (errno != 0)
+                throw certificate_error(
+                    dir + ": cannot list the certificate directory: " + std::strerror(errno));
+            return;
+        }
         const std::string_view name = entry->d_name;
         if (name.starts_with('.')) continue; // ".", "..", hidden files and directories
         const std::string path = dir + "/" + std::string(name);
@@ -79,11 +86,7 @@ void walk(const std::string& dir, const visitor_t& visitor, int depth) {
             walk(path, visitor, depth + 1);
         else if (S_ISREG(entry_status.st_mode) && !is_secret_name(name))
             visitor.on_certificate_file(path, entry_status);
-        errno = 0;
     }
-    if (errno != 0)
-        throw certificate_error(dir +
-                                ": cannot list the certificate directory: " + std::strerror(errno));
 }
 
 } // namespace

@@ -25,9 +25,9 @@
 namespace zd::security {
 
 // The public certificates of dir (their secret_key is always empty, even if a file held one),
-// sorted by file path. Throws certificate_error when dir is missing, not a directory or
-// unreadable, when a directory or certificate in it is writable by others, or when a
-// certificate file does not parse (the message names the file).
+// sorted by file path; a key in two files is there twice. Throws certificate_error when dir is
+// missing, not a directory or unreadable, when a directory or certificate in it is writable by
+// others, or when a certificate file does not parse (the message names the file).
 std::vector<certificate_t> load_allowed_certificates(const std::string& dir);
 
 // What changes when a certificate is added, removed, renamed or rewritten in dir. Take it

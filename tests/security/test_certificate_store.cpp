@@ -89,6 +89,14 @@ TEST_CASE("a secret certificate in the directory gives only its public key",
     CHECK(certificates[0].secret_key.empty());
 }
 
+TEST_CASE("a dangling link, the last entry read, is ignored without failing the listing",
+          "[security][certificate_store]") {
+    zd::test::temp_dir_t dir;
+    REQUIRE(::symlink("gone", dir.file("dangling").c_str()) == 0); // the only entry: the last
+    CHECK(load_allowed_certificates(dir.path()).empty());
+    CHECK(directory_signature(dir.path()).file_count == 0);
+}
+
 TEST_CASE("an empty directory allows nobody", "[security][certificate_store]") {
     zd::test::temp_dir_t dir;
     CHECK(load_allowed_certificates(dir.path()).empty());
