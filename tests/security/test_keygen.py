@@ -86,11 +86,12 @@ def refuses_overwrite(program, base, public_key):
 
 
 def usage_errors(program, directory):
-    for args, wanted in [(["x", "--meta", "novalue"], "expected KEY=VALUE"),
+    for args, wanted in [(["x", "--meta", "novalue"], "--meta: 'novalue' is not KEY=VALUE"),
                          (["x", "--meta", "bad key=1"], "only letters"),
                          (["x", "--meta", 'q="quoted"'], "CZMQ cannot read"),
                          (["x_secret"], "ends in _secret"),
                          ([], "NAME"),
+                         (["x", "--check", "x"], "not both"),
                          (["--no-such-option"], "")]:
         code, out, err = keygen(program, *[os.path.join(directory, a) if a in ("x", "x_secret")
                                            else a for a in args])

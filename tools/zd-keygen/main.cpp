@@ -38,12 +38,11 @@ std::pair<std::string, std::string> split_metadata(const std::string& text) {
 CLI::Validator metadata_validator() {
     return CLI::Validator(
         [](std::string& text) -> std::string {
-            if (text.find('=') == std::string::npos)
-                return "bad --meta '" + text + "': expected KEY=VALUE";
+            if (text.find('=') == std::string::npos) return "'" + text + "' is not KEY=VALUE";
             const auto [key, value] = split_metadata(text);
             return zd::security::metadata_problem(key, value);
         },
-        "KEY=VALUE");
+        "");
 }
 
 std::string base_name(const std::string& path) {
@@ -111,20 +110,19 @@ int main(int argc, char** argv) {
         "Exit codes: 0 ok, 1 a file exists (without --force), cannot be written, or fails\n"
         "--check, 2 usage error.");
     keygen_options_t options;
-    auto* name_option =
-        app.add_option("name", options.name,
-                       "Where to write: NAME (public) and NAME_secret (secret, mode 0600)")
-            ->type_name("NAME")
-            ->check(CLI::Validator(
-                [](std::string& text) -> std::string {
-                    if (text.ends_with("_secret"))
-                        return "NAME '" + text +
-                               "' ends in _secret, which marks the secret file; drop it";
-                    if (text.empty() || text.ends_with('/'))
-                        return "NAME '" + text + "' is a directory; give a file name";
-                    return {};
-                },
-                ""));
+    app.add_option("name", options.name,
+                   "Where to write: NAME (public) and NAME_secret (secret, mode 0600)")
+        ->type_name("NAME")
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                if (text.ends_with("_secret"))
+                    return "NAME '" + text +
+                           "' ends in _secret, which marks the secret file; drop it";
+                if (text.empty() || text.ends_with('/'))
+                    return "NAME '" + text + "' is a directory; give a file name";
+                return {};
+            },
+            ""));
     app.add_option("--meta", options.metadata,
                    "Metadata KEY=VALUE in the certificate, repeatable (name defaults to NAME's "
                    "file name)")
@@ -134,12 +132,13 @@ int main(int argc, char** argv) {
     app.add_option("--check", options.check,
                    "Read a certificate file or allow-list directory as a device would; print "
                    "what it holds or why it would be refused")
-        ->type_name("PATH")
-        ->excludes(name_option);
+        ->type_name("PATH");
     zd::add_version_flag(app);
     app.parse_complete_callback([&] {
         if (options.name.empty() && options.check.empty())
             throw CLI::RequiredError("NAME (or --check PATH)");
+        if (!options.name.empty() && !options.check.empty())
+            throw CLI::ValidationError("give NAME to make a pair or --check PATH, not both");
     });
     if (const auto code = zd::parse_command_line(app, argc, argv)) return *code;
     zd::log::configure(app.get_name(), zd::log::level::info);
