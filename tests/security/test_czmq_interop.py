@@ -2,7 +2,8 @@
 
   - a pair made by CZMQ (zcert_new, zcert_set_meta, zcert_save) reads here: the public file
     and, once it is mode 0600, the secret file through the checks a device's --curve-cert
-    makes (zd-keygen --check); CZMQ's secret file mode is reported, and refused if wider;
+    makes (zd-keygen --check); CZMQ's secret file mode is reported, and refused if wider
+    (CZMQ writes 0600, but keeps the mode of a secret file it rewrites: 0644 stays 0644);
   - a pair made by zd-keygen loads in CZMQ (zcert_load) with the same keys and name;
   - a directory of CZMQ-made public certificates reads as an allow-list.
 
@@ -66,6 +67,25 @@ def czmq_made_loads_here(keygen, czmq, directory):
     return public_key
 
 
+def czmq_keeps_a_wide_mode_we_refuse(keygen, czmq, directory):
+    """zcert_save over an existing secret file rewrites it in place (fopen "w"), so a file
+    someone made 0644 stays 0644 with the new secret in it; we refuse it with the fix."""
+    base = os.path.join(directory, "rewritten")
+    code, _, err = run(czmq, "make", base, "rewritten")
+    check(code == 0, f"czmq_certs make exited {code}: {err!r}")
+    os.chmod(base + "_secret", 0o644)
+    code, _, err = run(czmq, "make", base, "rewritten")
+    check(code == 0, f"czmq_certs make over existing files exited {code}: {err!r}")
+    mode = stat.S_IMODE(os.stat(base + "_secret").st_mode)
+    print(f"CZMQ rewriting a 0644 secret file left mode {oct(mode)}")
+    code, _, err = run(keygen, "--check", base + "_secret")
+    if mode & 0o077:
+        check(code == 1 and f"chmod 600 {base}_secret" in err,
+              f"CZMQ's rewritten {oct(mode)} secret was not refused: {err!r}")
+    else:
+        check(code == 0, f"CZMQ's rewritten secret refused: {err!r}")
+
+
 def ours_load_in_czmq(keygen, czmq, directory):
     base = os.path.join(directory, "from-zd")
     code, out, err = run(keygen, base, "--meta", "site=paris")
@@ -109,6 +129,7 @@ def main(context, keygen, czmq=""):
         sys.exit(SKIPPED)
     with tempfile.TemporaryDirectory() as directory:
         czmq_key = czmq_made_loads_here(keygen, czmq, directory)
+        czmq_keeps_a_wide_mode_we_refuse(keygen, czmq, directory)
         ours_load_in_czmq(keygen, czmq, directory)
         czmq_directory_is_an_allow_list(keygen, czmq, directory, czmq_key)
 
