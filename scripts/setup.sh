@@ -30,6 +30,8 @@ packages=(
     jq                  # the README's examples pipe STATS and JSON output through it
     iproute2            # ip: tests that make their own network namespace (README examples)
     systemd             # systemd-analyze verify on the unit files (dist/systemd)
+    libczmq-dev         # tests/security: CZMQ's own zcert makes and loads certificates, so
+                        # ours are checked against CZMQ's both ways (skipped without it)
 )
 
 # One dpkg-query for all of them; unknown packages are simply absent from its output.

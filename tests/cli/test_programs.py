@@ -34,6 +34,7 @@ BAD_NUMBERS = {
     "zd-bench": [["--repeat", "0"], ["--duration", "0"]],
     "zd-journal-bench": [["--runs", "0"], ["--raw-seconds", "1e400"]],
     "zd-journal-tool": [["consume", "--window", "0"]],
+    "zd-keygen": [],  # takes no number
 }
 COMMON_BAD_NUMBERS = [["--hwm", "-1"], ["--hwm", "lots"], ["--io-threads", "0"],
                       ["--heartbeat-ivl", "-5"], ["--max-msg-size", "-2"]]
