@@ -1,0 +1,201 @@
+// The ZAP handler (lib/security/zap_handler.hpp) serving real libzmq sockets in one process:
+//
+//   client PUSH --tcp 127.0.0.1--> server PULL (CURVE or NULL, require_zap "test")
+//                                        |  libzmq asks, per handshake
+//                                        v
+//                         zap_handler_t: ROUTER @inproc://zeromq.zap.01
+//
+// Every "gets nothing" waits for the server's handshake-failed event, then checks that no
+// message arrived.
+#include "security/zap_handler.hpp"
+#include "zap_test_sockets.hpp"
+
+#include <catch2/catch.hpp>
+#include <mutex>
+
+using namespace zap_test;
+using namespace zd::security;
+
+namespace {
+
+const auto nothing_more = 200ms; // after a refusal: the message would have been there by now
+
+zap_policy_config_t allow_keys(std::vector<allowed_key_t> keys) {
+    zap_policy_config_t config;
+    config.curve_allowed = std::move(keys);
+    return config;
+}
+
+// Refusal lines, collected from the handler thread.
+struct log_lines_t {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    zap_handler_options_t options() {
+        zap_handler_options_t options;
+        options.log_line = [this](std::string_view line) {
+            std::lock_guard lock(mutex);
+            lines.emplace_back(line);
+        };
+        return options;
+    }
+    std::vector<std::string> taken() {
+        std::lock_guard lock(mutex);
+        return lines;
+    }
+};
+
+} // namespace
+
+TEST_CASE("an allowed key delivers, and its User-Id is its Z85 public key", "[zap][handler]") {
+    zmq::context_t context;
+    const auto server_keys = curve_keys_t::generate(), client_keys = curve_keys_t::generate();
+    zap_handler_t handler(context, allow_keys({{client_keys.public_key, "client-a"}}));
+    server_t server(context, mechanism_t::curve, server_keys);
+    auto client = curve_client(context, server.endpoint(), server_keys.public_key, client_keys);
+
+    auto message = server.receive(5s);
+    REQUIRE(message);
+    CHECK(message->to_string() == "hello");
+    CHECK(property(*message, "User-Id") == client_keys.public_key);
+    CHECK(property(*message, "name") == "client-a");
+    CHECK(handler.counters().accepted == 1);
+    CHECK(handler.counters().refused() == 0);
+}
+
+TEST_CASE("an unknown key gets nothing through", "[zap][handler]") {
+    zmq::context_t context;
+    const auto server_keys = curve_keys_t::generate(), known = curve_keys_t::generate();
+    zap_handler_t handler(context, allow_keys({{known.public_key, ""}}));
+    server_t server(context, mechanism_t::curve, server_keys);
+    auto stranger =
+        curve_client(context, server.endpoint(), server_keys.public_key, curve_keys_t::generate());
+
+    CHECK(server.wait_for_refusal() == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+    CHECK_FALSE(server.receive(nothing_more));
+    CHECK(handler.counters().refused_unknown_key >= 1);
+    CHECK(handler.counters().accepted == 0);
+}
+
+TEST_CASE("a plain-text client of a CURVE server gets nothing through", "[zap][handler]") {
+    zmq::context_t context;
+    const auto server_keys = curve_keys_t::generate();
+    zap_handler_t handler(context, allow_keys({}));
+    server_t server(context, mechanism_t::curve, server_keys);
+    auto client = plain_client(context, server.endpoint());
+
+    CHECK(server.wait_for_refusal() != 0);
+    CHECK_FALSE(server.receive(nothing_more));
+    CHECK(handler.counters().accepted == 0);
+}
+
+TEST_CASE("a NULL peer from a denied address is refused, from an allowed one it passes",
+          "[zap][handler]") {
+    zmq::context_t context;
+    zap_policy_config_t deny;
+    deny.ip_deny = {"127.0.0.1"};
+    zap_handler_t handler(context, deny);
+    {
+        server_t server(context, mechanism_t::null, {});
+        auto client = plain_client(context, server.endpoint());
+        CHECK(server.wait_for_refusal() == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+        CHECK_FALSE(server.receive(nothing_more));
+        CHECK(handler.counters().refused_address_denied >= 1);
+    }
+    zap_policy_config_t allow;
+    allow.ip_allow = {"127.0.0.0/8"};
+    handler.reload(allow);
+    server_t server(context, mechanism_t::null, {});
+    auto client = plain_client(context, server.endpoint());
+    auto message = server.receive(5s);
+    REQUIRE(message);
+    CHECK(property(*message, "User-Id").empty());
+}
+
+TEST_CASE("a reload lets a new key in at its next handshake and shuts a removed one out",
+          "[zap][handler]") {
+    zmq::context_t context;
+    const auto server_keys = curve_keys_t::generate(), client_keys = curve_keys_t::generate();
+    zap_handler_t handler(context, allow_keys({}));
+    zap_allow_cache_t cache(handler);
+    server_t server(context, mechanism_t::curve, server_keys);
+    const std::uint64_t first = handler.generation();
+    {
+        auto refused =
+            curve_client(context, server.endpoint(), server_keys.public_key, client_keys);
+        REQUIRE(server.wait_for_refusal() == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+    }
+    CHECK_FALSE(cache.is_allowed(client_keys.public_key));
+
+    handler.reload(allow_keys({{client_keys.public_key, "late"}}));
+    CHECK(handler.generation() != first);
+    CHECK(cache.is_allowed(client_keys.public_key));
+    {
+        auto admitted =
+            curve_client(context, server.endpoint(), server_keys.public_key, client_keys);
+        auto message = server.receive(5s);
+        REQUIRE(message);
+        CHECK(property(*message, "User-Id") == client_keys.public_key);
+    }
+
+    const std::uint64_t second = handler.generation();
+    handler.reload(allow_keys({}));
+    CHECK(handler.generation() != second);
+    CHECK_FALSE(handler.policy()->is_allowed(client_keys.public_key));
+    CHECK(cache.refresh());
+    CHECK_FALSE(cache.refresh()); // once per change
+    CHECK_FALSE(cache.is_allowed(client_keys.public_key));
+    auto removed = curve_client(context, server.endpoint(), server_keys.public_key, client_keys);
+    CHECK(server.wait_for_refusal() == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+    CHECK_FALSE(server.receive(nothing_more));
+}
+
+TEST_CASE("a bad config on reload is refused and the old policy stays", "[zap][handler]") {
+    zmq::context_t context;
+    const auto client_keys = curve_keys_t::generate();
+    zap_handler_t handler(context, allow_keys({{client_keys.public_key, ""}}));
+    const auto generation = handler.generation();
+    zap_policy_config_t bad;
+    bad.ip_deny = {"10.0.0.1/8"};
+    CHECK_THROWS_AS(handler.reload(bad), std::invalid_argument);
+    CHECK(handler.generation() == generation);
+    CHECK(handler.policy()->is_allowed(client_keys.public_key));
+}
+
+TEST_CASE("a bad config is refused at construction", "[zap][handler]") {
+    zmq::context_t context;
+    zap_policy_config_t bad;
+    bad.ip_allow = {"not-an-address"};
+    CHECK_THROWS_AS(zap_handler_t(context, bad), std::invalid_argument);
+    zap_handler_t handler(context, {}); // the endpoint was not left bound
+}
+
+TEST_CASE("one context has one ZAP handler", "[zap][handler]") {
+    zmq::context_t context;
+    zap_handler_t handler(context, {});
+    CHECK_THROWS_AS(zap_handler_t(context, {}), zmq::error_t);
+}
+
+TEST_CASE("a client refused again and again is logged once per interval", "[zap][handler]") {
+    // libzmq does not retry a handshake the ZAP handler refused: each refusal here is a new
+    // connection of the same key, as a client restarted in a loop would make.
+    zmq::context_t context;
+    const auto server_keys = curve_keys_t::generate(), keys = curve_keys_t::generate();
+    log_lines_t log;
+    zap_handler_t handler(context, allow_keys({}), log.options()); // interval: 10 s
+    server_t server(context, mechanism_t::curve, server_keys);
+    for (int i = 0; i < 5; ++i) {
+        auto stranger = curve_client(context, server.endpoint(), server_keys.public_key, keys);
+        REQUIRE(server.wait_for_refusal() == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+    }
+
+    CHECK(handler.counters().refused_unknown_key == 5);
+    const auto lines = log.taken();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "ZAP refused 127.0.0.1: unknown key " + keys.public_key + " (domain test)");
+}
+
+TEST_CASE("require_zap wants a domain", "[zap][handler]") {
+    zmq::context_t context;
+    zmq::socket_t socket(context, zmq::socket_type::pull);
+    CHECK_THROWS_AS(zd::security::require_zap(socket, ""), std::invalid_argument);
+}
