@@ -138,7 +138,12 @@ void zap_handler_t::serve_waiting() {
             std::lock_guard lock(counters_mutex_);
             ++counters_.of(decision.refusal);
         }
-        if (decision.refusal != zap_refusal::none) log_refusal(parsed.request, decision);
+        if (decision.refusal != zap_refusal::none)
+            log_refusal(parsed.request, decision);
+        else
+            log::debug("ZAP accepted " + std::string(mechanism_name(parsed.request.mechanism)) +
+                       (decision.user_id.empty() ? "" : " key " + decision.user_id) + " from " +
+                       parsed.request.address);
         if (!parsed.answerable()) continue;
         send_frames(router_, encode_zap_reply({parsed.request.routing_id, parsed.request.request_id,
                                                decision.status, decision.status_text,

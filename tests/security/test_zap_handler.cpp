@@ -10,6 +10,8 @@
 #include "security/zap_handler.hpp"
 #include "zap_test_sockets.hpp"
 
+#include "base/message_io.hpp"
+
 #include <catch2/catch.hpp>
 #include <mutex>
 
@@ -198,4 +200,43 @@ TEST_CASE("require_zap wants a domain", "[zap][handler]") {
     zmq::context_t context;
     zmq::socket_t socket(context, zmq::socket_type::pull);
     CHECK_THROWS_AS(zd::security::require_zap(socket, ""), std::invalid_argument);
+}
+
+TEST_CASE("a malformed request is answered 500 and counted; one of too many frames is dropped",
+          "[zap][handler]") {
+    // Not libzmq: a DEALER in the same process, speaking to the handler directly.
+    zmq::context_t context;
+    zap_handler_t handler(context, {});
+    zmq::socket_t asker(context, zmq::socket_type::dealer);
+    asker.set(zmq::sockopt::linger, 0);
+    asker.connect(std::string(zap_endpoint));
+    const std::vector<std::string> bad_version{"", "2.0", "7", "d", "127.0.0.1", "", "NULL"};
+    for (std::size_t i = 0; i < bad_version.size(); ++i)
+        asker.send(zmq::buffer(bad_version[i]),
+                   i + 1 < bad_version.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    zmq::pollitem_t item{asker.handle(), 0, ZMQ_POLLIN, 0};
+    REQUIRE(zmq::poll(&item, 1, 5s) == 1);
+    std::vector<zmq::message_t> reply;
+    REQUIRE(zd::receive_message(asker, reply) == zd::received::message);
+    REQUIRE(reply.size() == 7);
+    CHECK(reply[1].to_string() == "1.0");
+    CHECK(reply[2].to_string() == "7");
+    CHECK(reply[3].to_string() == "500");
+    CHECK(reply[4].to_string() == "malformed request: ZAP version is not 1.0");
+    CHECK(handler.counters().refused_malformed == 1);
+
+    for (int i = 0; i < 40; ++i) // far more frames than any ZAP request
+        asker.send(zmq::str_buffer("x"),
+                   i + 1 < 40 ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    asker.send(zmq::str_buffer(""), zmq::send_flags::sndmore); // then a good one, to sync on
+    const std::vector<std::string> good{"1.0", "8", "d", "127.0.0.1", "", "NULL"};
+    for (std::size_t i = 0; i < good.size(); ++i)
+        asker.send(zmq::buffer(good[i]),
+                   i + 1 < good.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    REQUIRE(zmq::poll(&item, 1, 5s) == 1);
+    REQUIRE(zd::receive_message(asker, reply) == zd::received::message);
+    CHECK(reply.at(2).to_string() == "8"); // the long one had no answer
+    CHECK(reply.at(3).to_string() == "200");
+    CHECK(handler.counters().refused_malformed == 2);
+    CHECK(handler.counters().accepted == 1);
 }
