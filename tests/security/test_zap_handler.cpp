@@ -240,3 +240,26 @@ TEST_CASE("a malformed request is answered 500 and counted; one of too many fram
     CHECK(handler.counters().refused_malformed == 2);
     CHECK(handler.counters().accepted == 1);
 }
+
+TEST_CASE("a removed key's open connection still delivers, and is_allowed tells the device to "
+          "drop it",
+          "[zap][handler]") {
+    // libzmq does not cut a live session when its key leaves the allow-list: the device must
+    // check each message's User-Id (docs/SECURITY.md, "Reload and revocation").
+    zmq::context_t context;
+    const auto server_keys = curve_keys_t::generate(), client_keys = curve_keys_t::generate();
+    zap_handler_t handler(context, allow_keys({{client_keys.public_key, ""}}));
+    zap_allow_cache_t cache(handler);
+    server_t server(context, mechanism_t::curve, server_keys);
+    auto client = curve_client(context, server.endpoint(), server_keys.public_key, client_keys);
+    auto before = server.receive(5s);
+    REQUIRE(before);
+    CHECK(cache.is_allowed(property(*before, "User-Id")));
+
+    handler.reload(allow_keys({}));
+    REQUIRE(client.send(zmq::str_buffer("after"), zmq::send_flags::dontwait));
+    auto after = server.receive(5s);
+    REQUIRE(after); // still delivered by libzmq ...
+    CHECK(after->to_string() == "after");
+    CHECK_FALSE(cache.is_allowed(property(*after, "User-Id"))); // ... and refused by the check
+}
