@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 #include <mutex>
+#include <thread>
 
 using namespace zap_test;
 using namespace zd::security;
@@ -262,4 +263,33 @@ TEST_CASE("a removed key's open connection still delivers, and is_allowed tells 
     REQUIRE(after); // still delivered by libzmq ...
     CHECK(after->to_string() == "after");
     CHECK_FALSE(cache.is_allowed(property(*after, "User-Id"))); // ... and refused by the check
+}
+
+TEST_CASE("reloads from another thread while handshakes are served lose no allowed client",
+          "[zap][handler]") {
+    zmq::context_t context;
+    const auto server_keys = curve_keys_t::generate(), client_keys = curve_keys_t::generate();
+    const allowed_key_t kept{client_keys.public_key, "kept"};
+    zap_handler_t handler(context, allow_keys({kept}));
+    server_t server(context, mechanism_t::curve, server_keys);
+    const std::uint64_t first = handler.generation();
+    constexpr int reloads = 200;
+    std::vector<zap_policy_config_t> versions; // made here: Catch's checks are not thread-safe
+    for (int i = 0; i < reloads; ++i)          // the kept key is in every version
+        versions.push_back(allow_keys({kept, {curve_keys_t::generate().public_key, "other"}}));
+    std::thread reloader([&] {
+        for (auto& version : versions)
+            handler.reload(std::move(version));
+    });
+    std::vector<zmq::socket_t> clients;
+    int delivered = 0;
+    for (int i = 0; i < 10; ++i) {
+        clients.push_back(
+            curve_client(context, server.endpoint(), server_keys.public_key, client_keys));
+        if (auto message = server.receive(5s)) delivered += property(*message, "name") == "kept";
+    }
+    reloader.join();
+    CHECK(delivered == 10);
+    CHECK(handler.generation() == first + reloads);
+    CHECK(handler.counters().accepted == 10);
 }
