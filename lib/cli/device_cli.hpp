@@ -20,7 +20,16 @@ CLI::Validator endpoint_list_validator();
 // --heartbeat-ivl/-timeout/-ttl, --max-msg-size) to app.
 void add_socket_options(CLI::App& app, socket_options_t& options);
 
-// Adds the socket options plus -v, -q, --io-threads, --config, --print-config, --version.
+// Adds --curve-cert, --curve-allow, --curve-allow-any, --curve-server-key, --allow-ip and
+// --deny-ip (docs/SECURITY.md).
+void add_security_options(CLI::App& app, security_options_t& options);
+
+// Adds --SIDE-curve-cert, --SIDE-curve-allow, --SIDE-curve-allow-any, --SIDE-curve-server-key:
+// a side's own CURVE flags, each replacing the common one (security_options_t::for_side).
+void add_side_security_options(CLI::App& app, security_options_t& options, const std::string& side);
+
+// Adds the socket and security options plus -v, -q, --io-threads, --config, --print-config,
+// --version.
 void add_common_options(CLI::App& app, common_options_t& options);
 
 // Adds -f/--frontend, -b/--backend (required), --control, --capture and the common options.
