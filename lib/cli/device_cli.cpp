@@ -122,7 +122,6 @@ void add_side_security_options(CLI::App& app, security_options_t& options,
 
 void add_common_options(CLI::App& app, common_options_t& options) {
     add_socket_options(app, options.socket);
-    add_security_options(app, options.security);
     app.add_flag("-v,--verbose", options.verbose, "More diagnostics on stderr (repeatable)");
     app.add_flag("-q,--quiet", options.quiet, "Only errors on stderr");
     auto* log_time = app.add_flag("--log-time", options.log_time,
@@ -213,6 +212,7 @@ void add_device_options(CLI::App& app, device_options_t& options) {
         ->check(endpoint_list_validator());
     ops::add_ops_options(app, options.ops);
     add_common_options(app, options.common);
+    add_security_options(app, options.common.security);
     add_side_security_options(app, options.common.security, "frontend");
     add_side_security_options(app, options.common.security, "backend");
 }
