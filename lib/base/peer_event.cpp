@@ -36,6 +36,8 @@ const char* to_string(peer_event_t::kind_t kind) {
         return "disconnected";
     case peer_event_t::kind_t::handshake_failed:
         return "handshake_failed";
+    case peer_event_t::kind_t::oversized:
+        return "oversized";
     }
     return "unknown";
 }

@@ -39,6 +39,11 @@ void peer_table_t::handshake_failed(std::size_t side) {
     ++sides_.at(side).counts.handshake_failures;
 }
 
+void peer_table_t::oversized(std::size_t side) {
+    std::lock_guard lock(mutex_);
+    ++sides_.at(side).counts.oversize_disconnects;
+}
+
 void peer_table_t::record(const peer_event_t& event) {
     switch (event.kind) {
     case peer_event_t::kind_t::connected:
@@ -49,6 +54,9 @@ void peer_table_t::record(const peer_event_t& event) {
         break;
     case peer_event_t::kind_t::handshake_failed:
         handshake_failed(event.side);
+        break;
+    case peer_event_t::kind_t::oversized:
+        oversized(event.side);
         break;
     }
 }
@@ -67,6 +75,7 @@ void peer_table_t::write_json(json_writer_t& json) const {
         json.key("connections").value(s.counts.connections);
         json.key("disconnections").value(s.counts.disconnections);
         json.key("handshake_failures").value(s.counts.handshake_failures);
+        json.key("oversize_disconnects").value(s.counts.oversize_disconnects);
         json.key("addresses").begin_array();
         std::size_t listed = 0;
         for (const auto& [id, address] : s.open) {

@@ -243,7 +243,9 @@ void broker_server_t::drain_monitor(steady::time_point now) {
         if (!decode_peer_event(event, address, 0, peer)) continue;
         peers_.record(peer);
         events::emit_peer(peer, "endpoint");
-        if (peer.kind == peer_event_t::kind_t::handshake_failed) continue;
+        if (peer.kind != peer_event_t::kind_t::connected &&
+            peer.kind != peer_event_t::kind_t::disconnected)
+            continue;
         const int fd = int(peer.id);
         if (peer.kind == peer_event_t::kind_t::disconnected) {
             auto found = inode_of_fd_.find(fd);

@@ -1,6 +1,7 @@
 #include "native/device.hpp"
 
 #include "base/drop_events.hpp"
+#include "base/error_rate.hpp"
 #include "base/ipc_lock.hpp"
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
@@ -192,6 +193,9 @@ struct native_device_t::loop_t {
     std::vector<pollfd> pollfds;                       // rebuilt every turn
     std::vector<poll_target_t> poll_targets;           // what each pollfd stands for
     proxy_drop_events_t drop_events{device.counters_}; // reports what is left at the end
+    // Peers cut for an oversized message are logged once, then at most once a minute with
+    // how many there were since: a client that reconnects and resends must not flood the log.
+    error_rate_t oversize_log{1, std::chrono::minutes(1)};
 
     void add_peer(native_side_t& side, int fd, bool tcp, zmtp::connector_t* connector);
     void tell_peer_listener(const native_side_t& side, const native_peer_t& peer,
@@ -203,6 +207,8 @@ struct native_device_t::loop_t {
     void on_event(const poll_target_t& target, short revents, clock::time_point now);
     void announce_ready(native_side_t& side);
     void drop_broken(native_side_t& side, clock::time_point now);
+    void report_oversized(const native_side_t& side, const native_peer_t& peer,
+                          clock::time_point now);
     void forward();
     void linger();
     loop_exit run();
@@ -351,6 +357,7 @@ void native_device_t::loop_t::drop_broken(native_side_t& side, clock::time_point
         // the handshake (a bad greeting, or a peer that hung up, such as a port scan).
         if (!connection.ready())
             tell_peer_listener(side, *peer, peer_event_t::kind_t::handshake_failed);
+        if (connection.oversized()) report_oversized(side, *peer, now);
         tell_peer_listener(side, *peer, peer_event_t::kind_t::disconnected);
         const std::size_t unsent = connection.queued_messages();
         (unsent > 0 ? log::info : log::debug)(
@@ -361,6 +368,19 @@ void native_device_t::loop_t::drop_broken(native_side_t& side, clock::time_point
         return true;
     };
     side.peers.erase(std::remove_if(side.peers.begin(), side.peers.end(), gone), side.peers.end());
+}
+
+// Counted per side (STATS peers.<side>.oversize_disconnects) and logged, rate-limited.
+void native_device_t::loop_t::report_oversized(const native_side_t& side, const native_peer_t& peer,
+                                               clock::time_point now) {
+    tell_peer_listener(side, peer, peer_event_t::kind_t::oversized);
+    const auto verdict = oversize_log.admit(now);
+    if (!verdict.publish) return;
+    log::error(std::string(side.name) + " peer " + peer.address +
+               " cut: " + peer.connection->error() + " (--max-msg-size)" +
+               (verdict.suppressed > 0
+                    ? "; " + std::to_string(verdict.suppressed) + " more since the last report"
+                    : std::string()));
 }
 
 // The routing moves messages, and they are written right away; again while it has more.

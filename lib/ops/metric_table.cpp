@@ -88,6 +88,9 @@ constexpr std::array table{
                    "Connections closed on a side."},
     metric_entry_t{"peers.*.handshake_failures", counter, "zd_handshake_failures_total",
                    "Connections that ended before their ZMTP handshake completed."},
+    metric_entry_t{"peers.*.oversize_disconnects", counter, "zd_oversize_disconnects_total",
+                   "Peers the native engine cut for a message over --max-msg-size (libzmq "
+                   "counts them as disconnections only)."},
     metric_entry_t{"peers.*.addresses", not_a_metric, "", "the peers' addresses (text)"},
     metric_entry_t{"peers.*.addresses_not_listed", not_a_metric, "",
                    "how many addresses the list left out: zd_peers_connected counts them all"},

@@ -38,6 +38,9 @@ public:
     bool ready() const { return handshake_.done(); }
     bool broken() const { return !error_.empty(); }
     const std::string& error() const { return error_; } // why the connection is broken
+    // Whether it broke because the peer sent a message over the limits (max_message bytes or
+    // max_frames frames): the device counts these apart from other disconnections.
+    bool oversized() const { return oversized_; }
     const null_handshake_t& handshake() const { return handshake_; }
 
     // Reads once from the socket (call when poll says readable): the handshake, then
@@ -112,6 +115,7 @@ private:
     std::deque<std::uint64_t> early_ends_; // in early_, for messages queued before READY
     std::uint64_t ever_written_ = 0;
     std::string error_;
+    bool oversized_ = false; // error_ says a message went over the limits
     std::uint64_t ignored_commands_ = 0;
     command_handler_t command_handler_;
 };
