@@ -1,5 +1,6 @@
 #include "cli/device_cli.hpp"
 
+#include "base/descriptor_limit.hpp"
 #include "base/log.hpp"
 #include "cli/config_format.hpp"
 #include "cli/number_option.hpp"
@@ -179,6 +180,7 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& b
         std::cout << app.config_to_str(true, true); // config_format_t: every option
         return exit_ok;
     }
+    raise_descriptor_limit();
     try {
         return body();
     } catch (const endpoint_error& error) {

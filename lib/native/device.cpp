@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <poll.h>
 #include <stdexcept>
 #include <system_error>
@@ -24,6 +25,12 @@ using clock = std::chrono::steady_clock;
 
 // libzmq's default ZMQ_RECONNECT_IVL: how long a connecting side waits between attempts.
 constexpr std::chrono::milliseconds reconnect_interval{100};
+
+// How long a listener that could not accept (no descriptor left: EMFILE) is not polled. Its
+// connection stays queued and the listener readable, so polling it at once would spin; a
+// descriptor is freed when a peer leaves (or a handshake times out), and this is how long the
+// next accept may lag that.
+constexpr std::chrono::milliseconds starved_listener_rest{100};
 
 // Every endpoint of a side the native transport can take, or why not.
 std::string side_unsupported(const endpoint_list_t& endpoints) {
@@ -196,12 +203,17 @@ struct native_device_t::loop_t {
     // Peers cut for an oversized message are logged once, then at most once a minute with
     // how many there were since: a client that reconnects and resends must not flood the log.
     error_rate_t oversize_log{1, std::chrono::minutes(1)};
+    // Listeners resting after an accept found no descriptor, until when; logged likewise.
+    std::map<const zmtp::listener_t*, clock::time_point> resting_listeners;
+    error_rate_t starved_log{1, std::chrono::minutes(1)};
 
     void add_peer(native_side_t& side, int fd, bool tcp, zmtp::connector_t* connector);
     void tell_peer_listener(const native_side_t& side, const native_peer_t& peer,
                             peer_event_t::kind_t kind) const;
     void start_due_connectors(native_side_t& side, clock::time_point now);
-    void build_poll_set();
+    void build_poll_set(clock::time_point now);
+    void accept_all(native_side_t& side, zmtp::listener_t& listener, clock::time_point now);
+    bool resting(const zmtp::listener_t& listener, clock::time_point now) const;
     int poll_timeout_ms(clock::time_point now) const;
     void serve_control();
     void on_event(const poll_target_t& target, short revents, clock::time_point now);
@@ -250,7 +262,8 @@ void native_device_t::loop_t::start_due_connectors(native_side_t& side, clock::t
     }
 }
 
-void native_device_t::loop_t::build_poll_set() {
+void native_device_t::loop_t::build_poll_set(clock::time_point now) {
+    std::erase_if(resting_listeners, [now](const auto& rest) { return rest.second <= now; });
     pollfds.clear();
     poll_targets.clear();
     auto add = [&](int fd, short events, poll_target_t target) {
@@ -259,7 +272,8 @@ void native_device_t::loop_t::build_poll_set() {
     };
     for (native_side_t* side : {&device.frontend_, &device.backend_}) {
         for (std::size_t i = 0; i < side->listeners.size(); ++i)
-            add(side->listeners[i]->fd(), POLLIN, {poll_target_t::listener, side, i});
+            if (!resting(*side->listeners[i], now))
+                add(side->listeners[i]->fd(), POLLIN, {poll_target_t::listener, side, i});
         for (std::size_t i = 0; i < side->connectors.size(); ++i)
             if (side->connectors[i]->pending_fd() >= 0)
                 add(side->connectors[i]->pending_fd(), POLLOUT,
@@ -287,6 +301,8 @@ int native_device_t::loop_t::poll_timeout_ms(clock::time_point now) const {
     for (const native_side_t* side : {&device.frontend_, &device.backend_})
         for (const auto& connector : side->connectors)
             next = std::min(next, connector->next_attempt());
+    for (const auto& [listener, until] : resting_listeners)
+        next = std::min(next, until);
     int timeout = -1;
     if (next != clock::time_point::max()) {
         using namespace std::chrono;
@@ -313,12 +329,9 @@ void native_device_t::loop_t::on_event(const poll_target_t& target, short revent
     if (target.side == nullptr) return; // stop and control: run() handles them
     native_side_t& side = *target.side;
     switch (target.kind) {
-    case poll_target_t::listener: {
-        auto& listener = *side.listeners[target.index];
-        for (int fd; (fd = listener.accept()) >= 0;)
-            add_peer(side, fd, listener.is_tcp(), nullptr);
+    case poll_target_t::listener:
+        accept_all(side, *side.listeners[target.index], now);
         break;
-    }
     case poll_target_t::connector: {
         auto& connector = *side.connectors[target.index];
         const int fd = connector.on_writable(now);
@@ -338,6 +351,33 @@ void native_device_t::loop_t::on_event(const poll_target_t& target, short revent
     default:
         break;
     }
+}
+
+bool native_device_t::loop_t::resting(const zmtp::listener_t& listener,
+                                      clock::time_point now) const {
+    const auto found = resting_listeners.find(&listener);
+    return found != resting_listeners.end() && now < found->second;
+}
+
+// Every waiting connection; if there is no descriptor for one, the listener rests (it would
+// stay readable and the loop would spin) and that is logged, at most once a minute.
+void native_device_t::loop_t::accept_all(native_side_t& side, zmtp::listener_t& listener,
+                                         clock::time_point now) {
+    resting_listeners.erase(&listener);
+    for (int fd; (fd = listener.accept()) >= 0;)
+        add_peer(side, fd, listener.is_tcp(), nullptr);
+    if (listener.starved() == 0) return;
+    resting_listeners[&listener] = now + starved_listener_rest;
+    const auto verdict = starved_log.admit(now);
+    if (!verdict.publish) return;
+    log::error(std::string(side.name) + " " + listener.endpoint() +
+               ": cannot accept a connection: " + std::strerror(listener.starved()) + " (" +
+               std::to_string(side.peers.size()) +
+               " peers open; raise the limit: ulimit -n, systemd LimitNOFILE=); retrying every " +
+               std::to_string(starved_listener_rest.count()) + " ms" +
+               (verdict.suppressed > 0
+                    ? "; " + std::to_string(verdict.suppressed) + " more since the last report"
+                    : std::string()));
 }
 
 void native_device_t::loop_t::announce_ready(native_side_t& side) {
@@ -424,7 +464,7 @@ loop_exit native_device_t::loop_t::run() {
         forward();
         drop_events.poll();
 
-        build_poll_set();
+        build_poll_set(now);
         if (::poll(pollfds.data(), pollfds.size(), poll_timeout_ms(now)) < 0) {
             if (errno == EINTR) continue;
             throw std::system_error(errno, std::generic_category(), "poll");
