@@ -63,6 +63,12 @@ void add_socket_options(CLI::App& app, socket_options_t& options) {
         ->check(zd::whole_number_from<int>(0))
         ->capture_default_str()
         ->group(group);
+    app.add_option("--handshake-ivl", options.handshake_interval_ms,
+                   "Drop a connection whose ZMTP handshake is not done within this many ms, so "
+                   "connections that never speak cannot pile up (0 = never)")
+        ->check(zd::whole_number_from<int>(0))
+        ->capture_default_str()
+        ->group(group);
     app.add_option("--max-msg-size", options.max_message_size,
                    "Largest inbound message in bytes; a peer sending more is disconnected "
                    "(-1 = no limit)")

@@ -219,6 +219,10 @@ struct native_device_t::loop_t {
     void on_event(const poll_target_t& target, short revents, clock::time_point now);
     void announce_ready(native_side_t& side);
     void drop_broken(native_side_t& side, clock::time_point now);
+    void expire_handshakes(native_side_t& side, clock::time_point now);
+    clock::duration handshake_interval() const {
+        return std::chrono::milliseconds(device.options_.handshake_interval_ms);
+    }
     void report_oversized(const native_side_t& side, const native_peer_t& peer,
                           clock::time_point now);
     void forward();
@@ -233,6 +237,7 @@ void native_device_t::loop_t::add_peer(native_side_t& side, int fd, bool tcp,
     peer->connection = std::make_unique<zmtp::connection_t>(
         fd, side.socket_type, device.options_.routing_id.value_or(std::string()), device.limits_);
     peer->connector = connector;
+    peer->opened = clock::now();
     peer->address = peer_address_of(fd);
     ++side.connections;
     if (peer->address.empty()) peer->address = "ipc #" + std::to_string(side.connections);
@@ -303,6 +308,11 @@ int native_device_t::loop_t::poll_timeout_ms(clock::time_point now) const {
             next = std::min(next, connector->next_attempt());
     for (const auto& [listener, until] : resting_listeners)
         next = std::min(next, until);
+    if (device.options_.handshake_interval_ms > 0)
+        for (const native_side_t* side : {&device.frontend_, &device.backend_})
+            for (const auto& peer : side->peers)
+                if (!peer->connection->ready())
+                    next = std::min(next, peer->opened + handshake_interval());
     int timeout = -1;
     if (next != clock::time_point::max()) {
         using namespace std::chrono;
@@ -410,6 +420,18 @@ void native_device_t::loop_t::drop_broken(native_side_t& side, clock::time_point
     side.peers.erase(std::remove_if(side.peers.begin(), side.peers.end(), gone), side.peers.end());
 }
 
+// As libzmq's ZMQ_HANDSHAKE_IVL: a connection that has not finished its handshake in time is
+// closed (and counted as a failed handshake), so connections that never speak cannot hold
+// descriptors and buffers for ever.
+void native_device_t::loop_t::expire_handshakes(native_side_t& side, clock::time_point now) {
+    if (device.options_.handshake_interval_ms <= 0) return;
+    for (auto& peer : side.peers)
+        if (!peer->connection->ready() && now - peer->opened >= handshake_interval())
+            peer->connection->abandon("no ZMTP handshake within " +
+                                      std::to_string(device.options_.handshake_interval_ms) +
+                                      " ms (--handshake-ivl)");
+}
+
 // Counted per side (STATS peers.<side>.oversize_disconnects) and logged, rate-limited.
 void native_device_t::loop_t::report_oversized(const native_side_t& side, const native_peer_t& peer,
                                                clock::time_point now) {
@@ -480,6 +502,8 @@ loop_exit native_device_t::loop_t::run() {
         }
         announce_ready(device.frontend_);
         announce_ready(device.backend_);
+        expire_handshakes(device.frontend_, now);
+        expire_handshakes(device.backend_, now);
         drop_broken(device.frontend_, now);
         drop_broken(device.backend_, now);
     }

@@ -49,6 +49,10 @@ public:
     // next call.
     bool on_readable();
 
+    // Breaks the connection from our side, for why (the caller's policy: a handshake that
+    // took too long); it then reports broken() like any other. Does nothing if broken already.
+    void abandon(std::string why) { fail(std::move(why)); }
+
     // The next whole message received, as frame views, or false if none is complete.
     // Commands are handled here: a PING is answered with a PONG (RFC 37: a peer with
     // heartbeats on drops a connection that does not answer), PONG is taken as a sign of
