@@ -51,6 +51,13 @@ int main(int argc, char** argv) {
                    "Topics the last-value cache keeps; the least recently updated go first")
         ->check(zd::whole_number(std::size_t(1), std::size_t(100000000)))
         ->capture_default_str();
+    std::size_t max_subscriptions = 1000000;
+    app.add_option("--max-subscriptions", max_subscriptions,
+                   "Distinct topics the forwarder keeps for its subscribers; a subscription to "
+                   "a new topic beyond them is refused (counted in STATS, logged), so that "
+                   "subscribers cannot grow its memory without bound")
+        ->check(zd::whole_number(std::size_t(1), std::size_t(1000000000)))
+        ->capture_default_str();
     std::string engine = "auto";
     zd::add_engine_option(app, engine);
     return zd::run_main(app, argc, argv, [&] {
@@ -60,6 +67,7 @@ int main(int argc, char** argv) {
                                      .frontend_type_name = "XSUB",
                                      .backend_type_name = "XPUB"};
         spec.counts_subscriptions = true;
+        spec.max_subscriptions = max_subscriptions;
         spec.engine = *zd::parse_device_engine(engine);
         if (last_value_cache) {
             if (spec.engine == zd::device_engine::native)

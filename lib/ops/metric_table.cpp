@@ -125,6 +125,10 @@ constexpr std::array table{
     // zd-forwarder's subscriptions (lib/base/subscription_table.cpp).
     metric_entry_t{"subscriptions.count", gauge, "zd_forwarder_subscriptions",
                    "Distinct topics at least one downstream subscriber subscribes to."},
+    metric_entry_t{"subscriptions.refused", counter, "zd_forwarder_subscriptions_refused_total",
+                   "Subscriptions to a new topic refused at --max-subscriptions."},
+    metric_entry_t{"subscriptions.max", gauge, "zd_forwarder_subscriptions_max",
+                   "The most distinct topics the forwarder keeps (--max-subscriptions)."},
     // zd-forwarder's last-value cache (lib/proxy/last_value_cache.cpp).
     metric_entry_t{"last_value_cache.topics", gauge, "zd_forwarder_lvc_topics",
                    "Topics whose latest message the last-value cache holds."},

@@ -39,6 +39,8 @@ struct proxy_device_spec_t {
     // zd-forwarder: count the distinct topics its subscribers want, for STATS
     // "subscriptions" and the SUBSCRIPTIONS command (base/subscription_table.hpp).
     bool counts_subscriptions = false;
+    // With counts_subscriptions: the most distinct topics kept (--max-subscriptions).
+    std::size_t max_subscriptions = std::size_t(-1);
     // zd-queue --hold-replies: a reply for a client at its mark waits (back-pressure on the
     // workers) instead of being dropped; on the libzmq engine set proxy.frontend_drops false.
     bool hold_replies = false;
