@@ -1,7 +1,6 @@
 #include "base/subscription_table.hpp"
 
 #include "base/json_writer.hpp"
-#include "base/log.hpp"
 #include "base/loop_probe.hpp"
 
 #include <string>
@@ -12,12 +11,8 @@ bool subscription_table_t::admit(std::string_view topic) {
     if (topics_.size() < max_topics_ || is_loop_probe(topic) || topics_.contains(topic))
         return true;
     ++refused_;
-    const auto verdict = refusal_log_.admit(error_rate_t::clock::now());
-    if (verdict.publish)
-        log::error("subscriptions: " + std::to_string(max_topics_) +
-                   " topics held (--max-subscriptions): a subscription to a new topic is "
-                   "refused, neither passed upstream nor served; " +
-                   std::to_string(refused_) + " refused so far");
+    refusal_log_.report(std::to_string(max_topics_) + " topics held; " + std::to_string(refused_) +
+                        " refused so far");
     return false;
 }
 

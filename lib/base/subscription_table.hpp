@@ -12,7 +12,7 @@
 // STATS (subscriptions.refused) and logged once a minute at most.
 #pragma once
 
-#include "base/error_rate.hpp"
+#include "base/rate_limited_log.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -63,7 +63,9 @@ private:
     std::map<std::string, std::size_t, std::less<>> topics_; // topic -> subscriptions
     std::size_t max_topics_;
     std::uint64_t refused_ = 0;
-    error_rate_t refusal_log_{1, std::chrono::minutes(1)};
+    rate_limited_log_t refusal_log_{
+        "subscriptions: a subscription to a new topic refused, neither passed upstream nor "
+        "served (--max-subscriptions)"};
 };
 
 } // namespace zd

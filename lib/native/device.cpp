@@ -1,10 +1,10 @@
 #include "native/device.hpp"
 
 #include "base/drop_events.hpp"
-#include "base/error_rate.hpp"
 #include "base/ipc_lock.hpp"
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
+#include "base/rate_limited_log.hpp"
 #include "base/stop_signal.hpp"
 
 #include <algorithm>
@@ -200,12 +200,12 @@ struct native_device_t::loop_t {
     std::vector<pollfd> pollfds;                       // rebuilt every turn
     std::vector<poll_target_t> poll_targets;           // what each pollfd stands for
     proxy_drop_events_t drop_events{device.counters_}; // reports what is left at the end
-    // Peers cut for an oversized message are logged once, then at most once a minute with
-    // how many there were since: a client that reconnects and resends must not flood the log.
-    error_rate_t oversize_log{1, std::chrono::minutes(1)};
+    // Peers cut for an oversized message: a client that reconnects and resends must not
+    // flood the log.
+    rate_limited_log_t oversize_log{"peer cut for a message over --max-msg-size"};
     // Listeners resting after an accept found no descriptor, until when; logged likewise.
     std::map<const zmtp::listener_t*, clock::time_point> resting_listeners;
-    error_rate_t starved_log{1, std::chrono::minutes(1)};
+    rate_limited_log_t starved_log{"cannot accept a connection"};
 
     void add_peer(native_side_t& side, int fd, bool tcp, zmtp::connector_t* connector);
     void tell_peer_listener(const native_side_t& side, const native_peer_t& peer,
@@ -378,16 +378,13 @@ void native_device_t::loop_t::accept_all(native_side_t& side, zmtp::listener_t& 
         add_peer(side, fd, listener.is_tcp(), nullptr);
     if (listener.starved() == 0) return;
     resting_listeners[&listener] = now + starved_listener_rest;
-    const auto verdict = starved_log.admit(now);
-    if (!verdict.publish) return;
-    log::error(std::string(side.name) + " " + listener.endpoint() +
-               ": cannot accept a connection: " + std::strerror(listener.starved()) + " (" +
-               std::to_string(side.peers.size()) +
-               " peers open; raise the limit: ulimit -n, systemd LimitNOFILE=); retrying every " +
-               std::to_string(starved_listener_rest.count()) + " ms" +
-               (verdict.suppressed > 0
-                    ? "; " + std::to_string(verdict.suppressed) + " more since the last report"
-                    : std::string()));
+    starved_log.report(std::string(side.name) + " " + listener.endpoint() + ": " +
+                           std::strerror(listener.starved()) + " (" +
+                           std::to_string(side.peers.size()) +
+                           " peers open; raise the limit: ulimit -n, systemd LimitNOFILE=); "
+                           "retrying every " +
+                           std::to_string(starved_listener_rest.count()) + " ms",
+                       now);
 }
 
 void native_device_t::loop_t::announce_ready(native_side_t& side) {
@@ -436,13 +433,8 @@ void native_device_t::loop_t::expire_handshakes(native_side_t& side, clock::time
 void native_device_t::loop_t::report_oversized(const native_side_t& side, const native_peer_t& peer,
                                                clock::time_point now) {
     tell_peer_listener(side, peer, peer_event_t::kind_t::oversized);
-    const auto verdict = oversize_log.admit(now);
-    if (!verdict.publish) return;
-    log::error(std::string(side.name) + " peer " + peer.address +
-               " cut: " + peer.connection->error() + " (--max-msg-size)" +
-               (verdict.suppressed > 0
-                    ? "; " + std::to_string(verdict.suppressed) + " more since the last report"
-                    : std::string()));
+    oversize_log.report(
+        std::string(side.name) + " peer " + peer.address + ": " + peer.connection->error(), now);
 }
 
 // The routing moves messages, and they are written right away; again while it has more.
