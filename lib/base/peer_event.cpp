@@ -38,6 +38,8 @@ const char* to_string(peer_event_t::kind_t kind) {
         return "handshake_failed";
     case peer_event_t::kind_t::oversized:
         return "oversized";
+    case peer_event_t::kind_t::protocol_error:
+        return "protocol_error";
     }
     return "unknown";
 }

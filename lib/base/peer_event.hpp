@@ -9,9 +9,10 @@
 namespace zd {
 
 struct peer_event_t {
-    // oversized: the device cut the peer for a message over --max-msg-size (the native
-    // engine only: libzmq reports that as a plain disconnection); a disconnected follows.
-    enum class kind_t { connected, disconnected, handshake_failed, oversized };
+    // oversized: the device cut the peer for a message over --max-msg-size; protocol_error:
+    // for breaking ZMTP after the handshake (the native engine only: libzmq reports both as
+    // a plain disconnection); a disconnected follows.
+    enum class kind_t { connected, disconnected, handshake_failed, oversized, protocol_error };
     kind_t kind = kind_t::connected;
     std::size_t side = 0; // index into the device's sides (peer_table_t's order)
     std::uint64_t id = 0; // unique among the side's open connections (descriptor, ...)

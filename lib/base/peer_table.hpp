@@ -26,6 +26,7 @@ struct peer_counts_t {
     std::uint64_t disconnections = 0;       // ever closed
     std::uint64_t handshake_failures = 0;   // ZMTP handshakes that failed (bad greeting, ...)
     std::uint64_t oversize_disconnects = 0; // cut for a message over --max-msg-size (native)
+    std::uint64_t protocol_errors = 0;      // cut for breaking ZMTP after the handshake (native)
 };
 
 class peer_table_t {
@@ -48,7 +49,9 @@ public:
     void handshake_failed(std::size_t side);
     // The device cut a peer for an oversized message (its disconnected comes apart).
     void oversized(std::size_t side);
-    // One of the four above, as an event says.
+    // The device cut a peer for breaking ZMTP after its handshake.
+    void protocol_error(std::size_t side);
+    // One of the five above, as an event says.
     void record(const peer_event_t& event);
 
     peer_counts_t counts(std::size_t side) const;

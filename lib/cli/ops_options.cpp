@@ -31,8 +31,8 @@ void add_ops_options(CLI::App& app, ops_options_t& options) {
     app.add_option(
            "--events", options.events,
            "Publish events on a PUB socket at these endpoints: two frames, the kind "
-           "(connected, disconnected, handshake_failed, oversized, dropped, error, started, "
-           "paused, resumed, stopping) and a JSON object; e.g. zd-recv --subscribe "
+           "(connected, disconnected, handshake_failed, oversized, protocol_error, dropped, "
+           "error, started, paused, resumed, stopping) and a JSON object; e.g. zd-recv --subscribe "
            "disconnected EP")
         ->check(endpoint_list_validator());
     add_metrics_option(app, options.metrics);

@@ -206,6 +206,7 @@ struct native_device_t::loop_t {
     // Listeners resting after an accept found no descriptor, until when; logged likewise.
     std::map<const zmtp::listener_t*, clock::time_point> resting_listeners;
     rate_limited_log_t starved_log{"cannot accept a connection"};
+    rate_limited_log_t protocol_error_log{"peer cut for breaking ZMTP"};
 
     void add_peer(native_side_t& side, int fd, bool tcp, zmtp::connector_t* connector);
     void tell_peer_listener(const native_side_t& side, const native_peer_t& peer,
@@ -225,6 +226,8 @@ struct native_device_t::loop_t {
     }
     void report_oversized(const native_side_t& side, const native_peer_t& peer,
                           clock::time_point now);
+    void report_protocol_error(const native_side_t& side, const native_peer_t& peer,
+                               clock::time_point now);
     void forward();
     void linger();
     loop_exit run();
@@ -405,6 +408,7 @@ void native_device_t::loop_t::drop_broken(native_side_t& side, clock::time_point
         if (!connection.ready())
             tell_peer_listener(side, *peer, peer_event_t::kind_t::handshake_failed);
         if (connection.oversized()) report_oversized(side, *peer, now);
+        if (connection.protocol_error()) report_protocol_error(side, *peer, now);
         tell_peer_listener(side, *peer, peer_event_t::kind_t::disconnected);
         const std::size_t unsent = connection.queued_messages();
         (unsent > 0 ? log::info : log::debug)(
@@ -434,6 +438,15 @@ void native_device_t::loop_t::report_oversized(const native_side_t& side, const 
                                                clock::time_point now) {
     tell_peer_listener(side, peer, peer_event_t::kind_t::oversized);
     oversize_log.report(
+        std::string(side.name) + " peer " + peer.address + ": " + peer.connection->error(), now);
+}
+
+// Counted per side (STATS peers.<side>.protocol_errors) and logged, rate-limited.
+void native_device_t::loop_t::report_protocol_error(const native_side_t& side,
+                                                    const native_peer_t& peer,
+                                                    clock::time_point now) {
+    tell_peer_listener(side, peer, peer_event_t::kind_t::protocol_error);
+    protocol_error_log.report(
         std::string(side.name) + " peer " + peer.address + ": " + peer.connection->error(), now);
 }
 

@@ -91,6 +91,9 @@ constexpr std::array table{
     metric_entry_t{"peers.*.oversize_disconnects", counter, "zd_oversize_disconnects_total",
                    "Peers the native engine cut for a message over --max-msg-size (libzmq "
                    "counts them as disconnections only)."},
+    metric_entry_t{"peers.*.protocol_errors", counter, "zd_peer_protocol_errors_total",
+                   "Peers the native engine cut for breaking ZMTP after the handshake (libzmq "
+                   "counts them as disconnections only)."},
     metric_entry_t{"peers.*.addresses", not_a_metric, "", "the peers' addresses (text)"},
     metric_entry_t{"peers.*.addresses_not_listed", not_a_metric, "",
                    "how many addresses the list left out: zd_peers_connected counts them all"},

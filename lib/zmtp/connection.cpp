@@ -86,14 +86,20 @@ bool connection_t::next_message(std::vector<std::string_view>& frames) {
             return false;
         }
         if (decoded.status == decode_status::error) { // an oversized frame before its body
-            if (!decoded.oversized) return fail(std::string(decoded.error));
+            if (!decoded.oversized) {
+                protocol_error_ = true;
+                return fail(std::string(decoded.error));
+            }
             oversized_ = true;
             return fail("a message of more than " + std::to_string(limits_.max_message) + " bytes");
         }
         rest.remove_prefix(decoded.consumed);
         consumed += decoded.consumed;
         if (decoded.frame.command()) {
-            if (!frames.empty()) return fail("a command inside a message");
+            if (!frames.empty()) {
+                protocol_error_ = true;
+                return fail("a command inside a message");
+            }
             on_command(decoded.frame.body);
             in_start_ += consumed;
             consumed = 0;

@@ -33,7 +33,9 @@ def test(context, path, engine, bound_mib, connections="5000"):
     engine = None if engine == "-" else engine
     limit = raise_fd_limit()
     count = min(int(connections), limit - 200)  # the test's own descriptors besides
-    check(count >= 1000, f"descriptor limit {limit} too low for this test")
+    if count < 1000:  # CTest reports 77 as skipped
+        print(f"SKIP: descriptor limit {limit} too low for this test (hard limit: ulimit -Hn)")
+        sys.exit(77)
     with tempfile.TemporaryDirectory() as directory:
         device = start_device(path, engine, "--handshake-ivl", str(HANDSHAKE_IVL_MS),
                               directory=directory)

@@ -7,14 +7,19 @@ peer sends (issue 14: "every parser rejects bad input with a counted, logged err
   zd-journal  "BOGUS" to the producers' frontend: STATS counters.malformed, ERR 400 each,
               "refused a malformed request"
   zd-streamer [empty] to the control socket (no command): ignored, "control: ignored"
+  zd-streamer zmtp (native engine): raw tcp peers that finish the NULL handshake as PUSH,
+              then send a command inside a message: STATS peers.frontend.protocol_errors,
+              "breaking ZMTP" (before: counted as disconnections, logged with -v only)
 
 Before, none of them was logged (the journal answered ERR 400 and counted, the broker and
 the control server only counted). Each is logged once, then at most once a minute with how
 many came since (base/rate_limited_log.hpp), so a peer cannot flood the log.
 
-Usage: test_malformed_logged.py DEVICE
+Usage: test_malformed_logged.py DEVICE [zmtp]
 """
 
+import socket
+import struct
 import sys
 import tempfile
 
@@ -53,19 +58,44 @@ def abuse_control(context, device):
     return abuser, "control: ignored"
 
 
+ZMTP_OFFENDERS = 3
+
+
+def zmtp_push_breaking_the_protocol():
+    """A ZMTP 3.0 NULL greeting, READY as a PUSH, then a message frame with MORE set followed
+    by a command: RFC 23 forbids a command inside a message."""
+    greeting = (b"\xff" + bytes(8) + b"\x7f" + b"\x03\x00" + b"NULL".ljust(20, b"\0") + b"\0" +
+                bytes(31))
+    ready = (b"\x05READY" + bytes([len(b"Socket-Type")]) + b"Socket-Type" +
+             struct.pack(">I", 4) + b"PUSH")
+    return (greeting + bytes([0x04, len(ready)]) + ready + b"\x01\x01x" +
+            bytes([0x04, 5]) + b"\x04PING")
+
+
+def abuse_zmtp(context, device):
+    host, port = device.address("frontend")[len("tcp://"):].rsplit(":", 1)
+    for number in range(1, ZMTP_OFFENDERS + 1):
+        with socket.create_connection((host, int(port)), timeout=5) as raw:
+            raw.sendall(zmtp_push_breaking_the_protocol())
+            device.wait_stats(lambda s: s["peers"]["frontend"]["protocol_errors"] == number,
+                              f"protocol error {number} counted")
+    return None, "breaking ZMTP"
+
+
 ABUSES = {"zd-broker": abuse_broker, "zd-journal": abuse_journal,
-          "zd-streamer": abuse_control}
+          "zd-streamer": abuse_control, "zmtp": abuse_zmtp}
 
 
-def test(context, path):
+def test(context, path, kind=None):
     with tempfile.TemporaryDirectory() as directory:
-        device = start_device(path, None, directory=directory)
+        device = start_device(path, "native" if kind == "zmtp" else None, directory=directory)
         with device:
             good = PEERS[device.name](context, device)
             good.round_trip()
-            abuser, marker = ABUSES[device.name](context, device)
+            abuser, marker = ABUSES[kind or device.name](context, device)
             good.round_trip()
-            abuser.close(linger=0)
+            if abuser is not None:
+                abuser.close(linger=0)
             good.close()
             check(device.stop() == 0, f"{device.name} did not exit 0 on SIGTERM")
         lines = [line for line in device.stderr_text.splitlines() if marker in line]

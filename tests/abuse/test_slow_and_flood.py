@@ -104,7 +104,10 @@ class EchoQueue(QueuePeer):
 
 def queue_client_never_reads(context, device):
     good = EchoQueue(context, device)
-    abuser = new_socket(context, zmq.DEALER, device.address("frontend"), sndhwm=0)
+    # A small receive queue and buffer: the queue's mark for it is reached within the 2 s
+    # even on a loaded machine, where the echo worker (Python) echoes slowly.
+    abuser = new_socket(context, zmq.DEALER, device.address("frontend"), sndhwm=0, rcvhwm=10,
+                        rcvbuf=4096)
 
     def step():
         send_while(abuser, [b"", b"x" * 100], time.monotonic() + 1)
