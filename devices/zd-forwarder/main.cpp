@@ -58,6 +58,13 @@ int main(int argc, char** argv) {
                  "until it has room) instead of missing messages: nothing is dropped here, and "
                  "the slowest subscriber sets the pace for all. For a forwarder whose "
                  "subscribers are forwarders (a chain), so that hops in between drop nothing");
+    std::size_t max_subscriptions = 1000000;
+    app.add_option("--max-subscriptions", max_subscriptions,
+                   "Distinct topics the forwarder keeps for its subscribers; a subscription to "
+                   "a new topic beyond them is refused (counted in STATS, logged), so that "
+                   "subscribers cannot grow its memory without bound")
+        ->check(zd::whole_number(std::size_t(1), std::size_t(1000000000)))
+        ->capture_default_str();
     std::string engine = "auto";
     zd::add_engine_option(app, engine);
     return zd::run_main(app, argc, argv, [&] {
@@ -67,6 +74,7 @@ int main(int argc, char** argv) {
                                      .frontend_type_name = "XSUB",
                                      .backend_type_name = "XPUB"};
         spec.counts_subscriptions = true;
+        spec.max_subscriptions = max_subscriptions;
         spec.engine = *zd::parse_device_engine(engine);
         spec.holds_at_mark = no_drop;
         if (last_value_cache) {

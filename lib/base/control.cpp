@@ -190,6 +190,7 @@ void control_server_t::serve_pending(
         const int command_index = control_command_index(sizes.data(), sizes.size());
         if (command_index < 0) {
             ++malformed_;
+            malformed_log_.report(std::to_string(frames.size()) + " frames");
             continue;
         }
         const auto body = std::size_t(command_index);

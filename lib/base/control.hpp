@@ -7,6 +7,7 @@
 
 #include "base/counters.hpp"
 #include "base/endpoints.hpp"
+#include "base/rate_limited_log.hpp"
 #include "base/socket_options.hpp"
 
 #include <array>
@@ -137,6 +138,8 @@ private:
     zmq::socket_t socket_;
     endpoint_list_t endpoints_;
     std::uint64_t malformed_ = 0;
+    rate_limited_log_t malformed_log_{"control: ignored a request that is not [id, [empty,] "
+                                      "command, ...]"};
 };
 
 } // namespace zd

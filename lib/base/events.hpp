@@ -39,8 +39,9 @@ void emit(std::string_view kind, const fields_t& fields = {});
 // Whether a publisher exists (to skip building fields nobody will see).
 bool enabled();
 
-// A peer event as an event: kind "connected", "disconnected" or "handshake_failed", with
-// the side's name, the peer's address and our endpoint when known.
+// A peer event as an event: kind "connected", "disconnected", "handshake_failed",
+// "oversized" or "protocol_error", with the side's name, the peer's address and our endpoint when
+// known.
 void emit_peer(const peer_event_t& event, std::string_view side_name);
 
 // The publisher of this process. Creating it binds/connects the PUB socket and makes it the

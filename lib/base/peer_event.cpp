@@ -36,6 +36,10 @@ const char* to_string(peer_event_t::kind_t kind) {
         return "disconnected";
     case peer_event_t::kind_t::handshake_failed:
         return "handshake_failed";
+    case peer_event_t::kind_t::oversized:
+        return "oversized";
+    case peer_event_t::kind_t::protocol_error:
+        return "protocol_error";
     }
     return "unknown";
 }

@@ -1,5 +1,5 @@
-// A peer came, went, or failed its handshake: what both engines report about connections,
-// for the peer table (STATS) and, later, the --events publisher.
+// A peer came, went, failed its handshake, or was cut for an oversized message: what both engines
+// report about connections, for the peer table (STATS) and, later, the --events publisher.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,10 @@
 namespace zd {
 
 struct peer_event_t {
-    enum class kind_t { connected, disconnected, handshake_failed };
+    // oversized: the device cut the peer for a message over --max-msg-size; protocol_error:
+    // for breaking ZMTP after the handshake (the native engine only: libzmq reports both as
+    // a plain disconnection); a disconnected follows.
+    enum class kind_t { connected, disconnected, handshake_failed, oversized, protocol_error };
     kind_t kind = kind_t::connected;
     std::size_t side = 0; // index into the device's sides (peer_table_t's order)
     std::uint64_t id = 0; // unique among the side's open connections (descriptor, ...)

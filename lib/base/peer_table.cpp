@@ -39,6 +39,16 @@ void peer_table_t::handshake_failed(std::size_t side) {
     ++sides_.at(side).counts.handshake_failures;
 }
 
+void peer_table_t::oversized(std::size_t side) {
+    std::lock_guard lock(mutex_);
+    ++sides_.at(side).counts.oversize_disconnects;
+}
+
+void peer_table_t::protocol_error(std::size_t side) {
+    std::lock_guard lock(mutex_);
+    ++sides_.at(side).counts.protocol_errors;
+}
+
 void peer_table_t::record(const peer_event_t& event) {
     switch (event.kind) {
     case peer_event_t::kind_t::connected:
@@ -49,6 +59,12 @@ void peer_table_t::record(const peer_event_t& event) {
         break;
     case peer_event_t::kind_t::handshake_failed:
         handshake_failed(event.side);
+        break;
+    case peer_event_t::kind_t::oversized:
+        oversized(event.side);
+        break;
+    case peer_event_t::kind_t::protocol_error:
+        protocol_error(event.side);
         break;
     }
 }
@@ -67,6 +83,8 @@ void peer_table_t::write_json(json_writer_t& json) const {
         json.key("connections").value(s.counts.connections);
         json.key("disconnections").value(s.counts.disconnections);
         json.key("handshake_failures").value(s.counts.handshake_failures);
+        json.key("oversize_disconnects").value(s.counts.oversize_disconnects);
+        json.key("protocol_errors").value(s.counts.protocol_errors);
         json.key("addresses").begin_array();
         std::size_t listed = 0;
         for (const auto& [id, address] : s.open) {

@@ -21,10 +21,12 @@ class json_writer_t;
 // One side's numbers. Connections count transport connections (a TCP or ipc connection),
 // including ones whose ZMTP handshake has not finished yet.
 struct peer_counts_t {
-    std::uint64_t connected = 0;          // open now
-    std::uint64_t connections = 0;        // ever opened
-    std::uint64_t disconnections = 0;     // ever closed
-    std::uint64_t handshake_failures = 0; // ZMTP handshakes that failed (bad greeting, ...)
+    std::uint64_t connected = 0;            // open now
+    std::uint64_t connections = 0;          // ever opened
+    std::uint64_t disconnections = 0;       // ever closed
+    std::uint64_t handshake_failures = 0;   // ZMTP handshakes that failed (bad greeting, ...)
+    std::uint64_t oversize_disconnects = 0; // cut for a message over --max-msg-size (native)
+    std::uint64_t protocol_errors = 0;      // cut for breaking ZMTP after the handshake (native)
 };
 
 class peer_table_t {
@@ -45,7 +47,11 @@ public:
     // A connection closed; an id not open is ignored.
     void disconnected(std::size_t side, std::uint64_t id);
     void handshake_failed(std::size_t side);
-    // One of the three above, as an event says.
+    // The device cut a peer for an oversized message (its disconnected comes apart).
+    void oversized(std::size_t side);
+    // The device cut a peer for breaking ZMTP after its handshake.
+    void protocol_error(std::size_t side);
+    // One of the five above, as an event says.
     void record(const peer_event_t& event);
 
     peer_counts_t counts(std::size_t side) const;

@@ -1,5 +1,6 @@
 #include "base/socket_options.hpp"
 
+#include <sys/socket.h>
 #include <zmq.hpp>
 
 namespace zd {
@@ -13,6 +14,11 @@ void socket_options_t::apply_to(zmq::socket_t& socket) const {
     if (heartbeat_interval_ms > 0) socket.set(zmq::sockopt::heartbeat_ivl, heartbeat_interval_ms);
     if (heartbeat_timeout_ms > 0) socket.set(zmq::sockopt::heartbeat_timeout, heartbeat_timeout_ms);
     if (heartbeat_ttl_ms > 0) socket.set(zmq::sockopt::heartbeat_ttl, heartbeat_ttl_ms);
+    socket.set(zmq::sockopt::handshake_ivl, handshake_interval_ms);
+    // libzmq's backlog of 100 makes the kernel drop the SYNs of a burst of connections (a
+    // restart's reconnects, a flood), and each dropped one waits a second for its retry; the
+    // native listener asks for SOMAXCONN, and so do these (the kernel caps it).
+    socket.set(zmq::sockopt::backlog, SOMAXCONN);
     if (max_message_size >= 0) socket.set(zmq::sockopt::maxmsgsize, int64_t(max_message_size));
     if (routing_id) socket.set(zmq::sockopt::routing_id, *routing_id);
 }

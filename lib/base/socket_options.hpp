@@ -25,6 +25,8 @@ struct socket_options_t {
     int heartbeat_timeout_ms = 0;          // drop the peer after this with no traffic
     int heartbeat_ttl_ms = 0;              // ask the peer to drop us after this
     long long max_message_size = -1;       // ZMQ_MAXMSGSIZE; larger drops the peer; -1 = any
+    int handshake_interval_ms = 30000;     // ZMQ_HANDSHAKE_IVL: drop a peer whose ZMTP
+                                           // handshake is not done by then; 0 = never
     std::optional<std::string> routing_id; // ZMQ_ROUTING_ID for connecting sockets
     std::optional<curve_keys_t> curve;     // CURVE on tcp and ipc endpoints; none = NULL
     std::string zap_domain; // bound endpoints ask the ZAP handler (enforced); "" = no ZAP

@@ -3,7 +3,18 @@
 #include "base/json_writer.hpp"
 #include "base/loop_probe.hpp"
 
+#include <string>
+
 namespace zd {
+
+bool subscription_table_t::admit(std::string_view topic) {
+    if (topics_.size() < max_topics_ || is_loop_probe(topic) || topics_.contains(topic))
+        return true;
+    ++refused_;
+    refusal_log_.report(std::to_string(max_topics_) + " topics held; " + std::to_string(refused_) +
+                        " refused so far");
+    return false;
+}
 
 void subscription_table_t::subscribed(std::string_view topic) {
     if (is_loop_probe(topic)) return; // a forwarder's, not a subscriber's
@@ -27,6 +38,8 @@ void subscription_table_t::observe(std::string_view message) {
 
 void subscription_table_t::write_json(json_writer_t& json) const {
     json.key("subscriptions").begin_object().key("count").value(std::uint64_t(count()));
+    json.key("refused").value(refused_);
+    if (max_topics_ != unlimited) json.key("max").value(std::uint64_t(max_topics_));
     json.end_object();
 }
 

@@ -1,5 +1,6 @@
 #include "cli/device_cli.hpp"
 
+#include "base/descriptor_limit.hpp"
 #include "base/log.hpp"
 #include "cli/config_format.hpp"
 #include "cli/number_option.hpp"
@@ -59,6 +60,12 @@ void add_socket_options(CLI::App& app, socket_options_t& options) {
         ->group(group);
     app.add_option("--heartbeat-ttl", options.heartbeat_ttl_ms,
                    "Ask peers to drop us after this many ms of silence")
+        ->check(zd::whole_number_from<int>(0))
+        ->capture_default_str()
+        ->group(group);
+    app.add_option("--handshake-ivl", options.handshake_interval_ms,
+                   "Drop a connection whose ZMTP handshake is not done within this many ms, so "
+                   "connections that never speak cannot pile up (0 = never)")
         ->check(zd::whole_number_from<int>(0))
         ->capture_default_str()
         ->group(group);
@@ -232,6 +239,7 @@ int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& b
         std::cout << app.config_to_str(true, true); // config_format_t: every option
         return exit_ok;
     }
+    raise_descriptor_limit();
     try {
         return body();
     } catch (const endpoint_error& error) {

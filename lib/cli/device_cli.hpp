@@ -54,6 +54,8 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 // Parses the command line (parse_command_line), then runs body. Handles --help, --version and
 // --print-config, and maps errors to exit codes: usage errors print "program: message" and return
 // 2, exceptions from body print "error: ..." and return 1. Returns body's result otherwise.
+// Before body, raises the soft limit on open descriptors to the hard one
+// (base/descriptor_limit.hpp): every connection is one.
 int run_main(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
 
 } // namespace zd

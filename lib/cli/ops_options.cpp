@@ -28,11 +28,12 @@ void add_metrics_option(CLI::App& app, std::string& endpoint) {
 }
 
 void add_ops_options(CLI::App& app, ops_options_t& options) {
-    app.add_option("--events", options.events,
-                   "Publish events on a PUB socket at these endpoints: two frames, the kind "
-                   "(connected, disconnected, handshake_failed, dropped, error, started, paused, "
-                   "resumed, stopping) and a JSON object; e.g. zd-recv --subscribe disconnected "
-                   "EP")
+    app.add_option(
+           "--events", options.events,
+           "Publish events on a PUB socket at these endpoints: two frames, the kind "
+           "(connected, disconnected, handshake_failed, oversized, protocol_error, dropped, "
+           "error, started, paused, resumed, stopping) and a JSON object; e.g. zd-recv --subscribe "
+           "disconnected EP")
         ->check(endpoint_list_validator());
     add_metrics_option(app, options.metrics);
 }

@@ -243,7 +243,9 @@ void broker_server_t::drain_monitor(steady::time_point now) {
         if (!decode_peer_event(event, address, 0, peer)) continue;
         peers_.record(peer);
         events::emit_peer(peer, "endpoint");
-        if (peer.kind == peer_event_t::kind_t::handshake_failed) continue;
+        if (peer.kind != peer_event_t::kind_t::connected &&
+            peer.kind != peer_event_t::kind_t::disconnected)
+            continue;
         const int fd = int(peer.id);
         if (peer.kind == peer_event_t::kind_t::disconnected) {
             auto found = inode_of_fd_.find(fd);
@@ -282,10 +284,20 @@ void broker_server_t::receive_burst() {
 void broker_server_t::handle(received_t& message) {
     ++messages_in_;
     const auto now = steady::now();
+    const std::uint64_t errors_before = broker_->counters().protocol_errors;
     if (message.too_long) {
         broker_->on_invalid_message(message.frames[0].to_string_view(), now);
-        return;
+    } else {
+        handle_valid_length(message, now);
     }
+    // Counted by the broker (STATS protocol_errors); logged here, rate-limited.
+    if (broker_->counters().protocol_errors != errors_before)
+        protocol_error_log_.report(std::to_string(message.frames.size()) + " frames, " +
+                                   std::to_string(broker_->counters().protocol_errors) +
+                                   " in all (STATS protocol_errors)");
+}
+
+void broker_server_t::handle_valid_length(received_t& message, steady::time_point now) {
     // The broker asks for a peer's connection only when it first hears from the peer.
     // Events written before this message are visible now: they are applied first, so that
     // a descriptor reused by a new connection is not mistaken for the old one. (Draining an

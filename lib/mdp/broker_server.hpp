@@ -12,6 +12,7 @@
 #include "base/control.hpp"
 #include "base/endpoints.hpp"
 #include "base/peer_table.hpp"
+#include "base/rate_limited_log.hpp"
 #include "base/socket_options.hpp"
 #include "mdp/broker.hpp"
 
@@ -71,6 +72,7 @@ private:
     bool receive_message(received_t& message);
     void receive_burst();
     void handle(received_t& message);
+    void handle_valid_length(received_t& message, std::chrono::steady_clock::time_point now);
     statistics_t statistics() const;
     std::string stats_json() const;
 
@@ -79,6 +81,7 @@ private:
     std::vector<std::unique_ptr<peer_link_t>> peer_links_;
     std::unique_ptr<router_outbox_t> outbox_;
     std::unique_ptr<broker_t> broker_;
+    rate_limited_log_t protocol_error_log_{"refused a message that breaks MDP"};
     std::optional<control_server_t> control_;
     endpoint_list_t endpoints_;
     std::unordered_map<int, std::uint64_t> inode_of_fd_; // open connections

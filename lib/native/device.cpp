@@ -4,6 +4,7 @@
 #include "base/ipc_lock.hpp"
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
+#include "base/rate_limited_log.hpp"
 #include "base/stop_signal.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <poll.h>
 #include <stdexcept>
 #include <system_error>
@@ -23,6 +25,12 @@ using clock = std::chrono::steady_clock;
 
 // libzmq's default ZMQ_RECONNECT_IVL: how long a connecting side waits between attempts.
 constexpr std::chrono::milliseconds reconnect_interval{100};
+
+// How long a listener that could not accept (no descriptor left: EMFILE) is not polled. Its
+// connection stays queued and the listener readable, so polling it at once would spin; a
+// descriptor is freed when a peer leaves (or a handshake times out), and this is how long the
+// next accept may lag that.
+constexpr std::chrono::milliseconds starved_listener_rest{100};
 
 // Every endpoint of a side the native transport can take, or why not.
 std::string side_unsupported(const endpoint_list_t& endpoints) {
@@ -194,17 +202,34 @@ struct native_device_t::loop_t {
     std::vector<pollfd> pollfds;                       // rebuilt every turn
     std::vector<poll_target_t> poll_targets;           // what each pollfd stands for
     proxy_drop_events_t drop_events{device.counters_}; // reports what is left at the end
+    // Peers cut for an oversized message: a client that reconnects and resends must not
+    // flood the log.
+    rate_limited_log_t oversize_log{"peer cut for a message over --max-msg-size"};
+    // Listeners resting after an accept found no descriptor, until when; logged likewise.
+    std::map<const zmtp::listener_t*, clock::time_point> resting_listeners;
+    rate_limited_log_t starved_log{"cannot accept a connection"};
+    rate_limited_log_t protocol_error_log{"peer cut for breaking ZMTP"};
 
     void add_peer(native_side_t& side, int fd, bool tcp, zmtp::connector_t* connector);
     void tell_peer_listener(const native_side_t& side, const native_peer_t& peer,
                             peer_event_t::kind_t kind) const;
     void start_due_connectors(native_side_t& side, clock::time_point now);
-    void build_poll_set();
+    void build_poll_set(clock::time_point now);
+    void accept_all(native_side_t& side, zmtp::listener_t& listener, clock::time_point now);
+    bool resting(const zmtp::listener_t& listener, clock::time_point now) const;
     int poll_timeout_ms(clock::time_point now) const;
     void serve_control();
     void on_event(const poll_target_t& target, short revents, clock::time_point now);
     void announce_ready(native_side_t& side);
     void drop_broken(native_side_t& side, clock::time_point now);
+    void expire_handshakes(native_side_t& side, clock::time_point now);
+    clock::duration handshake_interval() const {
+        return std::chrono::milliseconds(device.options_.handshake_interval_ms);
+    }
+    void report_oversized(const native_side_t& side, const native_peer_t& peer,
+                          clock::time_point now);
+    void report_protocol_error(const native_side_t& side, const native_peer_t& peer,
+                               clock::time_point now);
     void forward();
     void linger();
     loop_exit run();
@@ -217,6 +242,7 @@ void native_device_t::loop_t::add_peer(native_side_t& side, int fd, bool tcp,
     peer->connection = std::make_unique<zmtp::connection_t>(
         fd, side.socket_type, device.options_.routing_id.value_or(std::string()), device.limits_);
     peer->connector = connector;
+    peer->opened = clock::now();
     peer->address = peer_address_of(fd);
     ++side.connections;
     if (peer->address.empty()) peer->address = "ipc #" + std::to_string(side.connections);
@@ -246,7 +272,8 @@ void native_device_t::loop_t::start_due_connectors(native_side_t& side, clock::t
     }
 }
 
-void native_device_t::loop_t::build_poll_set() {
+void native_device_t::loop_t::build_poll_set(clock::time_point now) {
+    std::erase_if(resting_listeners, [now](const auto& rest) { return rest.second <= now; });
     pollfds.clear();
     poll_targets.clear();
     auto add = [&](int fd, short events, poll_target_t target) {
@@ -255,7 +282,8 @@ void native_device_t::loop_t::build_poll_set() {
     };
     for (native_side_t* side : {&device.frontend_, &device.backend_}) {
         for (std::size_t i = 0; i < side->listeners.size(); ++i)
-            add(side->listeners[i]->fd(), POLLIN, {poll_target_t::listener, side, i});
+            if (!resting(*side->listeners[i], now))
+                add(side->listeners[i]->fd(), POLLIN, {poll_target_t::listener, side, i});
         for (std::size_t i = 0; i < side->connectors.size(); ++i)
             if (side->connectors[i]->pending_fd() >= 0)
                 add(side->connectors[i]->pending_fd(), POLLOUT,
@@ -283,6 +311,13 @@ int native_device_t::loop_t::poll_timeout_ms(clock::time_point now) const {
     for (const native_side_t* side : {&device.frontend_, &device.backend_})
         for (const auto& connector : side->connectors)
             next = std::min(next, connector->next_attempt());
+    for (const auto& [listener, until] : resting_listeners)
+        next = std::min(next, until);
+    if (device.options_.handshake_interval_ms > 0)
+        for (const native_side_t* side : {&device.frontend_, &device.backend_})
+            for (const auto& peer : side->peers)
+                if (!peer->connection->ready())
+                    next = std::min(next, peer->opened + handshake_interval());
     int timeout = -1;
     if (next != clock::time_point::max()) {
         using namespace std::chrono;
@@ -309,12 +344,9 @@ void native_device_t::loop_t::on_event(const poll_target_t& target, short revent
     if (target.side == nullptr) return; // stop and control: run() handles them
     native_side_t& side = *target.side;
     switch (target.kind) {
-    case poll_target_t::listener: {
-        auto& listener = *side.listeners[target.index];
-        for (int fd; (fd = listener.accept()) >= 0;)
-            add_peer(side, fd, listener.is_tcp(), nullptr);
+    case poll_target_t::listener:
+        accept_all(side, *side.listeners[target.index], now);
         break;
-    }
     case poll_target_t::connector: {
         auto& connector = *side.connectors[target.index];
         const int fd = connector.on_writable(now);
@@ -336,6 +368,30 @@ void native_device_t::loop_t::on_event(const poll_target_t& target, short revent
     }
 }
 
+bool native_device_t::loop_t::resting(const zmtp::listener_t& listener,
+                                      clock::time_point now) const {
+    const auto found = resting_listeners.find(&listener);
+    return found != resting_listeners.end() && now < found->second;
+}
+
+// Every waiting connection; if there is no descriptor for one, the listener rests (it would
+// stay readable and the loop would spin) and that is logged, at most once a minute.
+void native_device_t::loop_t::accept_all(native_side_t& side, zmtp::listener_t& listener,
+                                         clock::time_point now) {
+    resting_listeners.erase(&listener);
+    for (int fd; (fd = listener.accept()) >= 0;)
+        add_peer(side, fd, listener.is_tcp(), nullptr);
+    if (listener.starved() == 0) return;
+    resting_listeners[&listener] = now + starved_listener_rest;
+    starved_log.report(std::string(side.name) + " " + listener.endpoint() + ": " +
+                           std::strerror(listener.starved()) + " (" +
+                           std::to_string(side.peers.size()) +
+                           " peers open; raise the limit: ulimit -n, systemd LimitNOFILE=); "
+                           "retrying every " +
+                           std::to_string(starved_listener_rest.count()) + " ms",
+                       now);
+}
+
 void native_device_t::loop_t::announce_ready(native_side_t& side) {
     for (auto& peer : side.peers)
         if (!peer->announced && peer->connection->ready() && !peer->connection->broken()) {
@@ -353,6 +409,8 @@ void native_device_t::loop_t::drop_broken(native_side_t& side, clock::time_point
         // the handshake (a bad greeting, or a peer that hung up, such as a port scan).
         if (!connection.ready())
             tell_peer_listener(side, *peer, peer_event_t::kind_t::handshake_failed);
+        if (connection.oversized()) report_oversized(side, *peer, now);
+        if (connection.protocol_error()) report_protocol_error(side, *peer, now);
         tell_peer_listener(side, *peer, peer_event_t::kind_t::disconnected);
         const std::size_t unsent = connection.queued_messages();
         (unsent > 0 ? log::info : log::debug)(
@@ -363,6 +421,35 @@ void native_device_t::loop_t::drop_broken(native_side_t& side, clock::time_point
         return true;
     };
     side.peers.erase(std::remove_if(side.peers.begin(), side.peers.end(), gone), side.peers.end());
+}
+
+// As libzmq's ZMQ_HANDSHAKE_IVL: a connection that has not finished its handshake in time is
+// closed (and counted as a failed handshake), so connections that never speak cannot hold
+// descriptors and buffers for ever.
+void native_device_t::loop_t::expire_handshakes(native_side_t& side, clock::time_point now) {
+    if (device.options_.handshake_interval_ms <= 0) return;
+    for (auto& peer : side.peers)
+        if (!peer->connection->ready() && now - peer->opened >= handshake_interval())
+            peer->connection->abandon("no ZMTP handshake within " +
+                                      std::to_string(device.options_.handshake_interval_ms) +
+                                      " ms (--handshake-ivl)");
+}
+
+// Counted per side (STATS peers.<side>.oversize_disconnects) and logged, rate-limited.
+void native_device_t::loop_t::report_oversized(const native_side_t& side, const native_peer_t& peer,
+                                               clock::time_point now) {
+    tell_peer_listener(side, peer, peer_event_t::kind_t::oversized);
+    oversize_log.report(
+        std::string(side.name) + " peer " + peer.address + ": " + peer.connection->error(), now);
+}
+
+// Counted per side (STATS peers.<side>.protocol_errors) and logged, rate-limited.
+void native_device_t::loop_t::report_protocol_error(const native_side_t& side,
+                                                    const native_peer_t& peer,
+                                                    clock::time_point now) {
+    tell_peer_listener(side, peer, peer_event_t::kind_t::protocol_error);
+    protocol_error_log.report(
+        std::string(side.name) + " peer " + peer.address + ": " + peer.connection->error(), now);
 }
 
 // The routing moves messages, and they are written right away; again while it has more.
@@ -406,7 +493,7 @@ loop_exit native_device_t::loop_t::run() {
         forward();
         drop_events.poll();
 
-        build_poll_set();
+        build_poll_set(now);
         if (::poll(pollfds.data(), pollfds.size(), poll_timeout_ms(now)) < 0) {
             if (errno == EINTR) continue;
             throw std::system_error(errno, std::generic_category(), "poll");
@@ -422,6 +509,8 @@ loop_exit native_device_t::loop_t::run() {
         }
         announce_ready(device.frontend_);
         announce_ready(device.backend_);
+        expire_handshakes(device.frontend_, now);
+        expire_handshakes(device.backend_, now);
         drop_broken(device.frontend_, now);
         drop_broken(device.backend_, now);
     }

@@ -16,6 +16,7 @@
 #include "zmtp/connector.hpp"
 #include "zmtp/listener.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,8 +42,9 @@ struct native_peer_extension_t {
 struct native_peer_t {
     std::unique_ptr<zmtp::connection_t> connection;
     zmtp::connector_t* connector = nullptr; // reconnects when this peer is gone; null if accepted
-    bool announced = false;                 // the routing was told it is ready
-    bool held = false;                      // set by the routing: do not read it (back-pressure)
+    std::chrono::steady_clock::time_point opened; // when the connection was made (handshake)
+    bool announced = false;                       // the routing was told it is ready
+    bool held = false; // set by the routing: do not read it (back-pressure)
     // Who it is, for STATS: its address ("127.0.0.1:40312"), or "ipc #N" for an ipc peer,
     // which has none (N: the side's Nth connection), so that names are unique per side.
     std::string address;

@@ -84,7 +84,10 @@ void native_forwarder_t::send_upstream(bool subscribe, std::string_view topic) {
 
 void native_forwarder_t::subscribe(native_peer_t& subscriber, std::string_view topic) {
     if (loop_probe_ && is_loop_probe(topic)) loop_probe_->check_downstream(topic); // throws
-    if (!subscriber_of(subscriber)->set_for(topic).emplace(topic).second) return;  // had it
+    auto& topics = subscriber_of(subscriber)->set_for(topic);
+    if (topics.contains(topic)) return;                          // had it
+    if (subscriptions_ && !subscriptions_->admit(topic)) return; // at --max-subscriptions
+    topics.emplace(topic);
     auto [entry, added] = subscribed_.try_emplace(std::string(topic), 0);
     if (++entry->second == 1) send_upstream(true, topic);
 }

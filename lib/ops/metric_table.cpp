@@ -88,6 +88,12 @@ constexpr std::array table{
                    "Connections closed on a side."},
     metric_entry_t{"peers.*.handshake_failures", counter, "zd_handshake_failures_total",
                    "Connections that ended before their ZMTP handshake completed."},
+    metric_entry_t{"peers.*.oversize_disconnects", counter, "zd_oversize_disconnects_total",
+                   "Peers the native engine cut for a message over --max-msg-size (libzmq "
+                   "counts them as disconnections only)."},
+    metric_entry_t{"peers.*.protocol_errors", counter, "zd_peer_protocol_errors_total",
+                   "Peers the native engine cut for breaking ZMTP after the handshake (libzmq "
+                   "counts them as disconnections only)."},
     metric_entry_t{"peers.*.addresses", not_a_metric, "", "the peers' addresses (text)"},
     metric_entry_t{"peers.*.addresses_not_listed", not_a_metric, "",
                    "how many addresses the list left out: zd_peers_connected counts them all"},
@@ -122,6 +128,10 @@ constexpr std::array table{
     // zd-forwarder's subscriptions (lib/base/subscription_table.cpp).
     metric_entry_t{"subscriptions.count", gauge, "zd_forwarder_subscriptions",
                    "Distinct topics at least one downstream subscriber subscribes to."},
+    metric_entry_t{"subscriptions.refused", counter, "zd_forwarder_subscriptions_refused_total",
+                   "Subscriptions to a new topic refused at --max-subscriptions."},
+    metric_entry_t{"subscriptions.max", gauge, "zd_forwarder_subscriptions_max",
+                   "The most distinct topics the forwarder keeps (--max-subscriptions)."},
     // zd-forwarder's last-value cache (lib/proxy/last_value_cache.cpp).
     metric_entry_t{"last_value_cache.topics", gauge, "zd_forwarder_lvc_topics",
                    "Topics whose latest message the last-value cache holds."},

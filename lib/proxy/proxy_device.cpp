@@ -136,7 +136,7 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     // The forwarder's probe for cycles of forwarders (base/loop_probe.hpp).
     std::optional<loop_probe_t> loop_probe;
     if (spec.counts_subscriptions) {
-        description.subscriptions = &subscriptions.emplace();
+        description.subscriptions = &subscriptions.emplace(spec.max_subscriptions);
         loop_probe.emplace();
     }
     const peer_listener_t record_peer = [&peers](const peer_event_t& event) {

@@ -39,6 +39,8 @@ struct proxy_device_spec_t {
     // zd-forwarder: count the distinct topics its subscribers want, for STATS
     // "subscriptions" and the SUBSCRIPTIONS command (base/subscription_table.hpp).
     bool counts_subscriptions = false;
+    // With counts_subscriptions: the most distinct topics kept (--max-subscriptions).
+    std::size_t max_subscriptions = std::size_t(-1);
     // zd-queue --hold-replies, zd-forwarder --no-drop: a message for a peer at its mark
     // waits, and the input it came from is not read meanwhile (back-pressure), instead of
     // being dropped. On the libzmq engine the device sets what makes its output refuse with

@@ -18,8 +18,12 @@ public:
     bool forwarded_to_frontend(std::vector<zmq::message_t>& message) override {
         if (message.size() == 1) {
             const std::string_view subscription = message[0].to_string_view();
-            if (!subscription.empty() && subscription[0] == 1)
+            if (!subscription.empty() && subscription[0] == 1) {
                 loop_probe_.check_downstream(subscription.substr(1)); // throws on a cycle
+                // At --max-subscriptions: held back, so upstream never sends that topic
+                // (and, with the cache's manual XPUB, the XPUB never applies it either).
+                if (!table_.admit(subscription.substr(1))) return false;
+            }
             table_.observe(subscription);
         }
         return inner_ ? inner_->forwarded_to_frontend(message) : true;

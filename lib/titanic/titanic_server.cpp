@@ -3,6 +3,7 @@
 // titanic_server.hpp for the picture and docs/TITANIC.md for the protocol). The links are in
 // broker_links.cpp, the dispatcher in dispatcher.cpp.
 #include "titanic/titanic_server.hpp"
+#include "base/rate_limited_log.hpp"
 
 #include "base/control.hpp"
 #include "base/events.hpp"
@@ -71,6 +72,7 @@ struct titanic_server_t::impl_t {
     std::vector<answer_t> answers;       // waiting for this round's commit
     std::vector<std::string> stored_now; // UUIDs stored this round: dispatch after commit
     counters_t counters;
+    zd::rate_limited_log_t malformed_log{"titanic.request refused (400)"};
     const steady::time_point started = steady::now();
     steady::time_point next_retention = started;
     bool disk_full = false, failed = false;
@@ -121,7 +123,7 @@ struct titanic_server_t::impl_t {
     void handle_request(answer_t& answer, const std::string_view* body, std::size_t count) {
         if (const auto error = check_request(body, count); error != request_error::none) {
             ++counters.malformed;
-            zd::log::debug(std::string("titanic.request refused: ") + describe(error));
+            malformed_log.report(describe(error)); // counted above (STATS malformed)
             answer.status = status_unknown;
             return;
         }

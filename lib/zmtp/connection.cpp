@@ -85,14 +85,21 @@ bool connection_t::next_message(std::vector<std::string_view>& frames) {
             frames.clear();
             return false;
         }
-        if (decoded.status == decode_status::error) // an oversized frame before its body
-            return fail(decoded.oversized ? "a message of more than " +
-                                                std::to_string(limits_.max_message) + " bytes"
-                                          : std::string(decoded.error));
+        if (decoded.status == decode_status::error) { // an oversized frame before its body
+            if (!decoded.oversized) {
+                protocol_error_ = true;
+                return fail(std::string(decoded.error));
+            }
+            oversized_ = true;
+            return fail("a message of more than " + std::to_string(limits_.max_message) + " bytes");
+        }
         rest.remove_prefix(decoded.consumed);
         consumed += decoded.consumed;
         if (decoded.frame.command()) {
-            if (!frames.empty()) return fail("a command inside a message");
+            if (!frames.empty()) {
+                protocol_error_ = true;
+                return fail("a command inside a message");
+            }
             on_command(decoded.frame.body);
             in_start_ += consumed;
             consumed = 0;
@@ -100,8 +107,10 @@ bool connection_t::next_message(std::vector<std::string_view>& frames) {
         }
         frames.push_back(decoded.frame.body);
         bytes += decoded.frame.body.size();
-        if (frames.size() > limits_.max_frames)
+        if (frames.size() > limits_.max_frames) {
+            oversized_ = true;
             return fail("a message of more than " + std::to_string(limits_.max_frames) + " frames");
+        }
         if (!decoded.frame.more()) {
             in_start_ += consumed;
             return true;

@@ -38,6 +38,12 @@ public:
     bool ready() const { return handshake_.done(); }
     bool broken() const { return !error_.empty(); }
     const std::string& error() const { return error_; } // why the connection is broken
+    // Whether it broke because the peer sent a message over the limits (max_message bytes or
+    // max_frames frames): the device counts these apart from other disconnections.
+    bool oversized() const { return oversized_; }
+    // Whether it broke because the peer broke ZMTP after the handshake (a bad frame, a
+    // command inside a message): counted apart from a peer that just left.
+    bool protocol_error() const { return protocol_error_; }
     const null_handshake_t& handshake() const { return handshake_; }
 
     // Reads once from the socket (call when poll says readable): the handshake, then
@@ -45,6 +51,10 @@ public:
     // message over the limits). Frames handed out by next_message() stay valid until the
     // next call.
     bool on_readable();
+
+    // Breaks the connection from our side, for why (the caller's policy: a handshake that
+    // took too long); it then reports broken() like any other. Does nothing if broken already.
+    void abandon(std::string why) { fail(std::move(why)); }
 
     // The next whole message received, as frame views, or false if none is complete.
     // Commands are handled here: a PING is answered with a PONG (RFC 37: a peer with
@@ -112,6 +122,8 @@ private:
     std::deque<std::uint64_t> early_ends_; // in early_, for messages queued before READY
     std::uint64_t ever_written_ = 0;
     std::string error_;
+    bool oversized_ = false;      // error_ says a message went over the limits
+    bool protocol_error_ = false; // error_ says the peer broke ZMTP after the handshake
     std::uint64_t ignored_commands_ = 0;
     command_handler_t command_handler_;
 };

@@ -55,13 +55,15 @@ listener_t::~listener_t() {
 }
 
 int listener_t::accept() {
+    starved_ = 0;
     while (true) {
         const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) return fd;
         // EAGAIN: nothing waiting. ECONNABORTED and the like: that peer is gone, try the next.
         if (errno == EAGAIN || errno == EWOULDBLOCK) return -1;
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
-        return -1; // EMFILE and kin: leave it queued, the next poll tries again
+        starved_ = errno; // EMFILE and kin: it stays queued until a descriptor is free
+        return -1;
     }
 }
 

@@ -27,14 +27,21 @@ public:
     const std::string& endpoint() const { return endpoint_; }
 
     // Accepts one waiting connection: a connected non-blocking socket, or -1 if none is
-    // waiting (or it vanished before we took it).
+    // waiting (or it vanished before we took it), or if the process or the system has no
+    // descriptor (or memory) left for it: starved() then says so until the next accept.
     int accept();
+    // The errno of the last accept() that found a connection waiting but could not take it
+    // (EMFILE, ENFILE, ENOBUFS, ENOMEM), else 0. The connection stays queued, and the
+    // listener stays readable: a caller that polls it again at once would spin, so it rests
+    // the listener a while (lib/native does, docs/LIMITS.md).
+    int starved() const { return starved_; }
 
 private:
     int fd_ = -1;
     bool is_tcp_ = false;
     std::string endpoint_;
     std::string ipc_path_; // file to remove on close; empty for tcp and abstract names
+    int starved_ = 0;      // see starved()
 };
 
 // Sets what every native tcp connection gets: TCP_NODELAY (ZMTP writes whole batches, so

@@ -89,24 +89,29 @@ std::optional<std::string> receive_text(zmq::socket_t& socket, int timeout_ms) {
     return message.to_string();
 }
 
-// Waits for the socket's first handshake outcome, from a monitor: true if it succeeded.
-bool handshake_succeeds(zmq::context_t& context, zmq::socket_t& socket, const char* name) {
-    const std::string address = std::string("inproc://monitor-") + name;
-    zmq_socket_monitor(socket.handle(), address.c_str(),
-                       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
-    zmq::socket_t monitor(context, zmq::socket_type::pair);
-    monitor.set(zmq::sockopt::rcvtimeo, 5000);
-    monitor.connect(address);
-    zmq::message_t event, endpoint;
-    REQUIRE(monitor.recv(event));
-    REQUIRE(monitor.recv(endpoint));
-    std::uint16_t id;
-    std::memcpy(&id, event.data(), sizeof id);
-    zmq_socket_monitor(socket.handle(), nullptr, 0);
-    return id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
-}
+// Watches a socket's handshakes: made before the socket connects, so that no event is missed.
+struct handshake_watch_t {
+    zmq::socket_t monitor;
+    handshake_watch_t(zmq::context_t& context, zmq::socket_t& socket, const char* name)
+        : monitor(context, zmq::socket_type::pair) {
+        const std::string address = std::string("inproc://monitor-") + name;
+        REQUIRE(zmq_socket_monitor(socket.handle(), address.c_str(),
+                                   ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0);
+        monitor.set(zmq::sockopt::rcvtimeo, 5000);
+        monitor.connect(address);
+    }
+    // Waits for the first handshake outcome: true if it succeeded.
+    bool succeeds() {
+        zmq::message_t event, endpoint;
+        REQUIRE(monitor.recv(event));
+        REQUIRE(monitor.recv(endpoint));
+        std::uint16_t id;
+        std::memcpy(&id, event.data(), sizeof id);
+        return id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+    }
+};
 
 } // namespace
 
@@ -157,15 +162,17 @@ TEST_CASE("curve: an unknown key and a plain-text peer get nothing through a CUR
         zmq::socket_t push(context, zmq::socket_type::push);
         const auto theirs = curve_options(stranger, server.public_key);
         theirs.apply_to(push);
+        handshake_watch_t watch(context, push, "stranger");
         attach(push, {{attach_mode::connect, at[0].address}}, theirs);
-        CHECK_FALSE(handshake_succeeds(context, push, "stranger"));
+        CHECK_FALSE(watch.succeeds());
         (void)push.send(zmq::str_buffer("let me in"), zmq::send_flags::dontwait);
     }
     SECTION("plain text") {
         zmq::socket_t push(context, zmq::socket_type::push);
         push.set(zmq::sockopt::linger, 0);
+        handshake_watch_t watch(context, push, "plain");
         push.connect(at[0].address);
-        CHECK_FALSE(handshake_succeeds(context, push, "plain"));
+        CHECK_FALSE(watch.succeeds());
         (void)push.send(zmq::str_buffer("let me in"), zmq::send_flags::dontwait);
     }
     CHECK_FALSE(receive_text(server_socket, 200)); // refused above: nothing can arrive
@@ -189,13 +196,14 @@ TEST_CASE("curve: with no ZAP handler bound, a CURVE server lets nobody in", "[c
     zmq::socket_t server_socket(context, zmq::socket_type::pull);
     const auto options = curve_options(server);
     options.apply_to(server_socket);
-    const auto at = attach(server_socket, parse_endpoints("@tcp://127.0.0.1:*", attach_mode::bind),
-                           options);
+    const auto at =
+        attach(server_socket, parse_endpoints("@tcp://127.0.0.1:*", attach_mode::bind), options);
     zmq::socket_t push(context, zmq::socket_type::push);
     const auto theirs = curve_options(stranger, server.public_key);
     theirs.apply_to(push);
+    handshake_watch_t watch(context, push, "no-handler");
     attach(push, {{attach_mode::connect, at[0].address}}, theirs);
-    CHECK_FALSE(handshake_succeeds(context, push, "no-handler"));
+    CHECK_FALSE(watch.succeeds());
     (void)push.send(zmq::str_buffer("let me in"), zmq::send_flags::dontwait);
     CHECK_FALSE(receive_text(server_socket, 200));
 }

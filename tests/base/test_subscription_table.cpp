@@ -88,3 +88,24 @@ TEST_CASE("forwarders' loop probes are not counted or listed", "[subscriptions][
     table.unsubscribed(probe.topic());
     CHECK(table.count() == 1);
 }
+
+TEST_CASE("at max_topics a new topic is refused and counted; held topics and probes are not",
+          "[base][subscriptions]") {
+    zd::subscription_table_t table(2);
+    CHECK(table.admit("a"));
+    table.subscribed("a");
+    CHECK(table.admit("b"));
+    table.subscribed("b");
+    CHECK_FALSE(table.admit("c"));
+    CHECK_FALSE(table.admit("d"));
+    CHECK(table.admit("a")); // held already: a second subscriber costs no topic
+    CHECK(table.admit(zd::loop_probe_t().topic()));
+    CHECK(table.refused() == 2);
+    table.unsubscribed("b");
+    CHECK(table.admit("c")); // room again
+    zd::json_writer_t json;
+    json.begin_object();
+    table.write_json(json);
+    json.end_object();
+    CHECK(json.str() == R"({"subscriptions":{"count":1,"refused":2,"max":2}})");
+}

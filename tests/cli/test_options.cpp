@@ -84,7 +84,8 @@ TEST_CASE("a bad endpoint is a CLI error that names the option and the value", "
 TEST_CASE("socket options: --hwm sets both marks, --linger is bounded", "[options]") {
     device_cli_t cli;
     cli.parse(with_sides({"--hwm", "7", "--linger", "20", "--immediate", "--heartbeat-ivl", "200",
-                          "--heartbeat-timeout", "1000", "--max-msg-size", "4096", "-vv"}));
+                          "--heartbeat-timeout", "1000", "--max-msg-size", "4096",
+                          "--handshake-ivl", "500", "-vv"}));
     const auto& socket = cli.options.common.socket;
     CHECK(socket.send_hwm == 7);
     CHECK(socket.receive_hwm == 7);
@@ -93,11 +94,13 @@ TEST_CASE("socket options: --hwm sets both marks, --linger is bounded", "[option
     CHECK(socket.heartbeat_interval_ms == 200);
     CHECK(socket.heartbeat_timeout_ms == 1000);
     CHECK(socket.max_message_size == 4096);
+    CHECK(socket.handshake_interval_ms == 500);
     CHECK(cli.options.common.verbose == 2);
 
     device_cli_t defaults;
     defaults.parse(sides);
     CHECK(defaults.options.common.socket.send_hwm == 1000);
+    CHECK(defaults.options.common.socket.handshake_interval_ms == 30000); // libzmq's
     CHECK(defaults.options.common.socket.receive_hwm == 1000);
     CHECK(defaults.options.common.socket.linger_ms == 500);
 

@@ -45,6 +45,8 @@ send_status sender_t::send_message(zmq::socket_t& socket, const envelope_view_t*
 
 void sender_t::send_error(zmq::socket_t& socket, const envelope_view_t& peer, std::string_view code,
                           std::string_view text) {
+    // A bad request is counted by the caller (STATS malformed); logged here, rate-limited.
+    if (code == protocol::status_bad_request) bad_request_log_.report(text);
     send_line(socket, peer, {protocol::cmd_error, code, text});
 }
 

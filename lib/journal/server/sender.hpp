@@ -3,6 +3,7 @@
 // by the producer, consumer and replay sides; counts what goes out.
 #pragma once
 
+#include "base/rate_limited_log.hpp"
 #include "journal/server/journal_server.hpp"
 
 #include <cstdint>
@@ -61,6 +62,7 @@ public:
     std::string_view line(std::initializer_list<std::string_view> tokens);
 
 private:
+    rate_limited_log_t bad_request_log_{"refused a malformed request (ERR 400)"};
     journal_counters_t& counters_;
     std::string line_; // reused: no allocation per reply once warm
 };
