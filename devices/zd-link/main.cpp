@@ -16,6 +16,7 @@
 #include "journal/client/protocol.hpp"
 #include "journal/link/journal_link.hpp"
 #include "ops/device_ops.hpp"
+#include "security/process_security.hpp"
 
 namespace {
 
@@ -93,6 +94,11 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->group(link);
     zd::add_common_options(app, common);
+    // CURVE on every socket: each journal has its own server key (--near-curve-server-key,
+    // --far-curve-server-key); the control socket follows the common flags.
+    zd::add_security_options(app, common.security);
+    zd::add_side_security_options(app, common.security, "near");
+    zd::add_side_security_options(app, common.security, "far");
 
     return zd::run_main(app, argc, argv, [&] {
         zd::configure_log("zd-link", common);
@@ -105,10 +111,19 @@ int main(int argc, char** argv) {
 
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
+        // After the context (the ZAP handler's sockets close first); certificates are read
+        // and checked here, before anything connects or binds (exit 2 on a bad one).
+        zd::security::process_security_t security(common.security);
+        const zd::journal::link_socket_options_t socket_options{
+            security.side("near", common.socket,
+                          zd::parse_endpoints(from, zd::attach_mode::connect)),
+            security.side("far", common.socket, zd::parse_endpoints(to, zd::attach_mode::connect)),
+            security.side("control", common.socket, config.control)};
+        security.start(context); // the ZAP handler (a bound side), before any socket binds
         zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-link");
         std::optional<zd::journal::journal_link_t> link_device;
         try {
-            link_device.emplace(context, config, common.socket);
+            link_device.emplace(context, config, socket_options);
         } catch (const std::invalid_argument& error) { // a bad --start, named
             throw zd::usage_error(error.what());
         }
