@@ -13,6 +13,8 @@ peers written from docs/JOURNAL.md's frames:
     stored: each waits for its handshake's outcome, publishes anyway, then an allowed
     producer's marker is ACKed and the log holds the marker and nothing else;
   - the bytes on the wire carry no plaintext payload (a TCP relay in front of the frontend);
+  - a side's own allow-list (--replay-curve-allow) holds on that side only; an ipc frontend
+    does CURVE too;
   - zd-link carries records between two CURVE journals, each with its own server key;
   - zd-journal-tool consume and read reach a CURVE journal with --curve-cert and
     --curve-server-key;
@@ -61,11 +63,14 @@ class Keys:
         self.keygen = keygen
         self.allow = os.path.join(directory, "allow")
         os.mkdir(self.allow)
-        for name in ("hub", "far", "client", "link", "stranger"):
+        for name in ("hub", "far", "client", "link", "stranger", "reader"):
             done = subprocess.run([keygen, self.path(name)], capture_output=True, timeout=10)
             check(done.returncode == 0, f"zd-keygen {name}: {done.stderr!r}")
         for name in ("client", "link"):
             shutil.copy(self.path(name), self.allow)
+        self.readers = os.path.join(directory, "readers")  # a side's own allow-list
+        os.mkdir(self.readers)
+        shutil.copy(self.path("reader"), self.readers)
 
     def path(self, name):
         return os.path.join(self.directory, name)
@@ -301,6 +306,37 @@ def journal_scenarios(context, keys, journal_path, tool_path, directory):
           "unknown key, plain text and wrong server key store nothing; no plaintext on the wire")
 
 
+def refused_at(context, keys, address, name):
+    sock, monitor = monitored(context, keys, name)
+    sock.connect(address)
+    check(handshake_outcome(monitor) != zmq.EVENT_HANDSHAKE_SUCCEEDED,
+          f"{name} got in at {address}, which its allow-list does not name")
+    close_monitored((sock, monitor))
+
+
+def side_and_ipc_scenario(context, keys, journal_path, directory):
+    """--replay-curve-allow gives the replay side its own allow-list; an ipc frontend does
+    CURVE like a tcp one."""
+    front = "ipc://" + os.path.join(directory, "front.ipc")
+    with Device(journal_path, "--dir", os.path.join(directory, "sides"), "-f", "@" + front,
+                "-b", TCP, "--replay", TCP, "--control", TCP, *keys.journal_flags(),
+                "--replay-curve-allow", keys.readers) as device:
+        producer = connected(context, keys, device.address("frontend"))
+        publish(producer, b"p1", 1, b"over-ipc")
+        producer.close(linger=0)
+        refused_at(context, keys, device.address("frontend"), "stranger")
+        reader = connected(context, keys, device.address("replay"), name="reader")
+        reader.send(b"READ 0 10")
+        frames = receive(reader, "the replay page")
+        check(frames[0].startswith(b"REC 0 ") and frames[1] == b"over-ipc",
+              f"the replay reader got {frames!r}")
+        reader.close(linger=0)
+        refused_at(context, keys, device.address("replay"), "client")
+        refused_at(context, keys, device.address("frontend"), "reader")
+        check(device.stop() == 0, "zd-journal did not exit 0")
+    print("zd-journal: the replay side's own allow-list holds; CURVE on an ipc frontend")
+
+
 def link_scenario(context, keys, journal_path, link_path, directory):
     near_dir = os.path.join(directory, "near-journal")
     far_dir = os.path.join(directory, "far-journal")
@@ -362,6 +398,7 @@ def test(context, keygen, journal_path, link_path, tool_path):
         fail_closed(keys, journal_path, link_path, tool_path, directory)
         journal_scenarios(context, keys, journal_path, tool_path,
                           os.path.join(directory, "journal"))
+        side_and_ipc_scenario(context, keys, journal_path, directory)
         link_scenario(context, keys, journal_path, link_path, directory)
 
 
