@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
         "  never leaves syncing to the OS (an OS crash loses an unknown amount).\n"
         "  A process crash (kill -9) loses nothing acknowledged in any mode.\n"
         "Protocols, on-disk format and guarantees: docs/JOURNAL.md.\n"
+        "CURVE: --curve-cert FILE --curve-allow DIR on every socket (--frontend-, --backend-,\n"
+        "--replay-curve-* per side; control follows the common flags); docs/SECURITY.md.\n"
         "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync, and damage\n"
         "found at start without --repair), 2 usage error.\n"
         "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"

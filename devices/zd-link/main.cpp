@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
                "far journal drops a record the link sends twice (after any restart); records\n"
                "without a producer id (a PULL frontend) go out as --anonymous-id with the near\n"
                "offset + 1. Protocol and guarantees: docs/JOURNAL.md, 'Store-and-forward links'.\n"
+               "CURVE: --curve-cert FILE (the link's secret certificate, in both journals'\n"
+               "allow-lists) with --near-curve-server-key and --far-curve-server-key (each\n"
+               "journal's public certificate); docs/SECURITY.md.\n"
                "Exit codes: 0 ok, 1 runtime failure (a journal refused the link: the near one its\n"
                "subscription, or the far one a record), 2 usage error.\n"
                "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0).");
