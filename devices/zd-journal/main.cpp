@@ -15,6 +15,7 @@
 #include "cli/ops_options.hpp"
 #include "journal/server/journal_server.hpp"
 #include "ops/device_ops.hpp"
+#include "security/process_security.hpp"
 
 namespace {
 
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
         "  never leaves syncing to the OS (an OS crash loses an unknown amount).\n"
         "  A process crash (kill -9) loses nothing acknowledged in any mode.\n"
         "Protocols, on-disk format and guarantees: docs/JOURNAL.md.\n"
+        "CURVE: --curve-cert FILE --curve-allow DIR on every socket (--frontend-, --backend-,\n"
+        "--replay-curve-* per side; control follows the common flags); docs/SECURITY.md.\n"
         "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync, and damage\n"
         "found at start without --repair), 2 usage error.\n"
         "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
@@ -125,6 +128,10 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->group(retention);
     zd::add_common_options(app, common);
+    // CURVE on every socket; the control socket follows the common flags (docs/SECURITY.md).
+    zd::add_security_options(app, common.security);
+    for (const char* side : {"frontend", "backend", "replay"})
+        zd::add_side_security_options(app, common.security, side);
 
     return zd::run_main(app, argc, argv, [&] {
         zd::configure_log("zd-journal", common);
@@ -145,8 +152,17 @@ int main(int argc, char** argv) {
 
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
+        // After the context (the ZAP handler's sockets close first); certificates are read
+        // and checked here, before anything binds (exit 2 on a bad one).
+        zd::security::process_security_t security(common.security);
+        const journal_socket_options_t socket_options{
+            security.side("frontend", common.socket, endpoints.frontend),
+            security.side("backend", common.socket, endpoints.backend),
+            security.side("replay", common.socket, endpoints.replay),
+            security.side("control", common.socket, endpoints.control)};
+        security.start(context); // the ZAP handler, before any socket binds
         zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-journal");
-        journal_server_t server(context, endpoints, common.socket, config);
+        journal_server_t server(context, endpoints, socket_options, config);
         ops.serve_metrics(server.control_socket());
         const auto& attached = server.endpoints();
         zd::announce_ready(

@@ -16,6 +16,7 @@
 #include "journal/client/protocol.hpp"
 #include "journal/link/journal_link.hpp"
 #include "ops/device_ops.hpp"
+#include "security/process_security.hpp"
 
 namespace {
 
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
                "far journal drops a record the link sends twice (after any restart); records\n"
                "without a producer id (a PULL frontend) go out as --anonymous-id with the near\n"
                "offset + 1. Protocol and guarantees: docs/JOURNAL.md, 'Store-and-forward links'.\n"
+               "CURVE: --curve-cert FILE (the link's secret certificate, in both journals'\n"
+               "allow-lists) with --near-curve-server-key and --far-curve-server-key (each\n"
+               "journal's public certificate); docs/SECURITY.md.\n"
                "Exit codes: 0 ok, 1 runtime failure (a journal refused the link: the near one its\n"
                "subscription, or the far one a record), 2 usage error.\n"
                "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0).");
@@ -93,6 +97,11 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->group(link);
     zd::add_common_options(app, common);
+    // CURVE on every socket: each journal has its own server key (--near-curve-server-key,
+    // --far-curve-server-key); the control socket follows the common flags.
+    zd::add_security_options(app, common.security);
+    zd::add_side_security_options(app, common.security, "near");
+    zd::add_side_security_options(app, common.security, "far");
 
     return zd::run_main(app, argc, argv, [&] {
         zd::configure_log("zd-link", common);
@@ -105,10 +114,19 @@ int main(int argc, char** argv) {
 
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
+        // After the context (the ZAP handler's sockets close first); certificates are read
+        // and checked here, before anything connects or binds (exit 2 on a bad one).
+        zd::security::process_security_t security(common.security);
+        const zd::journal::link_socket_options_t socket_options{
+            security.side("near", common.socket,
+                          zd::parse_endpoints(from, zd::attach_mode::connect)),
+            security.side("far", common.socket, zd::parse_endpoints(to, zd::attach_mode::connect)),
+            security.side("control", common.socket, config.control)};
+        security.start(context); // the ZAP handler (a bound side), before any socket binds
         zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-link");
         std::optional<zd::journal::journal_link_t> link_device;
         try {
-            link_device.emplace(context, config, common.socket);
+            link_device.emplace(context, config, socket_options);
         } catch (const std::invalid_argument& error) { // a bad --start, named
             throw zd::usage_error(error.what());
         }

@@ -60,6 +60,22 @@ void add_format_option(CLI::App& command, format_t& format) {
         ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
 }
 
+// consume and read only connect: a CURVE client needs its own certificate and the journal's.
+void add_client_curve_options(CLI::App& command, zd::curve_flags_t& flags) {
+    const char* group = "Security (docs/SECURITY.md)";
+    command
+        .add_option("--curve-cert", flags.certificate,
+                    "CURVE: our own secret certificate (NAME_secret from zd-keygen, mode 0600), "
+                    "in the journal's allow-list")
+        ->type_name("FILE")
+        ->group(group);
+    command
+        .add_option("--curve-server-key", flags.server_key,
+                    "CURVE: the journal's public certificate")
+        ->type_name("FILE")
+        ->group(group);
+}
+
 void add_consume_options(CLI::App& command, consume_options_t& options) {
     command
         .add_option("endpoint", options.endpoint,
@@ -79,6 +95,7 @@ void add_consume_options(CLI::App& command, consume_options_t& options) {
     command.add_option("--idle", options.idle_ms,
                        "Stop after this many ms without a record (drain the backlog, then exit)");
     add_format_option(command, options.format);
+    add_client_curve_options(command, options.curve);
 }
 
 void add_read_options(CLI::App& command, read_options_t& options) {
@@ -93,6 +110,7 @@ void add_read_options(CLI::App& command, read_options_t& options) {
     command.add_option("--timeout", options.timeout_ms, "Wait this many ms for each answer")
         ->capture_default_str();
     add_format_option(command, options.format);
+    add_client_curve_options(command, options.curve);
 }
 
 void add_bench_options(CLI::App& command, bench_options_t& options) {
@@ -177,6 +195,9 @@ int main(int argc, char** argv) {
         if (*read_command) return read_range(read_options);
         if (*raw_command) return bench_raw(raw_options);
         return bench_log(log_options);
+    } catch (const zd::usage_error& error) { // a bad certificate: the operator's file
+        zd::log::error(std::string("error: ") + error.what());
+        return zd::exit_usage;
     } catch (const std::exception& error) {
         zd::log::error(std::string("error: ") + error.what());
         return 1;

@@ -10,6 +10,7 @@
 #include "journal/client/consumer.hpp"
 #include "journal/client/reader.hpp"
 #include "print.hpp"
+#include "security/process_security.hpp"
 #include "tool.hpp"
 
 #include <chrono>
@@ -62,6 +63,20 @@ bool write_out(const std::string& text) {
            std::fflush(stdout) == 0;
 }
 
+// The socket options for a connection to the journal at endpoint: CURVE when --curve-cert is
+// given, a client of --curve-server-key. Reads and checks the files; throws usage_error.
+socket_options_t journal_socket_options(const curve_flags_t& curve, const std::string& endpoint,
+                                        socket_options_t base) {
+    // Checked here too: process_security_t would name per-side flags this tool does not have.
+    if (curve.certificate.empty() != curve.server_key.empty())
+        throw usage_error("CURVE to the journal needs both --curve-cert (our secret "
+                          "certificate) and --curve-server-key (the journal's public one)");
+    security_options_t flags;
+    flags.curve = curve;
+    security::process_security_t security(flags); // connects only: no ZAP handler to start
+    return security.side("journal", base, parse_endpoints(endpoint, attach_mode::connect));
+}
+
 } // namespace
 
 int consume(const consume_options_t& options) {
@@ -70,7 +85,9 @@ int consume(const consume_options_t& options) {
     journal::consumer_options_t consumer_options;
     consumer_options.ack_every = 1; // each record is acknowledged once it is printed
     consumer_options.stop_fd = stop.fd();
-    consumer_options.socket.linger_ms = 1000; // the last ACKs leave before the exit
+    socket_options_t socket;
+    socket.linger_ms = 1000; // the last ACKs leave before the exit
+    consumer_options.socket = journal_socket_options(options.curve, options.endpoint, socket);
     journal::consumer_t consumer(context, options.endpoint, options.name, options.from,
                                  options.window, consumer_options);
     std::uint64_t printed = 0;
@@ -112,6 +129,7 @@ int read_range(const read_options_t& options) {
     zmq::context_t context;
     journal::reader_options_t reader_options;
     reader_options.stop_fd = stop.fd();
+    reader_options.socket = journal_socket_options(options.curve, options.endpoint, {});
     journal::reader_t reader(context, options.endpoint, reader_options);
     const auto timeout = std::chrono::milliseconds(options.timeout_ms);
     std::string position = options.from;

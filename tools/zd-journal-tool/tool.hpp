@@ -2,6 +2,7 @@
 // or runtime failure). main.cpp parses the command line; these do the work.
 #pragma once
 
+#include "base/device_options.hpp"
 #include "journal/log.hpp"
 
 #include <cstdint>
@@ -34,6 +35,7 @@ struct consume_options_t {
     std::optional<std::uint64_t> count;   // stop after this many records
     std::optional<std::uint64_t> idle_ms; // stop after this long without a record
     format_t format = format_t::text;
+    curve_flags_t curve; // --curve-cert, --curve-server-key: CURVE to the journal
 };
 int consume(const consume_options_t& options);
 
@@ -44,6 +46,7 @@ struct read_options_t {
     std::optional<std::uint64_t> count; // how many records (default: to the end)
     std::uint64_t timeout_ms = 5000;    // per answer
     format_t format = format_t::text;
+    curve_flags_t curve; // --curve-cert, --curve-server-key: CURVE to the journal
 };
 int read_range(const read_options_t& options);
 

@@ -31,7 +31,7 @@ consumer_t::consumer_t(zmq::context_t& context, std::string_view endpoints, std:
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     options_.socket.apply_to(*socket_);
     if (options_.before_connect) options_.before_connect(*socket_);
-    attach(*socket_, list);
+    attach(*socket_, list, options_.socket);
     subscribe();
 }
 

@@ -33,7 +33,7 @@ producer_t::producer_t(zmq::context_t& context, std::string_view endpoints, std:
     const endpoint_list_t list = parse_endpoints(endpoints, attach_mode::connect);
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     options_.socket.apply_to(*socket_);
-    attach(*socket_, list);
+    attach(*socket_, list, options_.socket);
     last_progress_ = steady_clock::now();
 }
 

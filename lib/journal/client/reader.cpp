@@ -25,7 +25,7 @@ void reader_t::connect() {
     }
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     options_.socket.apply_to(*socket_);
-    attach(*socket_, endpoints_);
+    attach(*socket_, endpoints_, options_.socket);
 }
 
 std::optional<page_t> reader_t::read(std::uint64_t offset, std::uint32_t count,

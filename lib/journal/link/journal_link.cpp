@@ -39,10 +39,11 @@ std::string checked_fallback_id(const link_config_t& config) {
 } // namespace
 
 struct journal_link_t::impl_t {
-    impl_t(zmq::context_t& context, const link_config_t& config, const socket_options_t& options)
+    impl_t(zmq::context_t& context, const link_config_t& config,
+           const link_socket_options_t& options)
         : config(config), window(checked_fallback_id(config), config.resend_after),
           far(context, zmq::socket_type::dealer) {
-        options.apply_to(far);
+        options.far.apply_to(far);
         // Both sockets are watched before they connect, so no connection is missed.
         peer_monitor.emplace(context, [this](const peer_event_t& event) {
             peers.record(event);
@@ -50,7 +51,7 @@ struct journal_link_t::impl_t {
         });
         peer_monitor->watch(far, peers.side("far"));
         consumer_options_t near_options;
-        near_options.socket = options;
+        near_options.socket = options.near;
         near_options.origin = true; // republish under the origin producer id and seq
         zmq::socket_t* near_socket = nullptr;
         near_options.before_connect = [this, &near_socket](zmq::socket_t& socket) {
@@ -66,8 +67,8 @@ struct journal_link_t::impl_t {
             throw;
         }
         peer_monitor->start(); // what happened meanwhile waits in the monitors
-        attach(far, parse_endpoints(config.far, attach_mode::connect));
-        control.emplace(context, config.control, options);
+        attach(far, parse_endpoints(config.far, attach_mode::connect), options.far);
+        control.emplace(context, config.control, options.control);
     }
 
     link_config_t config;
@@ -301,7 +302,7 @@ std::string journal_link_t::impl_t::stats_json() const {
 }
 
 journal_link_t::journal_link_t(zmq::context_t& context, const link_config_t& config,
-                               const socket_options_t& options)
+                               const link_socket_options_t& options)
     : impl_(std::make_unique<impl_t>(context, config, options)) {}
 
 journal_link_t::~journal_link_t() = default;

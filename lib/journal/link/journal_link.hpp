@@ -35,12 +35,19 @@ struct link_config_t {
     std::chrono::milliseconds far_silence{3000};  // no word from far this long: it is down
 };
 
+// The socket options of each side: they differ when CURVE is on (each journal its own server
+// key, process_security_t::side).
+struct link_socket_options_t {
+    socket_options_t near, far, control;
+};
+
 class journal_link_t {
 public:
     // Checks the configuration (std::invalid_argument naming the bad value), connects both
-    // sides and binds the control socket. Throws endpoint_error, zmq::error_t.
+    // sides and binds the control socket, each with its own options. Throws endpoint_error,
+    // zmq::error_t.
     journal_link_t(zmq::context_t& context, const link_config_t& config,
-                   const socket_options_t& options);
+                   const link_socket_options_t& options);
     ~journal_link_t();
     journal_link_t(const journal_link_t&) = delete;
     journal_link_t& operator=(const journal_link_t&) = delete;

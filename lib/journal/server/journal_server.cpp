@@ -186,29 +186,30 @@ std::string journal_server_t::impl_t::stats_json() const {
 }
 
 journal_server_t::journal_server_t(zmq::context_t& context, const journal_endpoints_t& endpoints,
-                                   const socket_options_t& options, const journal_config_t& config)
+                                   const journal_socket_options_t& options,
+                                   const journal_config_t& config)
     : impl_(std::make_unique<impl_t>(context, config)) {
     auto& self = *impl_;
-    options.apply_to(self.frontend);
-    options.apply_to(self.backend);
+    options.frontend.apply_to(self.frontend);
+    options.backend.apply_to(self.backend);
     if (config.frontend == frontend_kind::router)
         self.frontend.set(zmq::sockopt::router_mandatory, 1);
     if (config.backend == backend_kind::router) self.backend.set(zmq::sockopt::router_mandatory, 1);
     if (!endpoints.replay.empty()) {
         self.replay_socket.emplace(context, zmq::socket_type::router);
-        options.apply_to(*self.replay_socket);
+        options.replay.apply_to(*self.replay_socket);
         self.replay_socket->set(zmq::sockopt::router_mandatory, 1);
     }
     watch_peers(context);
-    endpoints_.frontend = attach(self.frontend, endpoints.frontend);
-    endpoints_.backend = attach(self.backend, endpoints.backend);
+    endpoints_.frontend = attach(self.frontend, endpoints.frontend, options.frontend);
+    endpoints_.backend = attach(self.backend, endpoints.backend, options.backend);
     if (self.replay_socket) {
-        endpoints_.replay = attach(*self.replay_socket, endpoints.replay);
+        endpoints_.replay = attach(*self.replay_socket, endpoints.replay, options.replay);
         self.replay.emplace(*self.replay_socket, self.log, self.counters, self.sender, self.retry);
     }
     // Always: --metrics asks STATS through it even when --control binds nothing.
     {
-        self.control.emplace(context, endpoints.control, options);
+        self.control.emplace(context, endpoints.control, options.control);
         endpoints_.control = self.control->endpoints();
     }
 }

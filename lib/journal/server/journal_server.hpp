@@ -56,6 +56,12 @@ struct journal_endpoints_t {
     endpoint_list_t frontend, backend, replay, control;
 };
 
+// The socket options of each side: they differ when CURVE is on (each side its own keys and
+// ZAP domain, process_security_t::side).
+struct journal_socket_options_t {
+    socket_options_t frontend, backend, replay, control;
+};
+
 // Counters for STATS and STATISTICS.
 struct journal_counters_t {
     std::uint64_t published = 0; // messages stored
@@ -79,10 +85,11 @@ struct journal_counters_t {
 
 class journal_server_t {
 public:
-    // Opens and recovers the log, creates and attaches the sockets. Throws on set-up errors:
-    // bad endpoint, address in use, corruption_error from recovery, a locked directory.
+    // Opens and recovers the log, creates and attaches the sockets, each side with its own
+    // options. Throws on set-up errors: bad endpoint, address in use, corruption_error from
+    // recovery, a locked directory.
     journal_server_t(zmq::context_t& context, const journal_endpoints_t& endpoints,
-                     const socket_options_t& options, const journal_config_t& config);
+                     const journal_socket_options_t& options, const journal_config_t& config);
     ~journal_server_t();
 
     // The endpoints as attached (wildcard ports resolved).
