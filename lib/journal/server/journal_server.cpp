@@ -180,6 +180,8 @@ std::string journal_server_t::impl_t::stats_json() const {
             .value(plain->stored)
             .end_object();
     json.key("readers").value(std::uint64_t(replay ? replay->readers() : 0));
+    json.key("identities"); // messages per authenticated producer (docs/SECURITY.md)
+    producers.identities().write_json(json);
     peers.write_json(json);
     json.end_object();
     return json.str();
@@ -200,10 +202,10 @@ journal_server_t::journal_server_t(zmq::context_t& context, const journal_endpoi
         self.replay_socket->set(zmq::sockopt::router_mandatory, 1);
     }
     watch_peers(context);
-    endpoints_.frontend = attach(self.frontend, endpoints.frontend);
-    endpoints_.backend = attach(self.backend, endpoints.backend);
+    endpoints_.frontend = attach(self.frontend, endpoints.frontend, options);
+    endpoints_.backend = attach(self.backend, endpoints.backend, options);
     if (self.replay_socket) {
-        endpoints_.replay = attach(*self.replay_socket, endpoints.replay);
+        endpoints_.replay = attach(*self.replay_socket, endpoints.replay, options);
         self.replay.emplace(*self.replay_socket, self.log, self.counters, self.sender, self.retry);
     }
     // Always: --metrics asks STATS through it even when --control binds nothing.
