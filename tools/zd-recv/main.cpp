@@ -4,6 +4,7 @@
 // boundaries stay visible, bytes that would break the line are escaped, stdout is flushed
 // whenever the socket has nothing more, and a closed pipe ends the tool quietly.
 #include "base/log.hpp"
+#include "base/peer_identity.hpp"
 #include "base/stop_signal.hpp"
 #include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
@@ -20,10 +21,21 @@ struct recv_options_t {
     std::vector<std::string> topics; // --subscribe, repeatable
     std::string format = "text";
     std::string separator = " | ";
-    long long count = 0;       // 0: until stopped
-    long long timeout_ms = -1; // idle time allowed between messages; -1: forever
-    std::string reply;         // rep: answer this instead of echoing
+    long long count = 0;        // 0: until stopped
+    long long timeout_ms = -1;  // idle time allowed between messages; -1: forever
+    std::string reply;          // rep: answer this instead of echoing
+    bool show_identity = false; // prefix each message with its sender's User-Id and name
 };
+
+// One output line for a received message, with its sender's identity in front when asked.
+std::string format_line(std::vector<zmq::message_t>& message,
+                        const zd::shell::format_options_t& format, bool show_identity) {
+    std::string line = zd::shell::format_message(zd::shell::frame_views(message), format);
+    if (!show_identity) return line;
+    // The last frame came from the peer (a ROUTER's routing id frame carries no properties).
+    const zd::peer_identity_t sender = zd::peer_identity(message.back());
+    return zd::shell::with_identity(line, sender.user_id, sender.name, format);
+}
 
 constexpr int stop_check_interval = 256; // messages handled between stop-signal checks
 
@@ -97,8 +109,7 @@ int run(recv_options_t& options, bool fixed_reply, bool hwm_given) {
     std::vector<zmq::message_t> message;
     while (true) {
         if (zd::shell::try_receive_message(socket, message)) {
-            if (!output.add_line(
-                    zd::shell::format_message(zd::shell::frame_views(message), format)))
+            if (!output.add_line(format_line(message, format, options.show_identity)))
                 return zd::exit_ok; // the reader of our output has gone: nothing left to do
             if (type == zmq::socket_type::rep) answer(socket, message, options, fixed_reply);
             ++received;
@@ -157,7 +168,10 @@ int main(int argc, char** argv) {
         "escapes \\n \\r \\t \\\\ and other control or non-UTF-8 bytes as \\xHH; hex prints each\n"
         "frame as hex digits; json prints [\"frame\",...]; msgpack decodes each frame as msgpack\n"
         "and prints [value,...] as JSON, a frame that does not decode as\n"
-        "{\"$invalid_msgpack\":\"why\",\"size\":N,\"hex\":\"...\"}. stdout is flushed whenever no\n"
+        "{\"$invalid_msgpack\":\"why\",\"size\":N,\"hex\":\"...\"}. --show-identity puts\n"
+        "USER-ID<tab>NAME<tab> in front of a text or hex line ('-' for none) and prints\n"
+        "{\"user_id\":...,\"name\":...,\"frames\":[...]} in json and msgpack. stdout is flushed "
+        "whenever no\n"
         "more messages are waiting; when the reader of a pipe goes away, zd-recv exits 0.\n"
         "-n COUNT with pull (and dealer, pair, rep) can lose messages: a pusher such as\n"
         "zd-streamer's backend hands each consumer messages ahead of time, and what this\n"
@@ -203,6 +217,12 @@ int main(int argc, char** argv) {
                    "Exit 1 if no message arrives for MS milliseconds (default: wait forever)")
         ->type_name("MS")
         ->check(zd::whole_number_from<long long>(0));
+    app.add_flag("--show-identity", options.show_identity,
+                 "Start each line with the sender's authenticated identity: the ZAP User-Id "
+                 "(with CURVE, the client's public key) and its certificate name, each "
+                 "followed by a tab, '-' for none; json and msgpack print "
+                 "{\"user_id\",\"name\",\"frames\"} instead. Only peers of a socket that "
+                 "binds with CURVE have one");
     auto* reply = app.add_option("--reply", options.reply,
                                  "rep: answer every request with TEXT (default: echo the request)")
                       ->type_name("TEXT");
