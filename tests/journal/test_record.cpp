@@ -3,6 +3,8 @@
 // checked before anything is trusted.
 #include "journal/record.hpp"
 
+#include "journal/crc32c.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -248,4 +250,37 @@ TEST_CASE("record identity: lengths refused and checked", "[journal][record][ide
     for (std::size_t size = 0; size < out.size(); ++size)
         REQUIRE(decode_record(std::span<const char>(out.data(), size)).status ==
                 decode_status::truncated);
+}
+
+TEST_CASE("an identity block that does not parse is damage even with a correct CRC",
+          "[journal][record][identity]") {
+    // A buggy or hostile writer can checksum nonsense: the flag promises a user id of at
+    // least one byte, lengths must fit the body.
+    auto reseal = [](std::vector<char>& bytes) {
+        const std::uint32_t crc = crc32c(0, bytes.data() + 8, bytes.size() - 8);
+        std::memcpy(bytes.data() + 4, &crc, 4);
+    };
+    const std::size_t identity_at = record_header_size + 1 + 1; // after id length and "p"
+    SECTION("the flag with an empty user id") {
+        auto bytes = encode({0, 1, 1, "p", {"u", ""}}, {"x"});
+        // user id length 0, name length 0, then the two bytes left over as a frame length:
+        // any way it is read, "no user id" under the flag is refused.
+        bytes[identity_at] = 0;
+        bytes[identity_at + 1] = 0;
+        bytes[identity_at + 2] = 0;
+        reseal(bytes);
+        CHECK(decode_record(bytes).status == decode_status::bad_structure);
+    }
+    SECTION("a user id longer than the body") {
+        auto bytes = encode({0, 1, 1, "p", {"u", ""}}, {"x"});
+        bytes[identity_at] = char(200);
+        reseal(bytes);
+        CHECK(decode_record(bytes).status == decode_status::bad_structure);
+    }
+    SECTION("the flag on a record written without identity") {
+        auto bytes = encode({0, 1, 1, "p"}, {"x"});
+        bytes[15] = char(0x80);
+        reseal(bytes);
+        CHECK(decode_record(bytes).status == decode_status::bad_structure);
+    }
 }
