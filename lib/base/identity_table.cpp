@@ -7,15 +7,19 @@ namespace zd {
 
 void identity_table_t::count(std::string_view user_id, std::string_view name) {
     if (user_id.empty()) return;
-    auto found = rows_.find(user_id);
-    if (found == rows_.end()) {
-        if (rows_.size() >= max_listed_) {
-            ++unlisted_messages_;
-            return;
+    if (!last_row_ || user_id != last_user_id_) {
+        auto found = rows_.find(user_id);
+        if (found == rows_.end()) {
+            if (rows_.size() >= max_listed_) {
+                ++unlisted_messages_;
+                return;
+            }
+            found = rows_.emplace(std::string(user_id), row_t{{}, 0, rows_.size()}).first;
         }
-        found = rows_.emplace(std::string(user_id), row_t{{}, 0, rows_.size()}).first;
+        last_user_id_ = found->first;
+        last_row_ = &found->second;
     }
-    row_t& row = found->second;
+    row_t& row = *last_row_;
     if (row.name.empty() && !name.empty()) row.name = name;
     ++row.messages;
 }

@@ -47,6 +47,10 @@ private:
         }
     };
     std::unordered_map<std::string, row_t, string_hash_t, std::equal_to<>> rows_;
+    // The row counted last: a stream from one peer skips the hash look-up (map nodes do not
+    // move, so the key and row stay valid).
+    std::string_view last_user_id_;
+    row_t* last_row_ = nullptr;
     std::size_t max_listed_;
     std::uint64_t unlisted_messages_ = 0;
 };

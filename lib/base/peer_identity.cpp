@@ -24,4 +24,15 @@ peer_identity_t peer_identity(zmq::message_t& frame, bool want_name) {
     return identity;
 }
 
+peer_identity_t peer_identity_reader_t::read(zmq::message_t& frame) {
+    const peer_identity_t fresh = peer_identity(frame, false);
+    if (fresh.empty()) return fresh;
+    if (fresh.user_id != user_id_) {
+        user_id_ = fresh.user_id;
+        const char* name = zmq_msg_gets(frame.handle(), "name");
+        name_ = name ? name : "";
+    }
+    return {user_id_, name_};
+}
+
 } // namespace zd

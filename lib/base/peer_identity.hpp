@@ -6,6 +6,7 @@
 // nothing per message.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <zmq.hpp>
 
@@ -26,5 +27,17 @@ bool socket_authenticates(zmq::socket_t& socket);
 // a ROUTER's routing id frame is made by the ROUTER and carries none), and with want_name
 // its `name`. Views into the frame's metadata: valid while the frame lives. Never throws.
 peer_identity_t peer_identity(zmq::message_t& frame, bool want_name = true);
+
+// peer_identity for a server's stream of messages: the name is asked of libzmq only when the
+// User-Id differs from the previous message's (a key's name is the same on all its messages),
+// so a steady stream costs one zmq_msg_gets per message. The views stay valid until the
+// next read(). Single-threaded.
+class peer_identity_reader_t {
+public:
+    peer_identity_t read(zmq::message_t& frame);
+
+private:
+    std::string user_id_, name_; // the previous message's
+};
 
 } // namespace zd

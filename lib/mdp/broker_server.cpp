@@ -289,7 +289,7 @@ void broker_server_t::handle(received_t& message) {
         return;
     }
     if (reads_identity_) { // the last frame came from the peer; the routing id has no properties
-        const peer_identity_t sender = peer_identity(message.frames.back());
+        const peer_identity_t sender = identity_reader_.read(message.frames.back());
         identities_.count(sender.user_id, sender.name);
     }
     // The broker asks for a peer's connection only when it first hears from the peer.

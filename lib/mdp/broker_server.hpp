@@ -12,6 +12,7 @@
 #include "base/control.hpp"
 #include "base/endpoints.hpp"
 #include "base/identity_table.hpp"
+#include "base/peer_identity.hpp"
 #include "base/peer_table.hpp"
 #include "base/socket_options.hpp"
 #include "mdp/broker.hpp"
@@ -94,6 +95,7 @@ private:
     std::uint64_t messages_in_ = 0, bytes_in_ = 0;
     bool reads_identity_ = false; // the ROUTER authenticates: count each message's User-Id
     identity_table_t identities_; // broker_t stays socketless: who sent what is counted here
+    peer_identity_reader_t identity_reader_; // the name asked once per User-Id change
 };
 
 } // namespace zd::mdp

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -100,4 +101,49 @@ TEST_CASE("a NULL socket with a ZAP domain authenticates", "[identity]") {
     server.set(zmq::sockopt::linger, 0);
     server.set(zmq::sockopt::zap_domain, "plain-with-ip-lists");
     CHECK(zd::socket_authenticates(server));
+}
+
+TEST_CASE("peer_identity_reader_t gives each message its own sender's name as senders alternate",
+          "[identity]") {
+    zmq::context_t context;
+    zmq::socket_t handler(context, zmq::socket_type::router);
+    handler.set(zmq::sockopt::linger, 0);
+    handler.bind("inproc://zeromq.zap.01");
+    char server_public[41], server_secret[41];
+    REQUIRE(zmq_curve_keypair(server_public, server_secret) == 0);
+    zmq::socket_t server(context, zmq::socket_type::pull);
+    server.set(zmq::sockopt::linger, 0);
+    server.set(zmq::sockopt::curve_server, 1);
+    server.set(zmq::sockopt::curve_secretkey, server_secret);
+    server.set(zmq::sockopt::zap_domain, "test");
+    server.bind("tcp://127.0.0.1:*");
+
+    // Two clients, "hub-a" and "hub-b", each sending its own name as the message.
+    std::vector<zmq::socket_t> clients;
+    std::map<std::string, std::string> key_of;
+    for (const std::string name : {"hub-a", "hub-b"}) {
+        char client_public[41], client_secret[41];
+        REQUIRE(zmq_curve_keypair(client_public, client_secret) == 0);
+        zmq::socket_t& client = clients.emplace_back(context, zmq::socket_type::push);
+        client.set(zmq::sockopt::linger, 0);
+        client.set(zmq::sockopt::curve_serverkey, server_public);
+        client.set(zmq::sockopt::curve_publickey, client_public);
+        client.set(zmq::sockopt::curve_secretkey, client_secret);
+        client.connect(server.get(zmq::sockopt::last_endpoint));
+        answer_one_zap_request(handler, client_public, name);
+        key_of[name] = client_public;
+    }
+    for (int round = 0; round < 20; ++round)
+        for (std::size_t i = 0; i < clients.size(); ++i)
+            clients[i].send(zmq::buffer(std::string(i == 0 ? "hub-a" : "hub-b")));
+
+    zd::peer_identity_reader_t reader;
+    for (int received = 0; received < 40; ++received) {
+        zmq::message_t message;
+        REQUIRE(server.recv(message));
+        const auto identity = reader.read(message);
+        const std::string sender = message.to_string();
+        CHECK(identity.name == sender);
+        CHECK(identity.user_id == key_of[sender]);
+    }
 }

@@ -56,7 +56,7 @@ producers_t::producers_t(zmq::socket_t& frontend, log_t& log, const journal_conf
 // not stored: a user id so long stores no identity, a name so long only the user id.
 record_identity_t producers_t::sender_identity() {
     if (!*reads_identity_ || frames_.empty()) return {};
-    const peer_identity_t peer = peer_identity(frames_.back());
+    const peer_identity_t peer = identity_reader_.read(frames_.back());
     identities_.count(peer.user_id, peer.name);
     if (peer.user_id.size() > max_identity_field) return {};
     return {peer.user_id, peer.name.size() > max_identity_field ? std::string_view() : peer.name};

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "base/identity_table.hpp"
+#include "base/peer_identity.hpp"
 #include "journal/log.hpp"
 #include "journal/server/journal_server.hpp"
 #include "journal/server/retry.hpp"
@@ -89,17 +90,18 @@ private:
     sender_t& sender_;
     retry_t& retry_;
     std::size_t max_frames_;
-    std::optional<bool> reads_identity_;  // the frontend authenticates: read User-Id
-    identity_table_t identities_;         // messages per producer identity
-    std::vector<zmq::message_t> frames_;  // the message being read (reused)
-    std::vector<std::string_view> views_; // its frames as views
-    pending_map_t pending_acks_;          // ACKs owed once the batch is committed
-    pending_map_t pending_nacks_;         // NACKs owed after them
-    std::string key_buffer_;              // answer_key's
-    steady::time_point batch_started_;    // when the pending batch's first record came
-    bool batch_open_ = false;             // records are pending
-    bool disk_full_ = false;              // the last commit found no space: retrying
-    bool failed_ = false;                 // a write or sync failed: nothing more is acked
+    std::optional<bool> reads_identity_;     // the frontend authenticates: read User-Id
+    identity_table_t identities_;            // messages per producer identity
+    peer_identity_reader_t identity_reader_; // reads them, the name once per User-Id change
+    std::vector<zmq::message_t> frames_;     // the message being read (reused)
+    std::vector<std::string_view> views_;    // its frames as views
+    pending_map_t pending_acks_;             // ACKs owed once the batch is committed
+    pending_map_t pending_nacks_;            // NACKs owed after them
+    std::string key_buffer_;                 // answer_key's
+    steady::time_point batch_started_;       // when the pending batch's first record came
+    bool batch_open_ = false;                // records are pending
+    bool disk_full_ = false;                 // the last commit found no space: retrying
+    bool failed_ = false;                    // a write or sync failed: nothing more is acked
 };
 
 } // namespace zd::journal::server
