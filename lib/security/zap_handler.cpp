@@ -79,9 +79,24 @@ void zap_handler_t::reload(zap_policy_config_t config) {
     }
 }
 
+void zap_handler_t::reload(std::string_view domain, zap_policy_config_t config) {
+    auto fresh = std::make_shared<const zap_policy_t>(std::move(config)); // throws first
+    {
+        std::lock_guard lock(policy_mutex_);
+        domain_policies_.insert_or_assign(std::string(domain), std::move(fresh));
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+    }
+}
+
 std::shared_ptr<const zap_policy_t> zap_handler_t::policy() const {
     std::lock_guard lock(policy_mutex_);
     return policy_;
+}
+
+std::shared_ptr<const zap_policy_t> zap_handler_t::policy(std::string_view domain) const {
+    std::lock_guard lock(policy_mutex_);
+    const auto own = domain_policies_.find(domain);
+    return own != domain_policies_.end() ? own->second : policy_;
 }
 
 zap_counters_t zap_handler_t::counters() const {
@@ -132,8 +147,9 @@ void zap_handler_t::serve_waiting() {
         for (const auto& frame : frames)
             views.emplace_back(frame.data<char>(), frame.size());
         const zap_parsed_t parsed = parse_zap_request(views.data(), views.size());
-        const zap_decision_t decision =
-            parsed.ok() ? policy()->decide(parsed.request) : zap_policy_t::malformed(parsed.error);
+        const zap_decision_t decision = parsed.ok()
+                                            ? policy(parsed.request.domain)->decide(parsed.request)
+                                            : zap_policy_t::malformed(parsed.error);
         {
             std::lock_guard lock(counters_mutex_);
             ++counters_.of(decision.refusal);
@@ -161,7 +177,8 @@ void zap_handler_t::log_refusal(const zap_request_t& request, const zap_decision
     if (!line.empty()) options_.log_line("ZAP " + line);
 }
 
-zap_allow_cache_t::zap_allow_cache_t(const zap_handler_t& handler) : handler_(handler) {
+zap_allow_cache_t::zap_allow_cache_t(const zap_handler_t& handler, std::string domain)
+    : handler_(handler), domain_(std::move(domain)) {
     refresh();
 }
 
@@ -170,7 +187,7 @@ bool zap_allow_cache_t::refresh() {
     if (now == generation_) return false;
     // The generation is read before the policy: at worst a newer policy under an older
     // number, fetched again next time.
-    policy_ = handler_.policy();
+    policy_ = handler_.policy(domain_);
     generation_ = now;
     return true;
 }

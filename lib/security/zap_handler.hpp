@@ -17,8 +17,10 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <zmq.hpp>
@@ -61,9 +63,15 @@ public:
     // device's to cut (is_allowed per message, or a zap_allow_cache_t). Throws
     // std::invalid_argument, keeping the old policy, if config is bad.
     void reload(zap_policy_config_t config);
+    // The same for the sockets of one ZAP domain only (a device side with its own allow-list,
+    // --frontend-curve-allow): its requests are decided by this policy from now on, the
+    // other domains' by theirs or by the default one above.
+    void reload(std::string_view domain, zap_policy_config_t config);
 
-    // The current policy; cheap to keep, it never changes once made.
+    // The current policy (of a domain: its own, or the default); cheap to keep, it never
+    // changes once made.
     std::shared_ptr<const zap_policy_t> policy() const;
+    std::shared_ptr<const zap_policy_t> policy(std::string_view domain) const;
     // Changes on every reload (starts at 1): a device compares it to notice a new allow-list.
     std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
@@ -77,6 +85,8 @@ private:
     zap_handler_options_t options_;
     mutable std::mutex policy_mutex_;
     std::shared_ptr<const zap_policy_t> policy_; // guarded by policy_mutex_
+    std::map<std::string, std::shared_ptr<const zap_policy_t>, std::less<>>
+        domain_policies_; // guarded by policy_mutex_
     std::atomic<std::uint64_t> generation_{1};
     mutable std::mutex counters_mutex_;
     zap_counters_t counters_;     // guarded by counters_mutex_
@@ -92,7 +102,8 @@ private:
 // the handler's generation changed. One per thread (not thread-safe itself).
 class zap_allow_cache_t {
 public:
-    explicit zap_allow_cache_t(const zap_handler_t& handler);
+    // For the sockets of one ZAP domain ("" = the default policy).
+    explicit zap_allow_cache_t(const zap_handler_t& handler, std::string domain = {});
     bool is_allowed(std::string_view user_id);
     // True once after each change of the allow-list seen by is_allowed or refresh (a device
     // can then re-check its open connections at once rather than at their next message).
@@ -100,6 +111,7 @@ public:
 
 private:
     const zap_handler_t& handler_;
+    std::string domain_;
     std::uint64_t generation_ = 0;
     std::shared_ptr<const zap_policy_t> policy_;
 };

@@ -293,3 +293,22 @@ TEST_CASE("reloads from another thread while handshakes are served lose no allow
     CHECK(handler.generation() == first + reloads);
     CHECK(handler.counters().accepted == 10);
 }
+
+// A device side with its own allow-list (--frontend-curve-allow) is a ZAP domain with its own
+// policy; the other domains keep the default one.
+TEST_CASE("a domain's own policy decides its handshakes; other domains keep the default",
+          "[zap][handler]") {
+    zmq::context_t context;
+    const auto server_keys = curve_keys_t::generate(), client_keys = curve_keys_t::generate();
+    zap_handler_t handler(context, allow_keys({}));
+    handler.reload("test", allow_keys({{client_keys.public_key, "side-only"}}));
+    server_t server(context, mechanism_t::curve, server_keys); // domain "test"
+    auto client = curve_client(context, server.endpoint(), server_keys.public_key, client_keys);
+
+    auto message = server.receive(5s);
+    REQUIRE(message);
+    CHECK(property(*message, "name") == "side-only");
+    zap_allow_cache_t side(handler, "test"), other(handler, "elsewhere");
+    CHECK(side.is_allowed(client_keys.public_key));
+    CHECK_FALSE(other.is_allowed(client_keys.public_key));
+}
