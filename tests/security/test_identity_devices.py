@@ -113,7 +113,7 @@ def journal_stores_and_counts(context, keys, journal, tool, directory):
 
 
 def broker_counts(context, keys, broker, directory):
-    with Device(broker, "@tcp://127.0.0.1:*", "--control",
+    with Device(broker, "--endpoint", "@tcp://127.0.0.1:*", "--control",
                 "@ipc://" + os.path.join(directory, "broker.ctl"),
                 *keys.server_flags()) as device:
         endpoint = device.address("endpoint")
