@@ -174,7 +174,7 @@ control_server_t::control_server_t(zmq::context_t& context, const endpoint_list_
     socket_options_t control_options = options;
     control_options.max_message_size = control_max_message_size;
     control_options.apply_to(socket_);
-    endpoints_ = attach(socket_, endpoints);
+    endpoints_ = attach(socket_, endpoints, control_options);
 }
 
 void control_server_t::serve_pending(

@@ -16,10 +16,6 @@ void set_curve_role(zmq::socket_t& socket, const curve_keys_t& keys, attach_mode
     socket.set(zmq::sockopt::curve_secretkey, keys.secret_key);
     if (mode == attach_mode::bind) {
         socket.set(zmq::sockopt::curve_server, 1);
-        socket.set(zmq::sockopt::zap_domain, keys.zap_domain);
-        const int enforce = 1;
-        if (zmq_setsockopt(socket.handle(), ZMQ_ZAP_ENFORCE_DOMAIN, &enforce, sizeof enforce) != 0)
-            throw zmq::error_t();
         return;
     }
     if (keys.server_key.empty())
@@ -27,6 +23,13 @@ void set_curve_role(zmq::socket_t& socket, const curve_keys_t& keys, attach_mode
                                     "(--curve-server-key)");
     socket.set(zmq::sockopt::curve_server, 0);
     socket.set(zmq::sockopt::curve_serverkey, keys.server_key);
+}
+
+void require_zap_domain(zmq::socket_t& socket, const std::string& domain) {
+    socket.set(zmq::sockopt::zap_domain, domain);
+    const int enforce = 1;
+    if (zmq_setsockopt(socket.handle(), ZMQ_ZAP_ENFORCE_DOMAIN, &enforce, sizeof enforce) != 0)
+        throw zmq::error_t();
 }
 
 } // namespace zd

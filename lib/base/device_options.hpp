@@ -7,9 +7,11 @@
 #include "base/endpoints.hpp"
 #include "base/socket_options.hpp"
 
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace zd {
 
@@ -22,8 +24,29 @@ public:
     using std::invalid_argument::invalid_argument;
 };
 
+// The CURVE flags of a program or of one side of a device, as typed: file and directory names
+// that lib/security reads (docs/SECURITY.md).
+struct curve_flags_t {
+    std::string certificate; // --curve-cert FILE: our own secret certificate
+    std::string allow;       // --curve-allow DIR: the public certificates let in where we bind
+    bool allow_any = false;  // --curve-allow-any: any key (encryption without authentication)
+    std::string server_key;  // --curve-server-key FILE: the server's public certificate
+};
+
+struct security_options_t {
+    curve_flags_t curve; // --curve-*: every socket
+    // --frontend-curve-* (...): a side's own flags; each one given replaces the --curve-* one.
+    std::map<std::string, curve_flags_t, std::less<>> sides;
+    std::vector<std::string> allow_ip; // --allow-ip: only these peers (addresses, CIDR blocks)
+    std::vector<std::string> deny_ip;  // --deny-ip: never these; every mechanism, CURVE or not
+
+    // The flags that hold for one side: its own where given, the common ones otherwise.
+    curve_flags_t for_side(std::string_view side) const;
+};
+
 struct common_options_t {
     socket_options_t socket;
+    security_options_t security;
     int verbose = 0;    // -v, repeatable
     bool quiet = false; // -q: errors only
     int io_threads = 1; // libzmq I/O threads

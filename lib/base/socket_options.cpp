@@ -19,6 +19,7 @@ void socket_options_t::apply_to(zmq::socket_t& socket) const {
 
 void socket_options_t::prepare_endpoint(zmq::socket_t& socket, attach_mode mode) const {
     if (curve) set_curve_role(socket, *curve, mode);
+    if (mode == attach_mode::bind && !zap_domain.empty()) require_zap_domain(socket, zap_domain);
 }
 
 endpoint_list_t attach(zmq::socket_t& socket, const endpoint_list_t& endpoints,

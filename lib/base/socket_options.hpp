@@ -27,12 +27,14 @@ struct socket_options_t {
     long long max_message_size = -1;       // ZMQ_MAXMSGSIZE; larger drops the peer; -1 = any
     std::optional<std::string> routing_id; // ZMQ_ROUTING_ID for connecting sockets
     std::optional<curve_keys_t> curve;     // CURVE on tcp and ipc endpoints; none = NULL
+    std::string zap_domain; // bound endpoints ask the ZAP handler (enforced); "" = no ZAP
 
     // Applies every option to the socket. Throws zmq::error_t if libzmq refuses a value.
     // Call before bind/connect: libzmq applies most options only to later connections.
     void apply_to(zmq::socket_t& socket) const;
 
-    // Sets what differs by endpoint (CURVE's role) before the socket binds or connects it.
+    // Sets what differs by endpoint (CURVE's role, ZAP on bound ones) before the socket binds
+    // or connects it.
     void prepare_endpoint(zmq::socket_t& socket, attach_mode mode) const;
 };
 

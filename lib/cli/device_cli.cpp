@@ -70,6 +70,56 @@ void add_socket_options(CLI::App& app, socket_options_t& options) {
         ->group(group);
 }
 
+namespace {
+
+void add_curve_flags(CLI::App& app, curve_flags_t& flags, const std::string& prefix,
+                     const std::string& whose) {
+    const char* group = "Security (docs/SECURITY.md)";
+    app.add_option("--" + prefix + "curve-cert", flags.certificate,
+                   "CURVE: " + whose +
+                       " own secret certificate (NAME_secret from zd-keygen, "
+                       "mode 0600); encrypts and authenticates every tcp and ipc endpoint")
+        ->type_name("FILE")
+        ->group(group);
+    auto* allow = app.add_option("--" + prefix + "curve-allow", flags.allow,
+                                 "CURVE: where " + whose +
+                                     " sockets bind, only clients whose public certificate is "
+                                     "in DIR get in; re-read when DIR changes")
+                      ->type_name("DIR")
+                      ->group(group);
+    app.add_flag("--" + prefix + "curve-allow-any", flags.allow_any,
+                 "CURVE: let any client key in where " + whose +
+                     " sockets bind (encryption without authentication)")
+        ->excludes(allow)
+        ->group(group);
+    app.add_option("--" + prefix + "curve-server-key", flags.server_key,
+                   "CURVE: the public certificate of the server " + whose + " sockets connect to")
+        ->type_name("FILE")
+        ->group(group);
+}
+
+} // namespace
+
+void add_security_options(CLI::App& app, security_options_t& options) {
+    add_curve_flags(app, options.curve, "", "this program's");
+    const char* group = "Security (docs/SECURITY.md)";
+    app.add_option("--allow-ip", options.allow_ip,
+                   "Where we bind, only peers from these addresses or CIDR blocks get in "
+                   "(repeatable; any mechanism, plain text too)")
+        ->type_name("ADDRESS")
+        ->group(group);
+    app.add_option("--deny-ip", options.deny_ip,
+                   "Where we bind, peers from these addresses or CIDR blocks never get in "
+                   "(repeatable; wins over --allow-ip)")
+        ->type_name("ADDRESS")
+        ->group(group);
+}
+
+void add_side_security_options(CLI::App& app, security_options_t& options,
+                               const std::string& side) {
+    add_curve_flags(app, options.sides[side], side + "-", "the " + side + "'s");
+}
+
 void add_common_options(CLI::App& app, common_options_t& options) {
     add_socket_options(app, options.socket);
     app.add_flag("-v,--verbose", options.verbose, "More diagnostics on stderr (repeatable)");
@@ -162,6 +212,9 @@ void add_device_options(CLI::App& app, device_options_t& options) {
         ->check(endpoint_list_validator());
     ops::add_ops_options(app, options.ops);
     add_common_options(app, options.common);
+    add_security_options(app, options.common.security);
+    add_side_security_options(app, options.common.security, "frontend");
+    add_side_security_options(app, options.common.security, "backend");
 }
 
 void add_engine_option(CLI::App& app, std::string& engine) {

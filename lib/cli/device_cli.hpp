@@ -20,10 +20,20 @@ CLI::Validator endpoint_list_validator();
 // --heartbeat-ivl/-timeout/-ttl, --max-msg-size) to app.
 void add_socket_options(CLI::App& app, socket_options_t& options);
 
+// Adds --curve-cert, --curve-allow, --curve-allow-any, --curve-server-key, --allow-ip and
+// --deny-ip (docs/SECURITY.md). A program adds them once every socket it makes takes them
+// (process_security_t): a flag it took and ignored would leave the traffic in plain text.
+void add_security_options(CLI::App& app, security_options_t& options);
+
+// Adds --SIDE-curve-cert, --SIDE-curve-allow, --SIDE-curve-allow-any, --SIDE-curve-server-key:
+// a side's own CURVE flags, each replacing the common one (security_options_t::for_side).
+void add_side_security_options(CLI::App& app, security_options_t& options, const std::string& side);
+
 // Adds the socket options plus -v, -q, --io-threads, --config, --print-config, --version.
 void add_common_options(CLI::App& app, common_options_t& options);
 
-// Adds -f/--frontend, -b/--backend (required), --control, --capture and the common options.
+// Adds -f/--frontend, -b/--backend (required), --control, --capture, the common options and
+// the security options, common and per side (--frontend-curve-*, --backend-curve-*).
 void add_device_options(CLI::App& app, device_options_t& options);
 
 // Adds --engine auto|native|libzmq (the data path of a device that has a native engine).

@@ -64,6 +64,8 @@ struct poll_target_t {
 
 std::string native_engine_unsupported(const device_description_t& description,
                                       const socket_options_t& options) {
+    if (options.curve) return "CURVE (--curve-*)";
+    if (!options.zap_domain.empty()) return "address lists (--allow-ip, --deny-ip)";
     if (options.heartbeat_interval_ms > 0 || options.heartbeat_timeout_ms > 0 ||
         options.heartbeat_ttl_ms > 0)
         return "ZMTP heartbeats (--heartbeat-ivl/-timeout/-ttl)";

@@ -11,6 +11,7 @@
 #include "base/subscription_table.hpp"
 #include "ops/device_ops.hpp"
 #include "proxy/subscription_observer.hpp"
+#include "security/process_security.hpp"
 
 #include <optional>
 
@@ -78,9 +79,10 @@ std::unique_ptr<native_routing_t> make_native_routing(native_routing_kind kind,
 // Whether this run takes the native engine; throws usage_error if it was asked for and
 // cannot serve these endpoints and options.
 bool use_native_engine(const proxy_device_spec_t& spec, const device_description_t& description,
-                       const socket_options_t& options) {
+                       const socket_options_t& frontend, const socket_options_t& backend) {
     if (spec.engine == device_engine::libzmq) return false;
-    const std::string why = native_engine_refusal(spec, description, options);
+    std::string why = native_engine_refusal(spec, description, frontend);
+    if (why.empty()) why = native_engine_refusal(spec, description, backend);
     if (why.empty()) return true;
     if (spec.engine == device_engine::native)
         throw usage_error("--engine native does not support " + why + "; use --engine libzmq");
@@ -107,10 +109,20 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
                                      parse_optional(options.capture),
                                      parse_optional(options.control)};
 
-    const bool native = use_native_engine(spec, description, options.common.socket);
-
     stop_signal_t stop; // before the context, so libzmq's threads inherit the blocked mask
     zmq::context_t context(options.common.io_threads);
+    // Each side's socket options with its CURVE keys and ZAP domain; certificates are read
+    // and checked here, before anything binds (exit 2 on a bad one). After the context: the
+    // ZAP handler's sockets close before it ends.
+    security::process_security_t security(options.common.security);
+    const socket_options_t& base = options.common.socket;
+    const socket_options_t frontend_options = security.side("frontend", base, description.frontend);
+    const socket_options_t backend_options = security.side("backend", base, description.backend);
+    const socket_options_t capture_options = security.side("capture", base, description.capture);
+    const socket_options_t control_options = security.side("control", base, description.control);
+
+    const bool native = use_native_engine(spec, description, frontend_options, backend_options);
+    security.start(context); // the ZAP handler, before any socket binds
     // Before the sockets, so that the first peers' events are published.
     ops::device_ops_t ops(context, options.ops, options.common.socket, spec.name);
     // Who is connected, for STATS: the native engine reports its own connections, libzmq's
@@ -146,8 +158,8 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
     if (!native) {
         frontend.emplace(context, spec.frontend_type);
         backend.emplace(context, spec.backend_type);
-        options.common.socket.apply_to(*frontend);
-        options.common.socket.apply_to(*backend);
+        frontend_options.apply_to(*frontend);
+        backend_options.apply_to(*backend);
         if (spec.customize) observer = spec.customize(*frontend, *backend);
         if (subscriptions) {
             observer = make_subscription_observer(*subscriptions, *loop_probe, std::move(observer));
@@ -161,19 +173,19 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         peer_monitor->watch(*frontend, peers.side("frontend"));
         peer_monitor->watch(*backend, peers.side("backend"));
         peer_monitor->start();
-        description.frontend = attach(*frontend, description.frontend);
-        description.backend = attach(*backend, description.backend);
+        description.frontend = attach(*frontend, description.frontend, frontend_options);
+        description.backend = attach(*backend, description.backend, backend_options);
     }
     std::optional<zmq::socket_t> capture;
     if (!description.capture.empty()) {
         capture.emplace(context, zmq::socket_type::pub);
-        options.common.socket.apply_to(*capture);
-        description.capture = attach(*capture, description.capture);
+        capture_options.apply_to(*capture);
+        description.capture = attach(*capture, description.capture, capture_options);
     }
     // A control server also without --control when --metrics asks STATS through it.
     std::optional<control_server_t> control;
     if (!description.control.empty() || ops.wants_control()) {
-        control.emplace(context, description.control, options.common.socket);
+        control.emplace(context, description.control, control_options);
         description.control = control->endpoints();
         ops.serve_metrics(control->socket());
     }

@@ -1,6 +1,8 @@
 // The ZAP handler thread: see zap_handler.hpp.
 #include "security/zap_handler.hpp"
 
+#include "base/curve_keys.hpp"
+
 #include "base/log.hpp"
 #include "base/message_io.hpp"
 
@@ -38,10 +40,7 @@ void send_frames(zmq::socket_t& socket, const std::vector<std::string>& frames) 
 void require_zap(zmq::socket_t& socket, std::string_view domain) {
     if (domain.empty())
         throw std::invalid_argument("require_zap: the ZAP domain must not be empty");
-    socket.set(zmq::sockopt::zap_domain, domain);
-    const int enforce = 1;
-    if (zmq_setsockopt(socket.handle(), zap_enforce_domain_option, &enforce, sizeof enforce) != 0)
-        throw zmq::error_t();
+    require_zap_domain(socket, std::string(domain));
 }
 
 zap_handler_t::zap_handler_t(zmq::context_t& context, zap_policy_config_t config,

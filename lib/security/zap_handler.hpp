@@ -27,17 +27,10 @@
 
 namespace zd::security {
 
-// ZMQ_ZAP_ENFORCE_DOMAIN: in Debian's libzmq 4.3.4 the stable library honours it but zmq.h
-// declares it only with the draft API.
-#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
-inline constexpr int zap_enforce_domain_option = ZMQ_ZAP_ENFORCE_DOMAIN;
-#else
-inline constexpr int zap_enforce_domain_option = 93;
-#endif
-
 // Makes libzmq consult the ZAP handler for every handshake on socket (a server: one that
 // binds), and refuse every peer when no handler is bound, instead of letting it in. Call
 // before bind. domain must not be empty (libzmq skips ZAP for NULL peers without a domain).
+// (base/curve_keys.hpp's require_zap_domain, which the devices' attach uses, with the check.)
 // Throws std::invalid_argument for an empty domain, zmq::error_t if libzmq refuses.
 void require_zap(zmq::socket_t& socket, std::string_view domain);
 

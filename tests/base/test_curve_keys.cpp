@@ -77,7 +77,8 @@ private:
 socket_options_t curve_options(const key_pair_t& ours, std::string server_key = {}) {
     socket_options_t options;
     options.linger_ms = 0;
-    options.curve = curve_keys_t{ours.public_key, ours.secret_key, std::move(server_key), "test"};
+    options.curve = curve_keys_t{ours.public_key, ours.secret_key, std::move(server_key)};
+    options.zap_domain = "test";
     return options;
 }
 
