@@ -159,7 +159,8 @@ TEST_CASE("a CURVE frontend stores each record's sender key and certificate name
     policy.curve_allowed.push_back({client_keys.public_key, "hub-a"});
     zd::security::zap_handler_t zap(context, policy);
     zd::socket_options_t options;
-    options.curve = zd::curve_keys_t{server_keys.public_key, server_keys.secret_key, "", "journal"};
+    options.curve = zd::curve_keys_t{server_keys.public_key, server_keys.secret_key, ""};
+    options.zap_domain = "journal";
     running_journal_t journal(context, temp.file("journal"), options, "inproc://journal-control");
 
     auto client = producer(context, journal.frontend(), &client_keys, server_keys.public_key);

@@ -129,7 +129,8 @@ TEST_CASE("a CURVE broker counts messages per client and worker identity, with n
     policy.curve_allowed.push_back({worker_keys.public_key, "worker-w"});
     zd::security::zap_handler_t zap(context, policy);
     zd::socket_options_t options;
-    options.curve = zd::curve_keys_t{server_keys.public_key, server_keys.secret_key, "", "broker"};
+    options.curve = zd::curve_keys_t{server_keys.public_key, server_keys.secret_key, ""};
+    options.zap_domain = "broker";
     running_broker_t broker(context, options, "inproc://broker-control");
 
     auto client = dealer(context, broker.endpoint(), &client_keys, server_keys.public_key);
