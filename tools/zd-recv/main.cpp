@@ -6,8 +6,10 @@
 #include "base/log.hpp"
 #include "base/peer_identity.hpp"
 #include "base/stop_signal.hpp"
+#include "cli/device_cli.hpp"
 #include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
+#include "security/process_security.hpp"
 #include "shell/message_format.hpp"
 #include "shell/socket_types.hpp"
 #include "shell/tool_io.hpp"
@@ -96,10 +98,16 @@ int run(recv_options_t& options, bool fixed_reply, bool hwm_given) {
 
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
     zmq::context_t context(options.common.io_threads);
+    // CURVE keys and the ZAP domain, certificates checked before anything binds (exit 2 on a
+    // bad one); after the context, so the ZAP handler's sockets close before it ends.
+    zd::security::process_security_t security(options.common.security);
+    const zd::socket_options_t socket_options =
+        security.side("endpoint", options.common.socket, endpoints);
+    security.start(context);
     zmq::socket_t socket(context, type);
-    options.common.socket.apply_to(socket);
+    socket_options.apply_to(socket);
     if (type == zmq::socket_type::sub) subscribe(socket, type, options.topics);
-    const auto attached = zd::attach(socket, endpoints);
+    const auto attached = zd::attach(socket, endpoints, socket_options);
     if (type == zmq::socket_type::xsub) subscribe(socket, type, options.topics);
     zd::shell::announce_ready(attached);
 
@@ -227,6 +235,7 @@ int main(int argc, char** argv) {
                                  "rep: answer every request with TEXT (default: echo the request)")
                       ->type_name("TEXT");
     zd::add_common_options(app, options.common);
+    zd::add_security_options(app, options.common.security);
     app.callback([&] {
         // Combinations single options cannot check alone: usage errors, exit 2.
         const zmq::socket_type type = resolve_type(options);
