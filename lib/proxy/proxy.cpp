@@ -31,6 +31,9 @@ struct proxy_t::direction_t {
     // with other peers that have room), so polling for it would spin. Retried on a timer.
     bool retry_later = false;
     bool discarding = false;              // dropping the rest of a refused multipart message
+    message_gate_t* gate = nullptr;       // asked about each message read from input
+    bool in_message = false;              // the next frame read is not a message's first
+    bool gated_out = false;               // dropping the rest of a message the gate refused
     bool capture_discarding = false;      // capture refused this message's first frame
     std::vector<zmq::message_t> observed; // copies for the observer, one message's frames
 
@@ -55,6 +58,13 @@ proxy_t::proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t*
 }
 
 proxy_t::~proxy_t() = default;
+
+void proxy_t::set_gates(message_gate_t* frontend, message_gate_t* backend) {
+    frontend_gate_ = frontend;
+    backend_gate_ = backend;
+    forward_->gate = frontend;
+    backward_->gate = backend;
+}
 
 control_reply_t proxy_t::answer(control_command command, std::string_view text) {
     return answer_proxy_control(command, text, paused_, terminate_, description_, counters_,
@@ -111,6 +121,18 @@ void proxy_t::pump(direction_t& way) {
         if (!more) {
             ++way.counters.received_messages;
             ++moved;
+        }
+        if (way.gate) { // the gate sees a message's first frame and decides for all of it
+            const bool first = !way.in_message;
+            way.in_message = more;
+            if (first)
+                way.gated_out = !way.gate->admits(frame);
+            else
+                way.gate->next_frame(frame);
+            if (way.gated_out) {
+                zmq_msg_close(&frame);
+                continue;
+            }
         }
 
         if (capture_) {
@@ -198,7 +220,12 @@ loop_exit proxy_t::run(stop_signal_t& stop) {
             items[control_item].events = ZMQ_POLLIN;
             count = 4;
         }
-        const int timeout_ms = drop_events.timeout_ms();
+        for (message_gate_t* gate : {frontend_gate_, backend_gate_})
+            if (gate) gate->check();
+        int timeout_ms = drop_events.timeout_ms();
+        if ((frontend_gate_ || backend_gate_) &&
+            (timeout_ms < 0 || timeout_ms > message_gate_t::check_interval_ms))
+            timeout_ms = message_gate_t::check_interval_ms;
         if (zmq_poll(items, count,
                      retrying && (timeout_ms < 0 || timeout_ms > retry_interval_ms)
                          ? retry_interval_ms

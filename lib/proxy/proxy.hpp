@@ -11,6 +11,7 @@
 
 #include "base/control.hpp"
 #include "base/counters.hpp"
+#include "base/message_gate.hpp"
 #include "base/waiting_report.hpp"
 
 #include <cstdint>
@@ -60,6 +61,10 @@ public:
     proxy_t(const proxy_t&) = delete;
     proxy_t& operator=(const proxy_t&) = delete;
 
+    // Gates for what is read from the frontend and from the backend (either may be null):
+    // a message a gate refuses is dropped whole, before capture or observer see it.
+    void set_gates(message_gate_t* frontend, message_gate_t* backend);
+
     void set_observer(proxy_observer_t* observer) {
         observer_ = observer;
         observe_to_backend_ = observer && observer->sees_to_backend();
@@ -87,6 +92,8 @@ private:
     control_server_t* control_;
     proxy_observer_t* observer_ = nullptr;
     bool observe_to_backend_ = false;
+    message_gate_t* frontend_gate_ = nullptr;
+    message_gate_t* backend_gate_ = nullptr;
     proxy_counters_t counters_;
     std::unique_ptr<direction_t> forward_;  // frontend -> backend
     std::unique_ptr<direction_t> backward_; // backend -> frontend

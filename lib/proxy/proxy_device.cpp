@@ -12,6 +12,7 @@
 #include "ops/device_ops.hpp"
 #include "proxy/subscription_observer.hpp"
 #include "security/process_security.hpp"
+#include "security/revocation_guard.hpp"
 
 #include <optional>
 
@@ -176,6 +177,27 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         description.frontend = attach(*frontend, description.frontend, frontend_options);
         description.backend = attach(*backend, description.backend, backend_options);
     }
+    // Revocation on the CURVE sides with an allow directory: a removed key's open connections
+    // are cut and their traffic dropped (security/revocation_guard.hpp).
+    std::map<std::string, std::unique_ptr<security::revocation_guard_t>> guards;
+    for (const char* side : {"frontend", "backend"})
+        if (security.revocable(side))
+            guards[side] =
+                std::make_unique<security::revocation_guard_t>(*security.handler(), side);
+    if (security.handler()) {
+        description.more_stats = [&security, &guards,
+                                  more = std::move(description.more_stats)](json_writer_t& json) {
+            if (more) more(json);
+            std::map<std::string, const security::revocation_guard_t*> views;
+            for (const auto& [side, guard] : guards)
+                views[side] = guard.get();
+            security.write_stats(json, views);
+        };
+    }
+    const auto gate = [&guards](const char* side) -> message_gate_t* {
+        const auto guard = guards.find(side);
+        return guard == guards.end() ? nullptr : guard->second.get();
+    };
     std::optional<zmq::socket_t> capture;
     if (!description.capture.empty()) {
         capture.emplace(context, zmq::socket_type::pub);
@@ -209,6 +231,7 @@ int run_proxy_device(const proxy_device_spec_t& spec, const device_options_t& op
         proxy_t proxy(*frontend, *backend, capture ? &*capture : nullptr,
                       control ? &*control : nullptr, description, spec.proxy);
         proxy.set_observer(observer.get());
+        proxy.set_gates(gate("frontend"), gate("backend"));
         return proxy.run(stop);
     };
     loop_exit why;

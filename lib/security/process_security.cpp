@@ -1,7 +1,9 @@
 #include "security/process_security.hpp"
 
+#include "base/json_writer.hpp"
 #include "base/log.hpp"
 #include "security/certificate.hpp"
+#include "security/revocation_guard.hpp"
 
 namespace zd::security {
 
@@ -132,6 +134,44 @@ void process_security_t::start(zmq::context_t& context) {
             watcher_ = std::thread([this] { watch(); });
             break;
         }
+}
+
+bool process_security_t::revocable(std::string_view side) const {
+    const auto domain = domains_.find(side);
+    return domain != domains_.end() && !domain->second.allow_dir.empty();
+}
+
+void process_security_t::write_stats(
+    json_writer_t& json, const std::map<std::string, const revocation_guard_t*>& guards) const {
+    if (!handler_) return;
+    const zap_counters_t counters = handler_->counters();
+    json.key("security").begin_object();
+    json.key("zap")
+        .begin_object()
+        .key("accepted")
+        .value(counters.accepted)
+        .key("refused_unknown_key")
+        .value(counters.refused_unknown_key)
+        .key("refused_address_denied")
+        .value(counters.refused_address_denied)
+        .key("refused_mechanism")
+        .value(counters.refused_mechanism)
+        .key("refused_malformed")
+        .value(counters.refused_malformed)
+        .end_object();
+    json.key("revoked").begin_object();
+    for (const auto& [side, guard] : guards) {
+        if (!guard) continue;
+        json.key(side)
+            .begin_object()
+            .key("messages_dropped")
+            .value(guard->messages_dropped())
+            .key("connections_cut")
+            .value(guard->connections_cut())
+            .end_object();
+    }
+    json.end_object();
+    json.end_object();
 }
 
 int process_security_t::reload_changed() {

@@ -32,6 +32,10 @@
 #include <thread>
 #include <zmq.hpp>
 
+namespace zd {
+class json_writer_t;
+}
+
 namespace zd::security {
 
 class process_security_t {
@@ -59,6 +63,14 @@ public:
 
     // The handler, once started (null if no side needs one): counters, revocation checks.
     const zap_handler_t* handler() const { return handler_.get(); }
+
+    // Whether keys can be revoked on a side: it binds with CURVE and an allow directory.
+    bool revocable(std::string_view side) const;
+
+    // STATS "security": the handler's counters ("zap") and, per side, what revocation
+    // dropped and cut (guards may hold nulls). Nothing if no side uses ZAP.
+    void write_stats(json_writer_t& json,
+                     const std::map<std::string, const class revocation_guard_t*>& guards) const;
 
     // Reads every allow-list directory whose signature changed and gives the handler the new
     // keys; a directory that no longer reads keeps its old keys (logged). The watch thread

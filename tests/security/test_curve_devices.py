@@ -8,6 +8,8 @@ written from the RFCs, against zd-streamer, zd-queue and zd-forwarder:
   - the bytes on the wire carry no plaintext payload (a TCP relay of the test's own sits
     between a client and the device and keeps what passes);
   - a key added to the allow directory works at its next handshake, without a restart;
+  - a key removed from it: its open connection is cut within 1 s and nothing it sends after
+    arrives (libzmq alone keeps such a connection open);
   - fail closed, exit 2 naming the problem: CURVE without an allow-list, a secret
     certificate readable by others, a missing or malformed certificate, a bad Z85 key,
     connecting without the server's key, --engine native with CURVE.
@@ -47,7 +49,7 @@ class Keys:
         self.keygen = keygen
         self.allow = os.path.join(directory, "allow")
         os.mkdir(self.allow)
-        for name in ("hub", "client", "stranger", "late"):
+        for name in ("hub", "client", "stranger", "late", "revokee"):
             self.make(name)
         shutil.copy(self.path("client"), self.allow)
 
@@ -247,9 +249,60 @@ def device_scenarios(context, keys, program):
             check(time.monotonic() < deadline, f"{name}: a key added to the allow directory "
                   "was still refused after 5 s")
         os.remove(os.path.join(keys.allow, "late"))
+        revocation(context, keys, device)
         check(device.stop() == 0, f"{name} did not exit 0")
     print(f"{name}: allowed key delivers; unknown key, plain text and wrong server key get "
           f"nothing; no plaintext on the wire; an added key works without restart")
+
+
+def revocation(context, keys, device):
+    """A sender whose key leaves the allow directory while it is connected: cut within 1 s,
+    and nothing it sends afterwards arrives."""
+    name = device.name
+    send_kind, receive_kind = pair_for(name)
+    receiver, receiver_monitor = monitored(context, receive_kind, keys, "client")
+    if receive_kind == zmq.SUB:
+        receiver.subscribe(b"")
+    receiver.connect(device.address("backend"))
+    check(handshake_outcome(receiver_monitor) == zmq.EVENT_HANDSHAKE_SUCCEEDED,
+          f"{name}: the allowed receiver's handshake failed")
+    shutil.copy(keys.path("revokee"), keys.allow)
+    deadline = time.monotonic() + 5
+    while True:  # until the allow-list was re-read and the key gets in
+        sender, monitor = monitored(context, send_kind, keys, "revokee")
+        sender.connect(device.address("frontend"))
+        if handshake_outcome(monitor) == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            break
+        close_monitored((sender, monitor))
+        check(time.monotonic() < deadline, f"{name}: the revokee's key was never let in")
+
+    def send(payload):
+        sender.send_multipart([b"", payload] if name == "zd-queue" else [payload], zmq.NOBLOCK)
+
+    deadline = time.monotonic() + 5
+    while True:  # its traffic flows (a forwarder's subscriber needs its subscription up first)
+        send(b"before")
+        if receive(receiver, 100) is not None:
+            break
+        check(time.monotonic() < deadline, f"{name}: nothing from the revokee arrived")
+    while receive(receiver, 50) is not None:
+        pass
+    os.remove(os.path.join(keys.allow, "revokee"))
+    removed = time.monotonic()
+    outcome = handshake_outcome(monitor)  # the next event on its connection
+    took = time.monotonic() - removed
+    check(outcome == zmq.EVENT_DISCONNECTED, f"{name}: after revocation the revokee saw event "
+          f"{outcome}, not a disconnection")
+    check(took <= 1.0, f"{name}: the revoked connection was cut after {took:.2f} s, over 1 s")
+    for _ in range(10):
+        try:
+            send(SECRET)
+        except zmq.Again:
+            pass
+    check(receive(receiver, NOTHING_MORE_MS) is None,
+          f"{name}: a message from a revoked key arrived")
+    close_monitored((sender, monitor), (receiver, receiver_monitor))
+    print(f"{name}: a revoked key's open connection was cut after {took:.2f} s")
 
 
 def exits_2(program, args, needle, what):
