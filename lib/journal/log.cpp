@@ -300,16 +300,19 @@ const recovery_report_t& log_t::recovery() const {
 }
 
 std::optional<std::uint64_t> log_t::append(std::string_view producer_id, std::uint64_t seq,
-                                           std::span<const std::string_view> frames) {
+                                           std::span<const std::string_view> frames,
+                                           record_identity_t identity) {
     auto& self = *impl_;
-    if (self.failed_error || producer_id.size() > max_producer_id) return std::nullopt;
-    const std::size_t size = encoded_record_size(producer_id, frames);
+    if (self.failed_error || producer_id.size() > max_producer_id ||
+        identity.user_id.size() > max_identity_field || identity.name.size() > max_identity_field)
+        return std::nullopt;
+    const std::size_t size = encoded_record_size(producer_id, frames, identity);
     if (size - record_header_size > self.options.max_record_body) return std::nullopt;
     const std::int64_t timestamp = std::max(now_ns(), self.last_timestamp_ns);
     self.last_timestamp_ns = timestamp;
     const std::uint64_t offset = self.next_offset;
     const std::size_t position = self.buffer.size();
-    encode_record(self.buffer, {offset, timestamp, seq, producer_id}, frames,
+    encode_record(self.buffer, {offset, timestamp, seq, producer_id, identity}, frames,
                   self.options.max_record_body);
     self.pending.push_back({offset, position, timestamp});
     ++self.next_offset;

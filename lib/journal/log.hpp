@@ -101,10 +101,13 @@ public:
     const recovery_report_t& recovery() const;
 
     // Appends one record to the pending batch (memory only) and returns its offset.
-    // Returns nullopt when the record is larger than max_record_body (caller refuses it).
+    // identity is who the transport authenticated as its sender (stored in the record; empty:
+    // none). Returns nullopt when the record is larger than max_record_body, or an id or
+    // identity field is longer than 255 bytes (caller refuses it).
     // Timestamps are made monotonic (never below the previous record's).
     std::optional<std::uint64_t> append(std::string_view producer_id, std::uint64_t seq,
-                                        std::span<const std::string_view> frames);
+                                        std::span<const std::string_view> frames,
+                                        record_identity_t identity = {});
 
     // Writes the pending batch and syncs per policy. On ok, everything appended so far is
     // committed. On disk_full the partial write is cut and the batch stays pending (call

@@ -46,8 +46,14 @@ T load(const char* from) {
     return value;
 }
 
-std::size_t body_size(std::string_view producer_id, std::span<const std::string_view> frames) {
-    std::size_t size = 1 + producer_id.size();
+// The identity block: user id length (1..255), user id, name length (0..255), name.
+std::size_t identity_size(record_identity_t identity) {
+    return identity.empty() ? 0 : 2 + identity.user_id.size() + identity.name.size();
+}
+
+std::size_t body_size(std::string_view producer_id, std::span<const std::string_view> frames,
+                      record_identity_t identity) {
+    std::size_t size = 1 + producer_id.size() + identity_size(identity);
     for (auto frame : frames)
         size += 4 + frame.size();
     return size;
@@ -56,16 +62,20 @@ std::size_t body_size(std::string_view producer_id, std::span<const std::string_
 } // namespace
 
 std::size_t encoded_record_size(std::string_view producer_id,
-                                std::span<const std::string_view> frames) {
-    return record_header_size + body_size(producer_id, frames);
+                                std::span<const std::string_view> frames,
+                                record_identity_t identity) {
+    return record_header_size + body_size(producer_id, frames, identity);
 }
 
 void encode_record(std::vector<char>& out, const record_meta_t& meta,
                    std::span<const std::string_view> frames, std::uint32_t max_body) {
     if (meta.producer_id.size() > max_producer_id)
         throw std::length_error("journal record: producer id longer than 255 bytes");
-    const std::size_t body = body_size(meta.producer_id, frames);
-    if (body > max_body || body > max_record_body || frames.size() > 0xFFFFFFFFu)
+    const record_identity_t identity = meta.identity;
+    if (identity.user_id.size() > max_identity_field || identity.name.size() > max_identity_field)
+        throw std::length_error("journal record: user id or name longer than 255 bytes");
+    const std::size_t body = body_size(meta.producer_id, frames, identity);
+    if (body > max_body || body > max_record_body || frames.size() > max_record_frames)
         throw std::length_error("journal record: body of " + std::to_string(body) +
                                 " bytes is above the maximum of " + std::to_string(max_body));
     const std::size_t start = out.size();
@@ -73,7 +83,9 @@ void encode_record(std::vector<char>& out, const record_meta_t& meta,
     char* record = out.data() + start;
     store<std::uint32_t>(record + at_magic, record_magic);
     store<std::uint32_t>(record + at_body_length, std::uint32_t(body));
-    store<std::uint32_t>(record + at_frame_count, std::uint32_t(frames.size()));
+    store<std::uint32_t>(record + at_frame_count,
+                         std::uint32_t(frames.size()) |
+                             (identity.empty() ? 0 : record_flag_identity));
     store<std::uint64_t>(record + at_offset, meta.offset);
     store<std::int64_t>(record + at_timestamp, meta.timestamp_ns);
     store<std::uint64_t>(record + at_seq, meta.producer_seq);
@@ -82,6 +94,13 @@ void encode_record(std::vector<char>& out, const record_meta_t& meta,
     if (!meta.producer_id.empty())
         std::memcpy(at, meta.producer_id.data(), meta.producer_id.size());
     at += meta.producer_id.size();
+    if (!identity.empty()) {
+        for (const std::string_view field : {identity.user_id, identity.name}) {
+            *at++ = char(std::uint8_t(field.size()));
+            if (!field.empty()) std::memcpy(at, field.data(), field.size());
+            at += field.size();
+        }
+    }
     for (auto frame : frames) {
         store<std::uint32_t>(at, std::uint32_t(frame.size()));
         at += 4;
@@ -145,7 +164,20 @@ decode_status decode_record_into(std::span<const char> bytes, record_view_t& rec
     }
     const std::string_view producer_id(at, id_size);
     at += id_size;
-    const std::uint32_t frame_count = load<std::uint32_t>(header + at_frame_count);
+    const std::uint32_t count_field = load<std::uint32_t>(header + at_frame_count);
+    record_identity_t identity;
+    if (count_field & record_flag_identity) {
+        std::string_view* fields[] = {&identity.user_id, &identity.name};
+        for (std::string_view* field : fields) {
+            if (at == end) return decode_status::bad_structure;
+            const std::size_t size = std::uint8_t(*at++);
+            if (std::size_t(end - at) < size) return decode_status::bad_structure;
+            *field = std::string_view(at, size);
+            at += size;
+        }
+        if (identity.user_id.empty()) return decode_status::bad_structure; // the flag says one
+    }
+    const std::uint32_t frame_count = count_field & ~record_flag_identity;
     if (frame_count > std::size_t(end - at) / 4) { // each frame takes at least its length
         return decode_status::bad_structure;
     }
@@ -169,6 +201,7 @@ decode_status decode_record_into(std::span<const char> bytes, record_view_t& rec
     record.meta.timestamp_ns = load<std::int64_t>(header + at_timestamp);
     record.meta.producer_seq = load<std::uint64_t>(header + at_seq);
     record.meta.producer_id = producer_id;
+    record.meta.identity = identity;
     record.encoded_size = record_header_size + body;
     return decode_status::ok;
 }

@@ -4,6 +4,7 @@
 #include "base/json_writer.hpp"
 #include "base/log.hpp"
 #include "base/message_io.hpp"
+#include "base/peer_identity.hpp"
 #include "base/poll_loop.hpp"
 #include "base/socket_peer_monitor.hpp"
 
@@ -143,7 +144,8 @@ broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t&
     broker_ = std::make_unique<broker_t>(config, *outbox_);
     broker_->set_refusal_reporter(
         [config](const refusal_report_t& report) { log::error(describe(report, config)); });
-    endpoints_ = attach(router_, endpoints);
+    endpoints_ = attach(router_, endpoints, options);
+    reads_identity_ = socket_authenticates(router_); // its options are final once attached
     for (const endpoint_t& peer : peers)
         open_peer_link(context, peer, options, config);
     // Always: --metrics asks STATS through it even when --control binds nothing.
@@ -298,6 +300,10 @@ void broker_server_t::handle(received_t& message) {
 }
 
 void broker_server_t::handle_valid_length(received_t& message, steady::time_point now) {
+    if (reads_identity_) { // the last frame came from the peer; the routing id has no properties
+        const peer_identity_t sender = identity_reader_.read(message.frames.back());
+        identities_.count(sender.user_id, sender.name);
+    }
     // The broker asks for a peer's connection only when it first hears from the peer.
     // Events written before this message are visible now: they are applied first, so that
     // a descriptor reused by a new connection is not mistaken for the old one. (Draining an
@@ -333,6 +339,8 @@ std::string broker_server_t::stats_json() const {
     peers_.write_json(json);
     json.key("messages_in").value(messages_in_).key("bytes_in").value(bytes_in_);
     json.key("messages_out").value(outbox_->messages_out);
+    json.key("identities"); // messages per authenticated peer (docs/SECURITY.md, "Identity")
+    identities_.write_json(json);
     json.key("broker").raw(broker_->stats_json());
     json.end_object();
     return json.str();

@@ -11,6 +11,8 @@
 
 #include "base/control.hpp"
 #include "base/endpoints.hpp"
+#include "base/identity_table.hpp"
+#include "base/peer_identity.hpp"
 #include "base/peer_table.hpp"
 #include "base/rate_limited_log.hpp"
 #include "base/socket_options.hpp"
@@ -48,6 +50,9 @@ public:
     bool run(stop_signal_t& stop);
 
     const broker_t& broker() const { return *broker_; }
+    // Messages per authenticated peer (clients and workers alike), for STATS; empty unless
+    // the ROUTER authenticates (CURVE or a ZAP domain on its endpoints).
+    const identity_table_t& identities() const { return identities_; }
 
 private:
     class router_outbox_t;
@@ -91,6 +96,9 @@ private:
     std::size_t max_frames_ = 0;
     poll_loop_t* loop_ = nullptr; // while run() runs: its pause state and uptime
     std::uint64_t messages_in_ = 0, bytes_in_ = 0;
+    bool reads_identity_ = false; // the ROUTER authenticates: count each message's User-Id
+    identity_table_t identities_; // broker_t stays socketless: who sent what is counted here
+    peer_identity_reader_t identity_reader_; // the name asked once per User-Id change
 };
 
 } // namespace zd::mdp

@@ -98,6 +98,21 @@ constexpr std::array table{
     metric_entry_t{"peers.*.addresses_not_listed", not_a_metric, "",
                    "how many addresses the list left out: zd_peers_connected counts them all"},
 
+    // Who sent what, per authenticated identity (lib/base/identity_table.cpp): zd-broker
+    // and zd-journal. The label is the ZAP User-Id (with CURVE, the client's public key);
+    // at most max_listed of them, so the label's cardinality is bounded.
+    metric_entry_t{
+        "identities.listed", collection, "identity", "", {}, {}, unit_conversion::none, "user_id"},
+    metric_entry_t{"identities.listed[].user_id", not_a_metric, "", "the identity label"},
+    metric_entry_t{"identities.listed[].name", not_a_metric, "",
+                   "the certificate's name (text), beside the identity label in STATS"},
+    metric_entry_t{"identities.listed[].messages", counter, "zd_identity_messages_total",
+                   "Messages received from an authenticated identity."},
+    metric_entry_t{"identities.unlisted_messages", counter, "zd_identity_unlisted_messages_total",
+                   "Messages from authenticated identities beyond the ones listed."},
+    metric_entry_t{"identities.max_listed", not_a_metric, "",
+                   "configuration: how many identities STATS lists"},
+
     // What waits inside a proxy device's engine, per side (lib/proxy/proxy.cpp: the libzmq
     // engine's parked message; lib/native/device.cpp: what the native engine queued).
     metric_entry_t{"queued", collection, "side", ""},

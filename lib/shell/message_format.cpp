@@ -67,6 +67,37 @@ std::string format_message(const std::vector<std::string_view>& frames,
     return line;
 }
 
+std::string with_identity(std::string_view line, std::string_view user_id, std::string_view name,
+                          const format_options_t& options) {
+    std::string out;
+    out.reserve(line.size() + user_id.size() + name.size() + 40);
+    if (options.format == output_format::text || options.format == output_format::hex) {
+        for (const std::string_view field : {user_id, name}) {
+            if (field.empty())
+                out += '-';
+            else
+                append_escaped(out, field); // a tab inside becomes \t: the columns hold
+            out += '\t';
+        }
+        out += line;
+        return out;
+    }
+    out += "{\"user_id\":";
+    if (user_id.empty())
+        out += "null";
+    else
+        append_json_string(out, user_id);
+    out += ",\"name\":";
+    if (name.empty())
+        out += "null";
+    else
+        append_json_string(out, name);
+    out += ",\"frames\":";
+    out += line;
+    out += '}';
+    return out;
+}
+
 std::vector<std::string_view> frame_views(const std::vector<zmq::message_t>& message) {
     std::vector<std::string_view> views;
     views.reserve(message.size());

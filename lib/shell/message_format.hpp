@@ -42,6 +42,14 @@ void append_hex(std::string& out, std::string_view bytes);
 std::string format_message(const std::vector<std::string_view>& frames,
                            const format_options_t& options);
 
+// A formatted message line with who sent it in front, as the transport authenticated the
+// sender (zd-recv --show-identity): text and hex lines start with the User-Id and the
+// certificate name, each escaped and followed by a tab ("-" for none: a plain peer, or a key
+// without a name); json and msgpack lines become {"user_id":U,"name":N,"frames":LINE} with
+// null for none. Never throws.
+std::string with_identity(std::string_view line, std::string_view user_id, std::string_view name,
+                          const format_options_t& options);
+
 // The frames of a received message as views (valid while the messages live).
 std::vector<std::string_view> frame_views(const std::vector<zmq::message_t>& message);
 

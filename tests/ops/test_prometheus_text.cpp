@@ -135,6 +135,18 @@ TEST_CASE("a proxy's directions become per-side counters, as libzmq's STATISTICS
     CHECK(has_line(text, R"(zd_parked_messages{device="zd-queue",side="backend"} 0)"));
 }
 
+TEST_CASE("messages per authenticated identity become an identity label", "[ops]") {
+    // zd-broker and zd-journal with CURVE: the label is the ZAP User-Id (a Z85 key).
+    const auto result = prometheus_text(read_file(data_dir / "edge" / "identities.json"));
+    CHECK(result.unmapped.empty());
+    CHECK(has_line(result.text, R"(zd_identity_messages_total{device="zd-broker",)"
+                                R"(identity="rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"} 3)"));
+    CHECK(has_line(result.text, R"(zd_identity_messages_total{device="zd-broker",)"
+                                R"(identity="Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"} 7)"));
+    CHECK(has_line(result.text, R"(zd_identity_unlisted_messages_total{device="zd-broker"} 2)"));
+    CHECK(has_line(result.text, "# TYPE zd_identity_messages_total counter"));
+}
+
 TEST_CASE("zd-broker's services and zd-journal's consumers become labels", "[ops]") {
     const auto broker = metrics_of(read_file(data_dir / "zd-broker.json"));
     CHECK(has_line(

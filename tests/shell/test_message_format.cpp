@@ -87,3 +87,18 @@ TEST_CASE("frame views follow a received message", "[tools]") {
     message.emplace_back(std::string_view("two"));
     CHECK(zd::shell::frame_views(message) == std::vector<std::string_view>{"one", "two"});
 }
+
+TEST_CASE("with_identity puts the sender in front: tab-separated columns or a JSON object",
+          "[tools]") {
+    const zd::shell::format_options_t text{output_format::text};
+    const zd::shell::format_options_t json{output_format::json};
+    const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+    CHECK(zd::shell::with_identity("a | b", key, "hub-a", text) == key + "\thub-a\ta | b");
+    CHECK(zd::shell::with_identity("a | b", key, "", text) == key + "\t-\ta | b");
+    CHECK(zd::shell::with_identity("a | b", "", "", text) == "-\t-\ta | b");
+    CHECK(zd::shell::with_identity("x", "k", "two\twords", text) == "k\ttwo\\twords\tx");
+    CHECK(zd::shell::with_identity(R"(["a"])", key, "hub \"a\"", json) ==
+          R"({"user_id":")" + key + R"(","name":"hub \"a\"","frames":["a"]})");
+    CHECK(zd::shell::with_identity(R"(["a"])", "", "", json) ==
+          R"({"user_id":null,"name":null,"frames":["a"]})");
+}

@@ -53,10 +53,18 @@ void print_record(const record_view_t& record, format_t format) {
             .value(meta.producer_id)
             .key("seq")
             .value(meta.producer_seq)
-            .key("bytes")
-            .value(std::uint64_t(record.encoded_size))
-            .key("frames")
-            .begin_array();
+            .key("identity"); // who the journal's frontend authenticated, or null
+        if (meta.identity.empty()) {
+            json.null();
+        } else {
+            json.begin_object().key("user_id").value(meta.identity.user_id).key("name");
+            if (meta.identity.name.empty())
+                json.null();
+            else
+                json.value(meta.identity.name);
+            json.end_object();
+        }
+        json.key("bytes").value(std::uint64_t(record.encoded_size)).key("frames").begin_array();
         for (auto frame : record.frames)
             json.value(frame);
         json.end_array().end_object();
@@ -64,9 +72,13 @@ void print_record(const record_view_t& record, format_t format) {
     } else {
         out = std::to_string(meta.offset) + " " + iso_time(meta.timestamp_ns) +
               " producer=" + escaped(meta.producer_id) +
-              " seq=" + std::to_string(meta.producer_seq) +
-              " frames=" + std::to_string(record.frames.size()) +
-              " bytes=" + std::to_string(record.encoded_size) + "\n";
+              " seq=" + std::to_string(meta.producer_seq);
+        if (!meta.identity.empty()) { // only records an authenticating frontend stored
+            out += " identity=" + escaped(meta.identity.user_id);
+            if (!meta.identity.name.empty()) out += " name=" + escaped(meta.identity.name);
+        }
+        out += " frames=" + std::to_string(record.frames.size()) +
+               " bytes=" + std::to_string(record.encoded_size) + "\n";
         for (std::size_t i = 0; i < record.frames.size(); ++i) {
             out +=
                 "  [" + std::to_string(i) + "] " + std::to_string(record.frames[i].size()) + " B";

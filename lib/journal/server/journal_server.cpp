@@ -180,6 +180,8 @@ std::string journal_server_t::impl_t::stats_json() const {
             .value(plain->stored)
             .end_object();
     json.key("readers").value(std::uint64_t(replay ? replay->readers() : 0));
+    json.key("identities"); // messages per authenticated producer (docs/SECURITY.md)
+    producers.identities().write_json(json);
     peers.write_json(json);
     json.end_object();
     return json.str();

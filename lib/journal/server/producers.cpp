@@ -2,6 +2,7 @@
 
 #include "base/log.hpp"
 #include "base/message_io.hpp"
+#include "base/peer_identity.hpp"
 #include "journal/client/protocol.hpp"
 #include "journal/record.hpp"
 
@@ -30,9 +31,9 @@ std::string_view key_producer(std::string_view key) {
 
 // The record body a message would take (what --max-record limits): the producer id's length
 // byte and bytes, then a length and the bytes of every frame.
-std::uint64_t record_body_size(std::string_view producer,
-                               std::span<const std::string_view> frames) {
-    return encoded_record_size(producer, frames) - record_header_size;
+std::uint64_t record_body_size(std::string_view producer, std::span<const std::string_view> frames,
+                               record_identity_t identity = {}) {
+    return encoded_record_size(producer, frames, identity) - record_header_size;
 }
 
 // Every frame takes at least its 4-byte length in a record body: a message with more frames
@@ -49,7 +50,20 @@ producers_t::producers_t(zmq::socket_t& frontend, log_t& log, const journal_conf
     : frontend_(frontend), log_(log), config_(config), counters_(counters), sender_(sender),
       retry_(retry), max_frames_(frame_limit(config.frontend, config.log.max_record_body)) {}
 
+// Who sent the message just read, as the frontend authenticated it, counted per identity.
+// The routing id frame a ROUTER adds carries no properties: ask the last frame, which came
+// from the peer. A field longer than a record holds (255 bytes; a CURVE User-Id is 40) is
+// not stored: a user id so long stores no identity, a name so long only the user id.
+record_identity_t producers_t::sender_identity() {
+    if (!*reads_identity_ || frames_.empty()) return {};
+    const peer_identity_t peer = identity_reader_.read(frames_.back());
+    identities_.count(peer.user_id, peer.name);
+    if (peer.user_id.size() > max_identity_field) return {};
+    return {peer.user_id, peer.name.size() > max_identity_field ? std::string_view() : peer.name};
+}
+
 void producers_t::ingest() {
+    if (!reads_identity_) reads_identity_ = socket_authenticates(frontend_);
     std::size_t handled = 0;
     while (handled < config_.batch_max && log_.pending_bytes() < config_.batch_bytes) {
         const auto got = receive_message(frontend_, frames_, max_frames_, &counters_.bytes_in);
@@ -84,10 +98,11 @@ void producers_t::refuse_too_long() {
 }
 
 std::size_t producers_t::ingest_plain() {
-    if (!log_.append({}, 0, views_)) {
+    const record_identity_t identity = sender_identity();
+    if (!log_.append({}, 0, views_, identity)) {
         ++counters_.refused;
         log::error("refused a message whose record body (" +
-                   std::to_string(record_body_size({}, views_)) +
+                   std::to_string(record_body_size({}, views_, identity)) +
                    " bytes) is larger than "
                    "--max-record " +
                    std::to_string(config_.log.max_record_body) +
@@ -103,6 +118,7 @@ std::size_t producers_t::ingest_plain() {
 std::size_t producers_t::ingest_publish() {
     const auto decoded = proto::decode_producer(views_.data(), views_.size());
     const envelope_view_t peer{views_[0], decoded.leading_empty};
+    const record_identity_t identity = sender_identity(); // every message counts
     if (!decoded.ok()) {
         ++counters_.malformed;
         sender_.send_error(frontend_, peer, proto::status_bad_request,
@@ -131,15 +147,16 @@ std::size_t producers_t::ingest_publish() {
         note_nack(peer, producer, expected);
         return 0;
     }
-    if (!log_.append(producer, publish.seq, message)) {
+    if (!log_.append(producer, publish.seq, message, identity)) {
         ++counters_.refused;
         char digits[24];
-        sender_.send_error(frontend_, peer, proto::status_too_large,
-                           "message " + std::string(proto::format_decimal(publish.seq, digits)) +
-                               " from " + std::string(producer) + ": its record body (" +
-                               std::to_string(record_body_size(producer, message)) +
-                               " bytes: id, frame lengths and bytes) is larger than --max-record " +
-                               std::to_string(config_.log.max_record_body));
+        sender_.send_error(
+            frontend_, peer, proto::status_too_large,
+            "message " + std::string(proto::format_decimal(publish.seq, digits)) + " from " +
+                std::string(producer) + ": its record body (" +
+                std::to_string(record_body_size(producer, message, identity)) +
+                " bytes: ids, frame lengths and bytes) is larger than --max-record " +
+                std::to_string(config_.log.max_record_body));
         return 0;
     }
     ++counters_.published;

@@ -5,12 +5,15 @@
 // ("Producer").
 #pragma once
 
+#include "base/identity_table.hpp"
+#include "base/peer_identity.hpp"
 #include "journal/log.hpp"
 #include "journal/server/journal_server.hpp"
 #include "journal/server/retry.hpp"
 #include "journal/server/sender.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,9 +47,17 @@ public:
     bool disk_full() const { return disk_full_; }
     bool failed() const { return failed_; }
 
+    // Whether the frontend authenticates its peers (CURVE or a ZAP domain): only then is each
+    // message's User-Id read, stored in its record and counted per identity. Known from the
+    // first ingest() on (the socket's options are final once it is attached).
+    bool reads_identity() const { return reads_identity_.value_or(false); }
+    // Messages per authenticated producer identity, for STATS.
+    const identity_table_t& identities() const { return identities_; }
+
 private:
     std::size_t ingest_plain();
     std::size_t ingest_publish();
+    record_identity_t sender_identity();
     void refuse_too_long();
     bool batch_full() const;
     bool commit();
@@ -79,15 +90,18 @@ private:
     sender_t& sender_;
     retry_t& retry_;
     std::size_t max_frames_;
-    std::vector<zmq::message_t> frames_;  // the message being read (reused)
-    std::vector<std::string_view> views_; // its frames as views
-    pending_map_t pending_acks_;          // ACKs owed once the batch is committed
-    pending_map_t pending_nacks_;         // NACKs owed after them
-    std::string key_buffer_;              // answer_key's
-    steady::time_point batch_started_;    // when the pending batch's first record came
-    bool batch_open_ = false;             // records are pending
-    bool disk_full_ = false;              // the last commit found no space: retrying
-    bool failed_ = false;                 // a write or sync failed: nothing more is acked
+    std::optional<bool> reads_identity_;     // the frontend authenticates: read User-Id
+    identity_table_t identities_;            // messages per producer identity
+    peer_identity_reader_t identity_reader_; // reads them, the name once per User-Id change
+    std::vector<zmq::message_t> frames_;     // the message being read (reused)
+    std::vector<std::string_view> views_;    // its frames as views
+    pending_map_t pending_acks_;             // ACKs owed once the batch is committed
+    pending_map_t pending_nacks_;            // NACKs owed after them
+    std::string key_buffer_;                 // answer_key's
+    steady::time_point batch_started_;       // when the pending batch's first record came
+    bool batch_open_ = false;                // records are pending
+    bool disk_full_ = false;                 // the last commit found no space: retrying
+    bool failed_ = false;                    // a write or sync failed: nothing more is acked
 };
 
 } // namespace zd::journal::server
