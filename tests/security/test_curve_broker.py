@@ -2,6 +2,7 @@
 zd-worker, zd-call and zd-titanic, with certificates from zd-keygen:
 
   - a broker with CURVE, a zd-worker and a zd-call with allowed certificates: a round trip;
+    a zd-call or a zd-worker with an unknown key gets nothing through;
   - a zguide-style MDP client written here with pyzmq: with an allowed key it gets its reply
     (and its request crosses the wire encrypted, seen by a TCP relay); with an unknown key or
     in plain text its handshake is refused and no reply ever comes;
@@ -146,9 +147,18 @@ def round_trip(context, keys, programs):
             code, lines = call(programs["zd-call"], endpoint, client_flags(keys, "stranger"),
                                "echo", "hello", timeout_ms=300)
             check(code == 3, f"zd-call with an unknown key: exit {code}, want 3 (no reply)")
+        # A worker with an unknown key is refused: it serves nothing, and keeps trying.
+        with Worker(programs["zd-worker"], endpoint, client_flags(keys, "stranger"),
+                    "hidden") as stranger:
+            code, lines = call(programs["zd-call"], endpoint, client_flags(keys, "client"),
+                               "hidden", "anyone?", timeout_ms=500)
+            check(code == 3, f"a call for a refused worker's service: exit {code}, {lines!r}")
+            check(stranger.process.poll() is None, "the refused zd-worker exited "
+                  f"({stranger.process.returncode}); it should keep retrying")
         check(broker.stop() == 0, "zd-broker did not exit 0")
     print("zd-broker + zd-worker + zd-call over CURVE: a round trip; an MDP client with an "
-          "unknown key or plain text is refused and gets nothing; no plaintext on the wire")
+          "unknown key or plain text is refused and gets nothing; no plaintext on the wire; a "
+          "worker with an unknown key serves nothing")
 
 
 def federation(context, keys, programs):
