@@ -21,6 +21,22 @@
 #include "ops/device_ops.hpp"
 #include "security/process_security.hpp"
 
+namespace {
+
+// A --peer link only connects: an allow-list of its own would never be asked. The peers that
+// may open a link to us are those let in on --endpoint (its --curve-allow directory).
+void refuse_peer_allow_list(const zd::security_options_t& security) {
+    const auto peer = security.sides.find("peer");
+    if (peer == security.sides.end()) return;
+    if (!peer->second.allow.empty() || peer->second.allow_any)
+        throw zd::usage_error("--peer-curve-allow and --peer-curve-allow-any have no effect: a "
+                              "--peer link only connects. The peers that may link to this "
+                              "broker are those whose public certificate is in the "
+                              "--curve-allow directory (docs/SECURITY.md)");
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
     CLI::App app{"zd-broker: a Majordomo (MDP/0.1 + 0.2) service broker with MMI discovery, "
                  "heartbeats and no lost requests.",
@@ -153,7 +169,7 @@ int main(int argc, char** argv) {
         ->group(federation);
     zd::add_common_options(app, common);
     zd::add_security_options(app, common.security);
-    zd::add_side_security_options(app, common.security, "peer");
+    zd::add_side_security_options(app, common.security, "peer", "the --peer links'");
 
     return zd::run_main(app, argc, argv, [&] {
         zd::configure_log("zd-broker", common);
@@ -165,6 +181,7 @@ int main(int argc, char** argv) {
                                         ? zd::endpoint_list_t{}
                                         : zd::parse_endpoints(control, zd::attach_mode::bind);
 
+        refuse_peer_allow_list(common.security);
         zd::endpoint_list_t peer_endpoints;
         for (const std::string& peer : peers)
             if (!peer.empty())

@@ -240,6 +240,8 @@ def fail_closed(keys, programs, directory):
     exits_2(broker, base + ["--curve-cert", hub, "--curve-allow", keys.allow, "--peer",
                             ">tcp://127.0.0.1:1", "--peer-curve-server-key", keys.path("nobody")],
             "nobody", "zd-broker: a missing peer server key")
+    exits_2(broker, base + server_flags(keys, "hub") + ["--peer-curve-allow", keys.allow],
+            "--peer link only connects", "zd-broker: --peer-curve-allow (never asked)")
 
     client = keys.path("client_secret")
     clients = {
