@@ -162,8 +162,9 @@ def round_trip(context, keys, programs):
 
 
 def federation(context, keys, programs):
-    """Hub B names hub A with --peer over CURVE: its link is a CURVE client of A, let in
-    because B's public certificate is in A's allow directory. A call on A reaches B's worker."""
+    """Hub B (on ipc) names hub A (on tcp) with --peer over CURVE: its link is a CURVE client
+    of A, let in because B's public certificate is in A's allow directory. A call on A reaches
+    B's worker, which is a CURVE client of B over ipc."""
     allow_a = os.path.join(keys.directory, "allow-a")
     os.mkdir(allow_a)
     shutil.copy(keys.path("client"), allow_a)
@@ -171,10 +172,17 @@ def federation(context, keys, programs):
     broker = programs["zd-broker"]
     with Device(broker, "-e", TCP, "--name", "a", *server_flags(keys, "hub", allow_a)) as hub_a:
         a = hub_a.address("endpoint")
-        with Device(broker, "-e", TCP, "--name", "b", "--peer", ">" + a,
+        # Hub B on ipc: CURVE holds there too (only inproc has no handshake).
+        hub_b_endpoint = "@ipc://" + os.path.join(keys.directory, "hub-b")
+        with Device(broker, "-e", hub_b_endpoint, "--name", "b", "--peer", ">" + a,
                     "--peer-curve-server-key", keys.path("hub"),
                     *server_flags(keys, "hub2")) as hub_b:
             b = hub_b.address("endpoint")
+            plain, monitor = monitored(context, zmq.DEALER)
+            plain.connect(b)
+            check(handshake_outcome(monitor) != zmq.EVENT_HANDSHAKE_SUCCEEDED,
+                  "a plain-text client got in on hub B's ipc endpoint")
+            close_monitored((plain, monitor))
             with Worker(programs["zd-worker"], b, client_flags(keys, "client", "hub2"), "remote"):
                 wait_service(context, keys, a, "remote")
                 code, lines = call(programs["zd-call"], a, client_flags(keys, "client"),
