@@ -19,6 +19,23 @@
 #include "cli/ops_options.hpp"
 #include "mdp/broker_server.hpp"
 #include "ops/device_ops.hpp"
+#include "security/process_security.hpp"
+
+namespace {
+
+// A --peer link only connects: an allow-list of its own would never be asked. The peers that
+// may open a link to us are those let in on --endpoint (its --curve-allow directory).
+void refuse_peer_allow_list(const zd::security_options_t& security) {
+    const auto peer = security.sides.find("peer");
+    if (peer == security.sides.end()) return;
+    if (!peer->second.allow.empty() || peer->second.allow_any)
+        throw zd::usage_error("--peer-curve-allow and --peer-curve-allow-any have no effect: a "
+                              "--peer link only connects. The peers that may link to this "
+                              "broker are those whose public certificate is in the "
+                              "--curve-allow directory (docs/SECURITY.md)");
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"zd-broker: a Majordomo (MDP/0.1 + 0.2) service broker with MMI discovery, "
@@ -32,6 +49,10 @@ int main(int argc, char** argv) {
                "Clients and workers may share an endpoint or use separate ones.\n"
                "Federation: zd-broker -e @tcp://*:5555 --peer '>tcp://hub-b:5555' joins the\n"
                "broker at hub-b (its own --endpoint); see docs/FEDERATION.md.\n"
+               "CURVE (docs/SECURITY.md): --curve-cert and --curve-allow secure --endpoint and\n"
+               "--control; a --peer link is a CURVE client of the peer (--curve-server-key, or\n"
+               "--peer-curve-server-key and the other --peer-curve-* for the links alone), and\n"
+               "the peer lets it in only if our public certificate is in its allow directory.\n"
                "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n"
                "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
                "reload the configuration yet.");
@@ -147,6 +168,8 @@ int main(int argc, char** argv) {
         })
         ->group(federation);
     zd::add_common_options(app, common);
+    zd::add_security_options(app, common.security);
+    zd::add_side_security_options(app, common.security, "peer", "the --peer links'");
 
     return zd::run_main(app, argc, argv, [&] {
         zd::configure_log("zd-broker", common);
@@ -158,6 +181,7 @@ int main(int argc, char** argv) {
                                         ? zd::endpoint_list_t{}
                                         : zd::parse_endpoints(control, zd::attach_mode::bind);
 
+        refuse_peer_allow_list(common.security);
         zd::endpoint_list_t peer_endpoints;
         for (const std::string& peer : peers)
             if (!peer.empty())
@@ -165,8 +189,17 @@ int main(int argc, char** argv) {
 
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
+        // Each socket's options with its CURVE keys and ZAP domain; the certificates are read
+        // and checked here, before anything binds (exit 2 on a bad one). After the context:
+        // the ZAP handler's sockets close before it ends.
+        zd::security::process_security_t security(common.security);
+        const zd::mdp::broker_socket_options_t socket_options{
+            .endpoint = security.side("endpoint", common.socket, parsed),
+            .control = security.side("control", common.socket, control_parsed),
+            .peer = security.side("peer", common.socket, peer_endpoints)};
+        security.start(context); // the ZAP handler, before any socket binds
         zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-broker");
-        zd::mdp::broker_server_t server(context, parsed, control_parsed, common.socket, config,
+        zd::mdp::broker_server_t server(context, parsed, control_parsed, socket_options, config,
                                         peer_endpoints);
         ops.serve_metrics(server.control_socket());
         zd::announce_ready(

@@ -15,6 +15,7 @@
 #include "cli/number_option.hpp"
 #include "cli/ops_options.hpp"
 #include "ops/device_ops.hpp"
+#include "security/process_security.hpp"
 #include "titanic/titanic_server.hpp"
 
 int main(int argc, char** argv) {
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
         "  always syncs every record; interval=MS answers after write() and syncs every\n"
         "  MS (an OS crash may lose up to MS of acknowledged requests); never leaves it\n"
         "  to the OS. A process crash (kill -9) loses nothing acknowledged in any mode.\n"
+        "CURVE (docs/SECURITY.md): --curve-cert and --curve-server-key (the broker's public\n"
+        "  certificate) make every socket to the broker a CURVE client; the broker lets it in\n"
+        "  only if our public certificate is in its allow directory. --control binds with\n"
+        "  the same certificate and needs --curve-allow DIR (or --curve-allow-any).\n"
         "Exit codes: 0 ok, 1 runtime failure (including a failed write or fsync), 2 usage.\n"
         "Signals: SIGINT, SIGTERM and SIGHUP stop it cleanly (exit 0); SIGHUP does not\n"
         "reload the configuration yet.");
@@ -117,6 +122,7 @@ int main(int argc, char** argv) {
                    "sound record at its offset, instead of refusing to start"},
         durability);
     zd::add_common_options(app, common);
+    zd::add_security_options(app, common.security);
 
     return zd::run_main(app, argc, argv, [&] {
         zd::configure_log("zd-titanic", common);
@@ -133,8 +139,15 @@ int main(int argc, char** argv) {
 
         zd::stop_signal_t stop; // before the context: libzmq's threads inherit the mask
         zmq::context_t context(common.io_threads);
+        // The certificates are read and checked here, before anything binds (exit 2 on a bad
+        // one). After the context: the ZAP handler's sockets close before it ends.
+        zd::security::process_security_t security(common.security);
+        const auto broker_options = security.side("broker", common.socket, endpoints.broker);
+        const auto control_options = security.side("control", common.socket, endpoints.control);
+        security.start(context); // the ZAP handler, before any socket binds
         zd::ops::device_ops_t ops(context, ops_options, common.socket, "zd-titanic");
-        zd::titanic::titanic_server_t server(context, endpoints, common.socket, config);
+        zd::titanic::titanic_server_t server(context, endpoints, broker_options, control_options,
+                                             config);
         ops.serve_metrics(server.control_socket());
         const auto& attached = server.endpoints();
         zd::announce_ready(

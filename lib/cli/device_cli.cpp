@@ -122,9 +122,10 @@ void add_security_options(CLI::App& app, security_options_t& options) {
         ->group(group);
 }
 
-void add_side_security_options(CLI::App& app, security_options_t& options,
-                               const std::string& side) {
-    add_curve_flags(app, options.sides[side], side + "-", "the " + side + "'s");
+void add_side_security_options(CLI::App& app, security_options_t& options, const std::string& side,
+                               const std::string& whose) {
+    add_curve_flags(app, options.sides[side], side + "-",
+                    whose.empty() ? "the " + side + "'s" : whose);
 }
 
 void add_common_options(CLI::App& app, common_options_t& options) {

@@ -27,7 +27,9 @@ void add_security_options(CLI::App& app, security_options_t& options);
 
 // Adds --SIDE-curve-cert, --SIDE-curve-allow, --SIDE-curve-allow-any, --SIDE-curve-server-key:
 // a side's own CURVE flags, each replacing the common one (security_options_t::for_side).
-void add_side_security_options(CLI::App& app, security_options_t& options, const std::string& side);
+// whose names the side's sockets in the help texts (default "the SIDE's").
+void add_side_security_options(CLI::App& app, security_options_t& options, const std::string& side,
+                               const std::string& whose = {});
 
 // Adds the socket options plus -v, -q, --io-threads, --config, --print-config, --version.
 void add_common_options(CLI::App& app, common_options_t& options);

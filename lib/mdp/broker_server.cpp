@@ -129,10 +129,11 @@ private:
 };
 
 broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t& endpoints,
-                                 const endpoint_list_t& control, const socket_options_t& options,
+                                 const endpoint_list_t& control,
+                                 const broker_socket_options_t& options,
                                  const broker_config_t& config, const endpoint_list_t& peers)
     : router_(context, zmq::socket_type::router), monitor_(context, zmq::socket_type::pair) {
-    options.apply_to(router_);
+    options.endpoint.apply_to(router_);
     router_.set(zmq::sockopt::router_mandatory, 1);
     const std::string monitor_address = unique_monitor_address();
     if (zmq_socket_monitor(router_.handle(), monitor_address.c_str(), peer_monitor_events) != 0)
@@ -144,12 +145,12 @@ broker_server_t::broker_server_t(zmq::context_t& context, const endpoint_list_t&
     broker_ = std::make_unique<broker_t>(config, *outbox_);
     broker_->set_refusal_reporter(
         [config](const refusal_report_t& report) { log::error(describe(report, config)); });
-    endpoints_ = attach(router_, endpoints, options);
+    endpoints_ = attach(router_, endpoints, options.endpoint);
     reads_identity_ = socket_authenticates(router_); // its options are final once attached
     for (const endpoint_t& peer : peers)
-        open_peer_link(context, peer, options, config);
+        open_peer_link(context, peer, options.peer, config);
     // Always: --metrics asks STATS through it even when --control binds nothing.
-    control_.emplace(context, control, options);
+    control_.emplace(context, control, options.control);
 }
 
 broker_server_t::~broker_server_t() {
@@ -181,7 +182,9 @@ void broker_server_t::open_peer_link(zmq::context_t& context, const endpoint_t& 
         throw zmq::error_t();
     link->monitor.set(zmq::sockopt::linger, 0);
     link->monitor.connect(monitor_address);
-    link->dealer.connect(peer.address);
+    // A client of the peer's server key when the link speaks CURVE: the peer's ROUTER takes
+    // us for one of its clients, so our public certificate must be in its allow-list.
+    attach(link->dealer, endpoint_list_t{peer}, options);
     broker_->add_link(link->id, link->label, steady::now());
     peer_links_.push_back(std::move(link));
 }

@@ -30,12 +30,26 @@ class stop_signal_t;
 
 namespace zd::mdp {
 
+// The options of each kind of socket the broker opens. They differ only by their CURVE keys
+// and ZAP domain (lib/security/process_security.hpp: one side each), so that a peer link
+// can use the peer's server key while the endpoint serves with an allow-list.
+struct broker_socket_options_t {
+    socket_options_t endpoint; // the ROUTER for clients, workers and peers' links
+    socket_options_t control;  // the control server
+    socket_options_t peer;     // the DEALER of each --peer link (connects: a CURVE client)
+
+    // The same options for every socket (no CURVE, or tests).
+    static broker_socket_options_t all(const socket_options_t& options) {
+        return {options, options, options};
+    }
+};
+
 class broker_server_t {
 public:
     // Creates and attaches the sockets. Throws on set-up errors (bad endpoint, address in use).
     // peers: other brokers' endpoints to open a link to (federation, docs/FEDERATION.md).
     broker_server_t(zmq::context_t& context, const endpoint_list_t& endpoints,
-                    const endpoint_list_t& control, const socket_options_t& options,
+                    const endpoint_list_t& control, const broker_socket_options_t& options,
                     const broker_config_t& config, const endpoint_list_t& peers = {});
     ~broker_server_t();
 

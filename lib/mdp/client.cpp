@@ -49,7 +49,7 @@ void client_t::connect() {
     }
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     options_.socket.apply_to(*socket_);
-    attach(*socket_, endpoints_);
+    attach(*socket_, endpoints_, options_.socket);
 }
 
 void client_t::reset() {

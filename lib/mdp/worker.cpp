@@ -240,7 +240,7 @@ void worker_t::session_t::open() {
         monitor_->set(zmq::sockopt::linger, 0);
         monitor_->connect(address);
     }
-    attach(*socket_, owner_.endpoints_);
+    attach(*socket_, owner_.endpoints_, options_.socket);
     ++owner_.counters_.connects;
 }
 

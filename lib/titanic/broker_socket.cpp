@@ -11,7 +11,7 @@ broker_sockets_t::broker_sockets_t(zmq::context_t& context, const socket_options
 std::unique_ptr<zmq::socket_t> broker_sockets_t::open() const {
     auto socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     options_.apply_to(*socket);
-    attach(*socket, broker_);
+    attach(*socket, broker_, options_);
     return socket;
 }
 

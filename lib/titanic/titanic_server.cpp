@@ -81,7 +81,8 @@ struct titanic_server_t::impl_t {
     std::vector<std::string> reply_frames; // reused for titanic.reply
 
     impl_t(zmq::context_t& context, const titanic_endpoints_t& endpoints_,
-           const socket_options_t& options, titanic_config_t config_)
+           const socket_options_t& options, const socket_options_t& control_options,
+           titanic_config_t config_)
         : config(check(std::move(config_))), endpoints(endpoints_), store(config.log),
           sockets(context, options, endpoints.broker),
           dispatcher(sockets, store,
@@ -94,7 +95,7 @@ struct titanic_server_t::impl_t {
                        const std::string_view* body,
                        std::size_t count) { on_request(service, from, client, body, count); }) {
         // Always: --metrics asks STATS through it even when --control binds nothing.
-        control.emplace(context, endpoints.control, options);
+        control.emplace(context, endpoints.control, control_options);
         endpoints.control = control->endpoints();
         for (auto& uuid : store.pending_uuids())
             dispatcher.queue(std::move(uuid));
@@ -339,8 +340,10 @@ std::string titanic_server_t::impl_t::stats_json() const {
 }
 
 titanic_server_t::titanic_server_t(zmq::context_t& context, const titanic_endpoints_t& endpoints,
-                                   const socket_options_t& options, titanic_config_t config)
-    : impl_(std::make_unique<impl_t>(context, endpoints, options, std::move(config))) {}
+                                   const socket_options_t& broker_options,
+                                   const socket_options_t& control_options, titanic_config_t config)
+    : impl_(std::make_unique<impl_t>(context, endpoints, broker_options, control_options,
+                                     std::move(config))) {}
 
 titanic_server_t::~titanic_server_t() = default;
 

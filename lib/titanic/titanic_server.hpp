@@ -60,9 +60,12 @@ public:
 
     // Opens and recovers the store (throws like store_t), connects to the broker and binds
     // the control endpoint (throws on bad endpoints). Recovered pending requests are queued
-    // for dispatch.
+    // for dispatch. broker_options: the sockets to the broker (workers and dispatching
+    // clients, a CURVE client of the broker's key when given); control_options: the control
+    // server's.
     titanic_server_t(zmq::context_t& context, const titanic_endpoints_t& endpoints,
-                     const socket_options_t& options, titanic_config_t config);
+                     const socket_options_t& broker_options,
+                     const socket_options_t& control_options, titanic_config_t config);
     ~titanic_server_t();
     titanic_server_t(const titanic_server_t&) = delete;
     titanic_server_t& operator=(const titanic_server_t&) = delete;

@@ -12,6 +12,7 @@
 #include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
 #include "mdp/client.hpp"
+#include "security/process_security.hpp"
 #include "shell/message_format.hpp"
 #include "shell/message_input.hpp"
 #include "shell/reply_verdict.hpp"
@@ -127,6 +128,14 @@ std::string diagnose_no_reply(zmq::context_t& context, const call_options_t& opt
 int run(const call_options_t& options) {
     zd::configure_log("zd-call", options.common);
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
+    zmq::context_t context(options.common.io_threads);
+    // The certificates are read and checked before stdin and any socket (exit 2 on a bad
+    // one); after the context, whose end waits for the ZAP handler's sockets.
+    zd::security::process_security_t security(options.common.security);
+    const zd::socket_options_t socket_options =
+        security.side("broker", options.common.socket,
+                      zd::parse_endpoints(options.broker, zd::attach_mode::connect));
+    security.start(context);
     const auto body = request_body(options, stop);
     if (!body) {
         zd::log::error("interrupted while reading stdin");
@@ -136,10 +145,9 @@ int run(const call_options_t& options) {
     client_options.protocol = zd::mdp::parse_version(options.protocol);
     client_options.timeout = std::chrono::milliseconds(options.timeout_ms);
     client_options.retries = options.retries;
-    client_options.socket = options.common.socket;
+    client_options.socket = socket_options;
     client_options.stop_fd = stop.fd();
 
-    zmq::context_t context(options.common.io_threads);
     zd::mdp::client_t client(context, options.broker, client_options);
     zd::shell::line_output_t output;
     std::optional<frames_t> reply;
@@ -194,6 +202,8 @@ int main(int argc, char** argv) {
         "titanic.* status other than 200 (mmi 404/501; Titanic 300 not yet, 400, 500) are\n"
         "printed like any reply, explained on stderr, and exit 4.\n"
         "Broker: -b, else $ZD_BROKER, else tcp://127.0.0.1:5555. Bare endpoints connect.\n"
+        "CURVE (docs/SECURITY.md): --curve-cert ME_secret --curve-server-key BROKER (the\n"
+        "broker's public certificate); a broker that refuses our key never answers: exit 3.\n"
         "Exit codes: 0 reply printed, 1 runtime failure (interrupted, socket error), 2 usage\n"
         "error, 3 no reply in time (after every attempt), 4 the reply reports a failure.");
     call_options_t options;
@@ -235,5 +245,6 @@ int main(int argc, char** argv) {
     app.add_option("-s,--separator", options.separator, "Between frames, for --format text and hex")
         ->capture_default_str();
     zd::add_common_options(app, options.common);
+    zd::add_security_options(app, options.common.security);
     return zd::run_main(app, argc, argv, [&] { return run(options); });
 }

@@ -11,6 +11,7 @@
 #include "cli/tool_cli.hpp"
 #include "command_runner.hpp"
 #include "mdp/worker.hpp"
+#include "security/process_security.hpp"
 
 #include <csignal>
 #include <cstdlib>
@@ -123,12 +124,18 @@ int run(const worker_tool_options_t& options) {
     worker_options.heartbeat_interval = std::chrono::milliseconds(options.heartbeat_interval_ms);
     worker_options.heartbeat_liveness = options.heartbeat_liveness;
     worker_options.reconnect_delay = std::chrono::milliseconds(options.reconnect_delay_ms);
-    worker_options.socket = options.common.socket;
     worker_options.fail_on_silent_peer = true; // a typo'd port must not look like a broker
 
     std::signal(SIGPIPE, SIG_IGN); // a command that leaves stdin unread: EPIPE, not death
     zd::stop_signal_t stop;        // before any thread, so all of them inherit the mask
     zmq::context_t context(options.common.io_threads);
+    // The certificates are read and checked before any socket opens (exit 2 on a bad one);
+    // after the context, whose end waits for the ZAP handler's sockets.
+    zd::security::process_security_t security(options.common.security);
+    worker_options.socket =
+        security.side("broker", options.common.socket,
+                      zd::parse_endpoints(options.broker, zd::attach_mode::connect));
+    security.start(context);
     std::vector<std::unique_ptr<zd::mdp::worker_t>> workers;
     for (int i = 0; i < options.concurrency; ++i)
         workers.push_back(std::make_unique<zd::mdp::worker_t>(context, options.broker,
@@ -220,6 +227,9 @@ int main(int argc, char** argv) {
         "  SIGINT/SIGTERM/SIGHUP: DISCONNECT from the broker (it requeues requests in\n"
         "  progress), kill the running commands and their process groups, exit 0.\n"
         "Broker: -b, else $ZD_BROKER, else tcp://127.0.0.1:5555. Bare endpoints connect.\n"
+        "CURVE (docs/SECURITY.md): --curve-cert ME_secret --curve-server-key BROKER (the\n"
+        "broker's public certificate); the broker lets us in only if ME is in its allow\n"
+        "directory, and a refused worker keeps retrying (the broker logs the refusal).\n"
         "Exit codes: 0 stopped by a signal, 1 runtime failure (a COMMAND that cannot run, a\n"
         "peer that is not a broker, a socket error), 2 usage error.");
     worker_tool_options_t options;
@@ -279,5 +289,6 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->group(group);
     zd::add_common_options(app, options.common);
+    zd::add_security_options(app, options.common.security);
     return zd::run_main(app, argc, argv, [&] { return run(options); });
 }
