@@ -246,8 +246,13 @@ std::string report_t::goals() const {
                              true);
     bool devices = false, brokers = false;
     for (const auto& row : rows_) {
-        if (auto r = ratio(median_figure(row.runs, path_t::zd_curve, figure_t::rate),
-                           median_figure(row.runs, path_t::zd, figure_t::rate))) {
+        // Throughput goals: the latency rows are in the CURVE table without one.
+        const auto curve_ratio =
+            is_latency_pattern(row.pattern)
+                ? std::nullopt
+                : ratio(median_figure(row.runs, path_t::zd_curve, figure_t::rate),
+                        median_figure(row.runs, path_t::zd, figure_t::rate));
+        if (auto r = curve_ratio) {
             const std::string where = std::string(name_of(row.pattern)) + " " +
                                       std::string(name_of(row.transport)) + " " +
                                       size_label(row.size);
