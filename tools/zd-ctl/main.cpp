@@ -9,6 +9,7 @@
 #include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
 #include "security/process_security.hpp"
+#include "shell/peer_monitor.hpp"
 #include "shell/tool_io.hpp"
 
 #include <algorithm>
@@ -109,6 +110,8 @@ int run(const ctl_options_t& options) {
     security.start(context); // the ZAP handler, before the socket binds
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     socket_options.apply_to(socket);
+    // Says why no answer came when the handshake itself failed (CURVE refused or missing).
+    zd::shell::peer_monitor_t monitor(context, socket);
     const auto attached = zd::attach(socket, endpoints, socket_options);
 
     // The empty delimiter makes the request look like a REQ's, which every control server
@@ -123,6 +126,11 @@ int run(const ctl_options_t& options) {
         return zd::exit_failure; // the command may or may not have been carried out
     }
     if (waited != wait_result::ready) {
+        if (const auto failure = monitor.handshake_failure()) {
+            zd::log::error("no answer from " + zd::to_string(attached) + " within " +
+                           std::to_string(options.timeout_ms) + " ms (--timeout): " + *failure);
+            return zd::exit_failure;
+        }
         zd::log::error(
             "no answer from " + zd::to_string(attached) + " within " +
             std::to_string(options.timeout_ms) +
@@ -158,7 +166,7 @@ int main(int argc, char** argv) {
         "CURVE: a device whose control socket serves CURVE (its --curve-cert and\n"
         "--curve-allow) answers only a client giving --curve-cert (a key in that allow-list)\n"
         "and --curve-server-key (the device's public certificate); anything else gets no\n"
-        "answer: exit 1 at --timeout. See docs/SECURITY.md.\n"
+        "answer: exit 1 at --timeout, saying why the handshake failed. See docs/SECURITY.md.\n"
         "Exit codes: 0 ok, 1 no answer within --timeout, an ERROR answer or interrupted,\n"
         "2 usage error (e.g. an unknown command, a missing or unsafe certificate).");
     ctl_options_t options;

@@ -244,9 +244,11 @@ int run(send_options_t& options, bool separator_given) {
             monitor.wait_for_peer(stop, zd::shell::deadline_after(options.common.socket.linger_ms));
         if (waited == wait_result::stopped) return stop_now();
         if (waited == wait_result::timeout) {
+            const auto failure = monitor.handshake_failure();
             zd::log::error("no peer connected to " + zd::to_string(attached) + " within " +
                            milliseconds(options.common.socket.linger_ms) + " (--linger); " +
-                           std::to_string(sent) + " message(s) not delivered");
+                           std::to_string(sent) + " message(s) not delivered" +
+                           (failure ? "; " + *failure : std::string()));
             socket.set(zmq::sockopt::linger, 0);
             return zd::exit_failure;
         }
