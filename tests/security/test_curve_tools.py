@@ -109,9 +109,15 @@ def round_trip(keys, streamer, send, recv):
                   f"stderr {err!r}")
             check("no peer connected" in err and any(reason in err for reason in why),
                   f"zd-send with {what} does not say no peer connected, {why!r}: {err!r}")
+        # A refused receiver: nothing arrives, and at its --timeout it says why.
+        done = tool(recv, "--timeout", "1000", *client_flags(keys, "stranger"),
+                    device.address("backend"))
+        err = strip_log_time(done.stderr)
+        check(done.returncode == 1 and "refused our credentials" in err,
+              f"zd-recv with a stranger's key: exit {done.returncode}, stderr {err!r}")
         check(device.stop() == 0, "zd-streamer did not exit 0")
     print("zd-send -> zd-streamer -> zd-recv with CURVE delivers; a stranger's key and plain "
-          "text get nothing through (zd-send exit 1)")
+          "text get nothing through (zd-send exit 1), a stranger's zd-recv says why")
 
 
 def recv_as_server(context, keys, recv):

@@ -9,6 +9,7 @@
 #include "cli/tool_cli.hpp"
 #include "security/process_security.hpp"
 #include "shell/message_format.hpp"
+#include "shell/peer_monitor.hpp"
 #include "shell/socket_types.hpp"
 #include "shell/tool_io.hpp"
 
@@ -110,6 +111,8 @@ int run(recv_options_t& options, bool fixed_reply, bool hwm_given) {
     zmq::socket_t socket(context, type);
     socket_options.apply_to(socket);
     if (type == zmq::socket_type::sub) subscribe(socket, type, options.topics);
+    // Says why nothing came when a handshake failed (CURVE refused or missing).
+    zd::shell::peer_monitor_t monitor(context, socket);
     const auto attached = zd::attach(socket, endpoints, socket_options);
     if (type == zmq::socket_type::xsub) subscribe(socket, type, options.topics);
     zd::shell::announce_ready(attached);
@@ -150,6 +153,7 @@ int run(recv_options_t& options, bool fixed_reply, bool hwm_given) {
                 "no message within " + std::to_string(options.timeout_ms) + " ms (--timeout)";
             if (received > 0) text += " after " + std::to_string(received) + " message(s)";
             if (options.count > 0) text += "; wanted " + std::to_string(options.count);
+            if (const auto failure = monitor.handshake_failure()) text += "; " + *failure;
             zd::log::error(text);
             return zd::exit_failure;
         }
