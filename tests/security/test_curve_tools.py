@@ -12,8 +12,8 @@ zd-keygen, against a zd-streamer with CURVE and pyzmq peers written from the RFC
   - zd-send -> zd-streamer -> zd-recv round trip, every hop with CURVE;
   - zd-send with a key the streamer does not allow, or without CURVE, delivers nothing and
     exits 1 (no handshake ever completed);
-  - zd-recv binding with CURVE is a server: an allowed pyzmq client delivers, a stranger's
-    key and a plain-text client are refused;
+  - zd-recv binding with CURVE (tcp and ipc) is a server: an allowed pyzmq client delivers,
+    a stranger's key and a plain-text client are refused;
   - zd-ctl stats reaches the streamer's CURVE control socket with the client's certificate
     and the server's key; without them it fails within its --timeout, exit 1, saying so;
   - fail closed, exit 2 naming the problem, for each tool.
@@ -120,9 +120,9 @@ def round_trip(keys, streamer, send, recv):
           "text get nothing through (zd-send exit 1), a stranger's zd-recv says why")
 
 
-def recv_as_server(context, keys, recv):
+def recv_as_server(context, keys, recv, bind):
     """zd-recv binds with CURVE: the server role, with its own ZAP handler."""
-    with Tool(recv, "-n", "1", "--timeout", "10000", *keys.device_flags(), TCP) as receiver:
+    with Tool(recv, "-n", "1", "--timeout", "10000", *keys.device_flags(), bind) as receiver:
         address = receiver.address("endpoint")
         refused = []
         for name in ("stranger", None):  # None: plain text
@@ -145,8 +145,8 @@ def recv_as_server(context, keys, recv):
         close_monitored((sock, monitor), *refused)
         check(code == 0, f"zd-recv exit {code}; stderr {receiver.stderr_text!r}")
         check(out == "hello over curve\n", f"zd-recv printed {out!r}")
-    print("zd-recv binding with CURVE: the allowed pyzmq client delivers; a stranger's key "
-          "and plain text are refused")
+    print(f"zd-recv binding with CURVE on {bind.split(':')[0][1:]}: the allowed pyzmq client "
+          "delivers; a stranger's key and plain text are refused")
 
 
 def ctl_over_curve(keys, streamer, ctl):
@@ -205,7 +205,8 @@ def test(context, keygen, streamer, send, recv, ctl):
         keys = Keys(keygen, directory)
         fail_closed(keys, send, recv, ctl)
         round_trip(keys, streamer, send, recv)
-        recv_as_server(context, keys, recv)
+        recv_as_server(context, keys, recv, TCP)
+        recv_as_server(context, keys, recv, "@ipc://" + os.path.join(directory, "recv.ipc"))
         ctl_over_curve(keys, streamer, ctl)
 
 
