@@ -24,6 +24,7 @@
 #   ZD_BENCH_BROKER_CREDIT  zd-broker --worker-credit for the broker's second, pipelined run
 #                    (default: 100, the requests the benchmark client keeps in flight; 0 skips it)
 #   ZD_BENCH_CHAINS=0      skip the chained hubs (one, two, three native streamers and forwarders)
+#   ZD_BENCH_CURVE=0       skip CURVE (each proxy device plain and with CURVE, and the handshake)
 #   ZD_BENCH_CALLGRIND=1  also count each device's instructions per message under
 #                    callgrind (16 B over tcp; adds about 6 minutes)
 set -euo pipefail
@@ -173,6 +174,21 @@ if [[ ${ZD_BENCH_CHAINS:-1} != 0 ]]; then
     started=$SECONDS
     "$bench" --markdown "$chain_table" "${chain_command[@]}" >/dev/null || status=1
     chain_elapsed=$((SECONDS - started))
+fi
+
+# CURVE (docs/SECURITY.md, issue 14): each proxy device plain and with CURVE at 100 B and
+# 1 KiB, and a new client's handshake (connect to first reply) through zd-queue.
+curve_table=$(mktemp)
+temporary+=("$curve_table")
+curve_command=()
+curve_elapsed=0
+if [[ ${ZD_BENCH_CURVE:-1} != 0 ]]; then
+    curve_command=(--repeat "$repeat" --curve -p streamer,forwarder,queue -s 100,1K -t tcp
+        --paths zd,zd-curve)
+    step "Running zd-bench ${curve_command[*]}"
+    started=$SECONDS
+    "$bench" --markdown "$curve_table" "${curve_command[@]}" >/dev/null || status=1
+    curve_elapsed=$((SECONDS - started))
 fi
 
 # Instructions per message under callgrind: repeatable to about 1% where the rates swing
@@ -394,6 +410,26 @@ EOF
         # zd-bench's chained-hubs table and its per-hop goal, without the device table.
         sed -n '/^| pattern | transport | size | unit | zd (one)/,/^$/p' "$chain_table"
         grep '^- each extra hop' "$chain_table" || true
+    fi
+    if [[ -s $curve_table ]]; then
+        cat <<EOF
+
+## CURVE
+
+Each proxy device plain (\`zd\`) beside the same device with \`--curve-cert\`/\`--curve-allow\`
+and its peers as CURVE clients (\`zd-curve\`; certificates made by zd-bench in a temp dir),
+over tcp, medians of $repeat runs; ${curve_elapsed} s. The plain device may run the native
+engine; with CURVE it runs libzmq's. Goals (issue 14): with CURVE at least 0.25x plain at
+100 B and 0.5x at 1 KiB; a new CURVE client's connect and first round trip through
+zd-queue (to a REP worker) below 10 ms, median. Command (from \`$release_dir\`):
+
+    tools/zd-bench/zd-bench --markdown FILE ${curve_command[*]}
+
+EOF
+        # zd-bench's CURVE and handshake tables and their goals, without the device table.
+        sed -n '/^| pattern | transport | size | unit | zd (plain)/,/^$/p' "$curve_table"
+        sed -n '/^| transport | zd-queue | clients/,/^$/p' "$curve_table"
+        grep -E '^- (zd device with CURVE|a new CURVE client)' "$curve_table" || true
     fi
     if [[ -s $journal_table ]]; then
         cat <<EOF

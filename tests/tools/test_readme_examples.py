@@ -5,7 +5,7 @@ it into one shell, against the programs just built, and what each line must do i
     README.md --> its blocks, in order --> bash, one line at a time (a line ending in & stays
     running in the background, as in a shell) --> the expectation below for that line
 
-The examples use fixed tcp ports (5550-5575, 5555) as an operator would; the test runs them
+The examples use fixed tcp ports (5550-5582, 5555) as an operator would; the test runs them
 in a network namespace of its own (`unshare -n`, or `unshare -rn` when not root), where those
 ports are free and nothing outside can be reached. Paths under /tmp and /var/tmp are moved
 into a private directory (the only change made to a line). Where no namespace can be made
@@ -97,6 +97,13 @@ EXPECTATIONS = {
     "zd-ctl ipc:///tmp/queue.ctl stats | jq .frontend_to_backend":
         exited(0, json_with("received_messages")),
     "zd-ctl ipc:///tmp/queue.ctl pause": exited(0),
+    # CURVE for the tools: certificates, a streamer with CURVE, zd-send and zd-ctl with keys
+    "zd-keygen /tmp/hub && zd-keygen /tmp/me && mkdir -p /tmp/allow && cp /tmp/me /tmp/allow/":
+        exited(0),
+    "zd-send --curve-cert /tmp/me_secret --curve-server-key /tmp/hub tcp://127.0.0.1:5580 hello":
+        exited(0),
+    "zd-ctl --curve-cert /tmp/me_secret --curve-server-key /tmp/hub tcp://127.0.0.1:5582 stats":
+        exited(0, json_with("frontend_to_backend")),
     "zd-call -b tcp://127.0.0.1:5555 upper hello": exited(0, "HELLO\n"),
     "zd-call -b tcp://127.0.0.1:5555 mmi.service upper": exited(0, "200\n"),
 }

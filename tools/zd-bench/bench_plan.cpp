@@ -43,6 +43,8 @@ std::string_view name_of(path_t path) {
         return "zd2";
     case path_t::zd_chain3:
         return "zd3";
+    case path_t::zd_curve:
+        return "zd-curve";
     }
     return "?";
 }
@@ -65,10 +67,11 @@ pattern_t parse_pattern(std::string_view text) {
 
 path_t parse_path(std::string_view text) {
     for (auto path : {path_t::direct, path_t::zmq_proxy, path_t::zd, path_t::zd_federated,
-                      path_t::zd_chain2, path_t::zd_chain3})
+                      path_t::zd_chain2, path_t::zd_chain3, path_t::zd_curve})
         if (text == name_of(path)) return path;
     throw std::invalid_argument("unknown path '" + std::string(text) +
-                                "' (expected direct, zmq_proxy, zd, zd-fed, zd2 or zd3)");
+                                "' (expected direct, zmq_proxy, zd, zd-fed, zd2, zd3 or "
+                                "zd-curve)");
 }
 
 transport_t parse_transport(std::string_view text) {
@@ -147,6 +150,7 @@ int chained_devices(path_t path) {
         return 0;
     case path_t::zd:
     case path_t::zd_federated:
+    case path_t::zd_curve:
         return 1;
     case path_t::zd_chain2:
         return 2;

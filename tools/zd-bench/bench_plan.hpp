@@ -34,7 +34,9 @@ enum class pattern_t {
 // the workers on the other, so every request crosses the link (docs/FEDERATION.md).
 // zd_chain2, zd_chain3 (not the broker patterns): two or three of the pattern's zd devices
 // chained, each one's frontend connected to the previous one's backend (docs/TOPOLOGIES.md).
-enum class path_t { direct, zmq_proxy, zd, zd_federated, zd_chain2, zd_chain3 };
+// zd_curve (not the broker patterns): the one zd device with CURVE on both sides and its
+// peers as CURVE clients (--curve), beside the plain zd path of the same run.
+enum class path_t { direct, zmq_proxy, zd, zd_federated, zd_chain2, zd_chain3, zd_curve };
 enum class transport_t { tcp, ipc };
 
 // Names as typed on the command line and printed in the table.
@@ -70,9 +72,19 @@ bool is_one_way_latency(pattern_t pattern);
 // the one-way patterns.
 bool is_pub_sub(pattern_t pattern);
 
-// How many zd devices a path runs in a row: 1 for zd and zd-fed's first hop, 2 or 3 for
-// the chains, 0 for direct and zmq_proxy.
+// How many zd devices a path runs in a row: 1 for zd, zd-curve and zd-fed's first hop, 2 or
+// 3 for the chains, 0 for direct and zmq_proxy.
 int chained_devices(path_t path);
+
+// The certificates of a --curve run, made in the run's temp dir (zd-bench's curve_keys):
+// the device's secret certificate and allow directory (holding the peers' public one), and
+// the peers' secret certificate and the device's public one.
+struct curve_files_t {
+    std::filesystem::path device_certificate; // --curve-cert of the device (NAME_secret)
+    std::filesystem::path allow_dir;          // --curve-allow of the device
+    std::filesystem::path peer_certificate;   // the peers' own (NAME_secret)
+    std::filesystem::path server_public;      // the device's public certificate
+};
 
 // Settings every measurement of one run shares.
 struct run_settings_t {
@@ -91,6 +103,8 @@ struct run_settings_t {
     // first phase expires behind the others when a worker is descheduled on a busy
     // machine (200 ms lost some), short enough to forget the unknown names quickly.
     std::chrono::milliseconds memory_request_timeout{1000};
+    curve_files_t curve; // zd-curve path and handshake (--curve)
+    int handshakes = 20; // --curve: timed handshakes per path
     bool verbose = false;
 };
 

@@ -8,11 +8,13 @@
 #include "bench_plan.hpp"
 #include "cli/device_cli.hpp"
 #include "cli/number_option.hpp"
+#include "curve_files.hpp"
 #include "measurement.hpp"
 #include "report.hpp"
 #include "roles.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -41,6 +43,8 @@ struct command_line_t {
     std::uint64_t memory_names = 100'000;
     int memory_request_timeout_ms = 1000;
     bool quick = false;
+    bool curve = false;
+    int handshakes = 20;
     std::string devices_dir;
     std::string device_wrapper;
     std::string zd_arguments;
@@ -188,6 +192,13 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
                           << "\nRun with --help for more information.\n";
                 return 2;
             }
+    // --curve: every device path measured plain (zd) and with CURVE (zd-curve), side by side.
+    if (options.curve) {
+        if (std::find(paths.begin(), paths.end(), path_t::zd) == paths.end())
+            paths.push_back(path_t::zd);
+        if (std::find(paths.begin(), paths.end(), path_t::zd_curve) == paths.end())
+            paths.push_back(path_t::zd_curve);
+    }
     const bool explicit_sizes = app.get_option("--sizes")->count() > 0;
     const bool explicit_transports = app.get_option("--transports")->count() > 0;
 
@@ -227,6 +238,11 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
     }
     temp_dir_t temp_dir;
     settings.temp_dir = temp_dir.path();
+    const bool curve_wanted =
+        options.curve || std::find(paths.begin(), paths.end(), path_t::zd_curve) != paths.end();
+    if (curve_wanted) settings.curve = make_curve_files(temp_dir.path());
+    settings.handshakes = options.handshakes;
+    if (options.quick && app.get_option("--handshakes")->count() == 0) settings.handshakes = 5;
     install_interrupt_handler();
     warn_if_busy(options.quiet);
 
@@ -250,8 +266,9 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
                         for (path_t path : paths) {
                             if (path == path_t::zd_federated && !is_broker_pattern(pattern))
                                 continue; // a broker fabric: broker patterns only
-                            if (chained_devices(path) > 1 && is_broker_pattern(pattern))
-                                continue; // chains of the proxy devices only
+                            if ((chained_devices(path) > 1 || path == path_t::zd_curve) &&
+                                is_broker_pattern(pattern))
+                                continue; // chains and CURVE of the proxy devices only
                             const measurement_spec_t spec{pattern, transport, size, path, workers};
                             try {
                                 const measurement_t result = measure(spec, settings);
@@ -299,6 +316,31 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
         }
     }
 
+    // --curve: a new client's handshake, plain and with CURVE, over each transport.
+    if (options.curve)
+        for (transport_t transport : transports)
+            for (bool curve : {false, true}) {
+                try {
+                    const handshake_t handshake = measure_handshake(transport, curve, settings);
+                    report.add_handshake(handshake);
+                    if (!options.quiet)
+                        std::fprintf(stderr,
+                                     "zd-bench: handshake %s %s: median %.2f ms, slowest %.2f "
+                                     "ms over %d clients\n",
+                                     std::string(name_of(transport)).c_str(),
+                                     curve ? "CURVE" : "plain", handshake.median_ms,
+                                     handshake.max_ms, handshake.count);
+                } catch (const interrupted_error&) {
+                    std::cerr << "zd-bench: interrupted\n";
+                    return 1;
+                } catch (const std::exception& error) {
+                    ++failures;
+                    std::cerr << "zd-bench: handshake " << name_of(transport) << " "
+                              << (curve ? "CURVE" : "plain") << " failed: " << error.what()
+                              << std::endl;
+                }
+            }
+
     std::string text = settings_line(settings, repeat) + "\n\n";
     if (report.has_rows()) text += report.table();
     if (const std::string wakeups = report.wakeups_table(); !wakeups.empty())
@@ -314,6 +356,15 @@ int run_benchmark(CLI::App& app, const command_line_t& options) {
                 "each hop's frontend connected to the previous one's backend; per extra hop: the "
                 "rate ratio per added hop (geometric mean), or the p50 added per hop:\n\n" +
                 chains;
+    if (const std::string curve = report.curve_table(); !curve.empty())
+        text += "\nCURVE (docs/SECURITY.md): each zd device plain beside the same device with "
+                "--curve-cert/--curve-allow and its peers as CURVE clients (the plain device may "
+                "run the native engine, the CURVE one runs libzmq's):\n\n" +
+                curve;
+    if (const std::string handshakes = report.handshake_table(); !handshakes.empty())
+        text += "\nHandshake: a new DEALER client from connect to its first reply through "
+                "zd-queue to a REP worker, one client after another:\n\n" +
+                handshakes;
     if (const std::string memory = report.memory_table(); !memory.empty())
         text += std::string(report.has_rows() ? "\n" : "") +
                 "Broker memory (zd-broker's VmRSS from /proc/PID/status):\n\n" + memory;
@@ -361,12 +412,15 @@ int main(int argc, char** argv) {
         "  streamer-latency, forwarder-latency  one message in flight through the streamer or\n"
         "             forwarder, each timed one way (send time in its first 8 bytes), p50/p99 µs\n"
         "Paths: direct (peer to peer), zmq_proxy (libzmq's zmq_proxy in its own process), zd (the "
-        "zd device),\nzd2 and zd3 (two or three zd devices chained; not the broker patterns).\n"
+        "zd device),\nzd2 and zd3 (two or three zd devices chained; not the broker patterns),\n"
+        "zd-curve (the zd device with CURVE on both sides, its peers CURVE clients; not the\n"
+        "broker patterns; --curve adds it beside zd and times new clients' handshakes).\n"
         "CPU µs/msg is the device process's CPU time (all threads, user+system) in the window\n"
         "per counted message (per round trip for queue and latency).\n"
         "\n"
         "Examples:\n"
         "  zd-bench --quick                          # smoke run, a few seconds\n"
+        "  zd-bench --curve -p streamer,forwarder,queue -s 100,1K   # CURVE beside plain\n"
         "  zd-bench -p streamer -s 16,4K -t tcp      # one pattern, two sizes\n"
         "  zd-bench --repeat 3 --markdown bench.md   # the devices, medians of three\n"
         "  zd-bench -p broker,broker-latency,broker-memory -s 16,256 -t tcp   # the broker\n"
@@ -391,6 +445,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--paths,--path", options.paths,
                    "Paths: direct, zmq_proxy, zd, zd2 and zd3 (two or three zd devices chained), "
+                   "zd-curve (zd with CURVE), "
                    "and for the broker patterns zd-fed (two zd-brokers joined by --peer: client "
                    "on one, workers on the other)")
         ->delimiter(',')
@@ -436,6 +491,15 @@ int main(int argc, char** argv) {
     app.add_flag("--quick", options.quick,
                  "Smoke run: 0.2 s windows, once, 16 B over tcp unless --sizes/--transports say "
                  "otherwise; broker-memory with 20 k requests and 2 k names unless told");
+    app.add_flag("--curve", options.curve,
+                 "Also measure each device with CURVE (path zd-curve: certificates made in a temp "
+                 "dir, the device given --curve-cert/--curve-allow, its peers CURVE clients) "
+                 "beside plain zd, and a new client's handshake through zd-queue, plain and "
+                 "CURVE, per transport");
+    app.add_option("--handshakes", options.handshakes,
+                   "--curve: clients timed per handshake measurement (median; 5 with --quick)")
+        ->check(zd::whole_number(1, 10000))
+        ->capture_default_str();
     app.add_option("--devices-dir", options.devices_dir,
                    "Folder with zd-queue, zd-forwarder, zd-streamer, zd-broker (default: beside "
                    "zd-bench, its build tree, PATH)");

@@ -3,12 +3,16 @@
 #include "child_process.hpp"
 #include "shared_block.hpp"
 
+#include "base/socket_options.hpp"
+#include "security/certificate.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <thread>
+#include <zmq.hpp>
 
 namespace zd::bench {
 
@@ -141,6 +145,9 @@ std::vector<std::string> device_command(const measurement_spec_t& spec,
     } else if (chained_devices(spec.path) > 0) {
         argv.push_back((settings.devices_dir / zd_device_name(spec.pattern)).string());
         argv.insert(argv.end(), {"-f", frontend, "-b", backend});
+        if (spec.path == path_t::zd_curve) // both sides serve CURVE to the allowed peers
+            argv.insert(argv.end(), {"--curve-cert", settings.curve.device_certificate.string(),
+                                     "--curve-allow", settings.curve.allow_dir.string()});
         argv.insert(argv.end(), settings.zd_arguments.begin(), settings.zd_arguments.end());
     } else {
         argv.push_back(settings.self.string());
@@ -173,6 +180,9 @@ std::unique_ptr<child_process_t> start_peer(const std::string& role, const measu
         "3"};
     if (role == "sender" || role == "client" || role == "broker-client")
         argv.insert(argv.end(), {"--count", std::to_string(settings.count)});
+    if (spec.path == path_t::zd_curve)
+        argv.insert(argv.end(), {"--curve-cert", settings.curve.peer_certificate.string(),
+                                 "--curve-server-key", settings.curve.server_public.string()});
     auto child = std::make_unique<child_process_t>(
         role, argv, spawn_options_t{.capture_stdout = true, .shared_fd = shared_fd});
     const std::string line = wait_ready_line(*child, stream_t::out, "ready ", milliseconds(10'000));
@@ -572,6 +582,68 @@ broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
         fail_with(*processes.device, "did not stop on SIGTERM");
     if (processes.device->describe_status() != "exited with status 0")
         fail_with(*processes.device, "did not exit cleanly on SIGTERM");
+    return result;
+}
+
+handshake_t measure_handshake(transport_t transport, bool curve, const run_settings_t& settings) {
+    const measurement_spec_t spec{pattern_t::queue, transport, 16,
+                                  curve ? path_t::zd_curve : path_t::zd, 1};
+    shared_block_t block(0);
+    shared_header_t& header = block.header();
+    processes_t processes;
+    const device_endpoints_t device =
+        start_device(spec, settings, curve ? "handshake-curve" : "handshake", processes);
+    std::string announced;
+    processes.downstream.push_back(
+        start_peer("worker", spec, settings, device.backend, block.fd(), announced));
+
+    socket_options_t client_options;
+    if (curve) {
+        const auto own = security::read_secret_certificate(settings.curve.peer_certificate);
+        const auto server = security::read_certificate_file(settings.curve.server_public);
+        client_options.curve = curve_keys_t{own.public_key, own.secret_key, server.public_key};
+    }
+    const endpoint_list_t endpoints = parse_endpoints(device.frontend, attach_mode::connect);
+    zmq::context_t context(1); // made once: a client's context is not part of its handshake
+    const std::string payload(spec.size, 'h');
+    // One client from nothing to its first reply: connect (TCP or ipc, then the ZMTP greeting,
+    // CURVE's HELLO/WELCOME/INITIATE/READY and the device's ZAP answer), a request through the
+    // device to the worker and back.
+    auto one_round_trip = [&] {
+        const auto started = clock_type::now();
+        zmq::socket_t client(context, zmq::socket_type::dealer);
+        client.set(zmq::sockopt::linger, 0);
+        attach(client, endpoints, client_options);
+        client.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore);
+        client.send(zmq::buffer(payload), zmq::send_flags::none);
+        zmq::pollitem_t item{client.handle(), 0, ZMQ_POLLIN, 0};
+        const auto deadline = started + std::chrono::seconds(5);
+        std::vector<zmq::message_t> reply;
+        while (reply.empty() || reply.back().more()) {
+            check_alive(processes);
+            if (clock_type::now() > deadline)
+                throw std::runtime_error(std::string(name_of(spec.path)) +
+                                         ": no reply within 5 s of connecting");
+            if (zmq::poll(&item, 1, milliseconds(20)) == 0) continue;
+            reply.emplace_back();
+            (void)client.recv(reply.back(), zmq::recv_flags::none);
+        }
+        return std::chrono::duration<double, std::milli>(clock_type::now() - started).count();
+    };
+    one_round_trip(); // untimed: the worker's own connection to the device settles first
+    std::vector<double> times;
+    for (int i = 0; i < std::max(1, settings.handshakes); ++i)
+        times.push_back(one_round_trip());
+    std::sort(times.begin(), times.end());
+    handshake_t result;
+    result.transport = transport;
+    result.curve = curve;
+    result.count = int(times.size());
+    result.median_ms = times[times.size() / 2];
+    result.max_ms = times.back();
+
+    header.stop.store(1, std::memory_order_relaxed);
+    stop_all(spec, settings, processes);
     return result;
 }
 

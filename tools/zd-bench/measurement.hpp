@@ -61,4 +61,20 @@ measurement_t measure(const measurement_spec_t& spec, const run_settings_t& sett
 broker_memory_t measure_broker_memory(transport_t transport, std::size_t size,
                                       const run_settings_t& settings);
 
+// The time a new client takes from nothing to its first reply through a zd-queue: connect,
+// the ZMTP handshake (with curve, CURVE's and the device's ZAP answer), one request to a
+// worker and back. Median and slowest of settings.handshakes clients, one after another.
+struct handshake_t {
+    transport_t transport{};
+    bool curve = false;
+    int count = 0;
+    double median_ms = 0;
+    double max_ms = 0;
+};
+
+// Starts a zd-queue (with curve: --curve-cert/--curve-allow from settings.curve, and the
+// worker and clients as CURVE clients) and times settings.handshakes new clients. Throws
+// like measure().
+handshake_t measure_handshake(transport_t transport, bool curve, const run_settings_t& settings);
+
 } // namespace zd::bench

@@ -240,8 +240,24 @@ std::string report_t::goals() const {
     goal_tally_t per_hop("each extra hop of a zd streamer or forwarder costs at most 15% of "
                          "throughput: zd2/zd and zd3/zd2 >= 0.85x",
                          0.85, true);
+    goal_tally_t curve_small("zd device with CURVE >= 0.25x plain below 1 KiB (zd-curve/zd)", 0.25,
+                             true);
+    goal_tally_t curve_large("zd device with CURVE >= 0.5x plain from 1 KiB (zd-curve/zd)", 0.5,
+                             true);
     bool devices = false, brokers = false;
     for (const auto& row : rows_) {
+        // Throughput goals: the latency rows are in the CURVE table without one.
+        const auto curve_ratio =
+            is_latency_pattern(row.pattern)
+                ? std::nullopt
+                : ratio(median_figure(row.runs, path_t::zd_curve, figure_t::rate),
+                        median_figure(row.runs, path_t::zd, figure_t::rate));
+        if (auto r = curve_ratio) {
+            const std::string where = std::string(name_of(row.pattern)) + " " +
+                                      std::string(name_of(row.transport)) + " " +
+                                      size_label(row.size);
+            (row.size < 1024 ? curve_small : curve_large).add(where, *r);
+        }
         if (row.pattern == pattern_t::streamer || row.pattern == pattern_t::forwarder) {
             const auto one = median_figure(row.runs, path_t::zd, figure_t::rate);
             const auto two = median_figure(row.runs, path_t::zd_chain2, figure_t::rate);
@@ -301,6 +317,8 @@ std::string report_t::goals() const {
     if (brokers) text += broker_cpu.verdict() + broker_rate.verdict() + broker_latency.verdict();
     if (has_federated()) text += federated.verdict();
     if (has_chains()) text += per_hop.verdict();
+    if (has_curve()) text += curve_small.verdict() + curve_large.verdict();
+    if (!handshakes_.empty()) text += handshake_verdict();
     if (memory_) {
         const std::int64_t requests = memory_->requests.second_half_growth_kib;
         const std::int64_t names = memory_->names.second_half_growth_kib;
@@ -315,6 +333,74 @@ std::string report_t::goals() const {
                 format_count(memory_->names.amount - memory_->names.amount / 2) + " names)\n";
     }
     return text;
+}
+
+bool report_t::has_curve() const {
+    for (const auto& row : rows_)
+        if (row.runs.count(path_t::zd_curve) || row.failures.count(path_t::zd_curve)) return true;
+    return false;
+}
+
+std::string report_t::curve_table() const {
+    if (!has_curve()) return {};
+    std::ostringstream out;
+    out << "| pattern | transport | size | unit | zd (plain) | zd-curve | zd-curve/zd | goal | "
+           "CPU µs/msg zd | zd-curve |\n"
+        << "|---|---|---|---|--:|--:|--:|--:|--:|--:|\n";
+    for (const auto& row : rows_) {
+        if (!row.runs.count(path_t::zd_curve) && !row.failures.count(path_t::zd_curve)) continue;
+        for (figure_t figure : figures_of(row.pattern)) {
+            const auto plain = median_figure(row.runs, path_t::zd, figure);
+            const auto curve = median_figure(row.runs, path_t::zd_curve, figure);
+            auto cell = [&](path_t path, std::optional<double> value) -> std::string {
+                if (value)
+                    return figure == figure_t::rate ? format_rate(*value) : format_micros(*value);
+                return row.failures.count(path) ? "failed" : "–";
+            };
+            auto cpu = [&](path_t path) {
+                const auto value = median_cpu(row.runs, path);
+                return value ? format("%.2f", *value) : std::string("–");
+            };
+            const bool rate = figure == figure_t::rate;
+            out << "| " << pattern_label(row.pattern, row.workers) << " | "
+                << name_of(row.transport) << " | " << size_label(row.size) << " | "
+                << unit_of(row.pattern, figure) << " | " << cell(path_t::zd, plain) << " | "
+                << cell(path_t::zd_curve, curve) << " | " << format_ratio(ratio(curve, plain))
+                << " | " << (rate ? (row.size < 1024 ? ">= 0.25x" : ">= 0.5x") : "") << " | "
+                << (rate ? cpu(path_t::zd) : "") << " | " << (rate ? cpu(path_t::zd_curve) : "")
+                << " |\n";
+        }
+    }
+    return out.str();
+}
+
+std::string report_t::handshake_table() const {
+    if (handshakes_.empty()) return {};
+    std::ostringstream out;
+    out << "| transport | zd-queue | clients | median ms | slowest ms |\n"
+        << "|---|---|--:|--:|--:|\n";
+    for (const auto& handshake : handshakes_)
+        out << "| " << name_of(handshake.transport) << " | "
+            << (handshake.curve ? "CURVE" : "plain") << " | " << handshake.count << " | "
+            << format("%.2f", handshake.median_ms) << " | " << format("%.2f", handshake.max_ms)
+            << " |\n";
+    return out.str();
+}
+
+std::string report_t::handshake_verdict() const {
+    std::string measured, missed;
+    for (const auto& handshake : handshakes_) {
+        if (!handshake.curve) continue;
+        const std::string item = std::string(name_of(handshake.transport)) + " " +
+                                 format("%.2f ms", handshake.median_ms);
+        measured += (measured.empty() ? "" : ", ") + item;
+        if (handshake.median_ms >= handshake_goal_ms) missed += (missed.empty() ? "" : ", ") + item;
+    }
+    std::string line = "- a new CURVE client's connect and first round trip through zd-queue, "
+                       "median below " +
+                       format("%.0f", handshake_goal_ms) + " ms: ";
+    if (measured.empty()) return line + "not measured in this run\n";
+    return line + (missed.empty() ? "met (" + measured + ")" : "**missed** in " + missed) + "\n";
 }
 
 bool report_t::has_chains() const {

@@ -41,6 +41,17 @@ public:
     std::string chain_table() const;
     bool has_chains() const;
 
+    // Records a handshake measurement (--curve: plain and CURVE per transport).
+    void add_handshake(const handshake_t& handshake) { handshakes_.push_back(handshake); }
+
+    // Each zd device plain beside the same with CURVE (path zd-curve), the ratio and its
+    // goal, for the rows that measured zd-curve; empty if none did.
+    std::string curve_table() const;
+    bool has_curve() const;
+
+    // The handshake measurements as a Markdown table; empty if there were none.
+    std::string handshake_table() const;
+
     // The broker-memory measurement as a Markdown table; empty if there was none.
     std::string memory_table() const;
 
@@ -50,6 +61,9 @@ public:
     //  - every zd device at least as fast as zmq_proxy (latency: p50 no higher),
     //  - zd-streamer at least half as fast as direct at 16 B,
     //  - the zd device's CPU per message below zmq_proxy's.
+    // For the zd-curve rows (when measured): with CURVE at least 0.25x the plain zd device's
+    // rate below 1 KiB and 0.5x from 1 KiB; a new CURVE client's handshake and first round
+    // trip below handshake_goal_ms (median).
     // For the broker rows (when measured):
     //  - zd-broker's CPU per request at most 2x zmq_proxy's (pipelined rows),
     //  - pipelined with 4 workers (or more), at least 0.5x zmq_proxy's rate,
@@ -68,9 +82,12 @@ private:
         std::map<path_t, int> failures;
     };
     row_t& row_for(const measurement_spec_t& spec);
+    std::string handshake_verdict() const;
+    static constexpr double handshake_goal_ms = 10.0;
 
     std::vector<row_t> rows_; // in the order measured
     std::optional<broker_memory_t> memory_;
+    std::vector<handshake_t> handshakes_; // in the order measured
 };
 
 } // namespace zd::bench

@@ -6,6 +6,8 @@
 #include "mdp/wire.hpp"
 
 #include "base/endpoints.hpp"
+#include "base/socket_options.hpp"
+#include "security/certificate.hpp"
 #include "shared_block.hpp"
 
 #include <CLI/CLI.hpp>
@@ -29,13 +31,25 @@ bool stopped(shared_header_t& header) {
     return header.stop.load(std::memory_order_relaxed) != 0;
 }
 
+// The peer's CURVE keys on the zd-curve path (--curve-cert, --curve-server-key): it only
+// ever connects, as a client of the device.
+socket_options_t peer_socket_options(const role_options_t& options) {
+    socket_options_t socket_options;
+    if (options.curve_certificate.empty()) return socket_options;
+    const auto own = security::read_secret_certificate(options.curve_certificate);
+    const auto server = security::read_certificate_file(options.curve_server_key);
+    socket_options.curve = curve_keys_t{own.public_key, own.secret_key, server.public_key};
+    return socket_options;
+}
+
 // Attaches the peer socket and tells the parent where it is, once, on stdout.
-void attach_and_announce(zmq::socket_t& socket, const std::string& endpoint) {
+void attach_and_announce(zmq::socket_t& socket, const role_options_t& options) {
     socket.set(zmq::sockopt::linger, 0); // the parent stops us only after its window
     socket.set(zmq::sockopt::rcvtimeo, poll_ms);
     socket.set(zmq::sockopt::sndtimeo, poll_ms);
     // A list when a client connects to several workers (the broker pattern's direct path).
-    const auto attached = attach(socket, parse_endpoints(endpoint, attach_mode::connect));
+    const auto attached = attach(socket, parse_endpoints(options.endpoint, attach_mode::connect),
+                                 peer_socket_options(options));
     std::cout << "ready " << attached.front().to_string() << std::endl;
 }
 
@@ -72,7 +86,7 @@ void run_sender(const role_options_t& options, shared_header_t& header) {
     // like PUSH, and the figure is what the path can forward. What the device does at its
     // own XPUB is untouched.
     if (publisher) socket.set(zmq::sockopt::xpub_nodrop, 1);
-    attach_and_announce(socket, options.endpoint);
+    attach_and_announce(socket, options);
     std::vector<char> payload(options.size, 'z');
     const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
     std::uint64_t sent = 0;
@@ -120,7 +134,7 @@ void run_receiver(const role_options_t& options, shared_block_t& block) {
     const std::uint32_t capacity = header.sample_capacity;
     zmq::socket_t socket(context, subscriber ? zmq::socket_type::sub : zmq::socket_type::pull);
     if (subscriber) socket.set(zmq::sockopt::subscribe, "");
-    attach_and_announce(socket, options.endpoint);
+    attach_and_announce(socket, options);
     zmq::message_t message;
     std::uint64_t received = 0;
     while (!stopped(header)) {
@@ -147,7 +161,7 @@ void run_receiver(const role_options_t& options, shared_block_t& block) {
 void run_dealer_client(const role_options_t& options, shared_header_t& header) {
     zmq::context_t context(1);
     zmq::socket_t socket(context, zmq::socket_type::dealer);
-    attach_and_announce(socket, options.endpoint);
+    attach_and_announce(socket, options);
     std::vector<char> payload(options.size, 'q');
     const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
     std::uint64_t sent = 0, replies = 0;
@@ -179,7 +193,7 @@ void run_req_client(const role_options_t& options, shared_block_t& block) {
     shared_header_t& header = block.header();
     zmq::context_t context(1);
     zmq::socket_t socket(context, zmq::socket_type::req);
-    attach_and_announce(socket, options.endpoint);
+    attach_and_announce(socket, options);
     std::vector<char> payload(options.size, 'l');
     const std::uint64_t limit = options.count ? options.count : UINT64_MAX;
     std::uint32_t* samples = block.samples();
@@ -210,7 +224,7 @@ void run_req_client(const role_options_t& options, shared_block_t& block) {
 void run_worker(const role_options_t& options, shared_header_t& header) {
     zmq::context_t context(1);
     zmq::socket_t socket(context, zmq::socket_type::rep);
-    attach_and_announce(socket, options.endpoint);
+    attach_and_announce(socket, options);
     zmq::message_t message;
     while (!stopped(header)) {
         if (zmq_msg_recv(message.handle(), socket.handle(), 0) < 0) {
@@ -262,7 +276,7 @@ void run_broker_client(const role_options_t& options, shared_block_t& block) {
     shared_header_t& header = block.header();
     zmq::context_t context(1);
     zmq::socket_t socket(context, zmq::socket_type::dealer);
-    attach_and_announce(socket, options.endpoint);
+    attach_and_announce(socket, options);
     const bool mdp = options.path == path_t::zd;
     const std::size_t reply_frames = mdp ? 4 : 1;
     std::vector<char> payload(options.size, 'b');
@@ -329,7 +343,7 @@ void run_broker_worker(const role_options_t& options, shared_header_t& header) {
     const bool mdp = options.path == path_t::zd;
     zmq::socket_t socket(context, options.path == path_t::direct ? zmq::socket_type::router
                                                                  : zmq::socket_type::dealer);
-    attach_and_announce(socket, options.endpoint);
+    attach_and_announce(socket, options);
     auto last_sent = std::chrono::steady_clock::now();
     auto send_command = [&](std::uint8_t command, std::string_view service) {
         const int more = service.empty() ? 0 : ZMQ_SNDMORE;
@@ -428,6 +442,8 @@ int run_role_main(int argc, char** argv) {
     app.add_option("--count", options.count);
     app.add_option("--in-flight", options.in_flight)->check(zd::whole_number(1, 100000));
     app.add_option("--shared-fd", options.shared_fd);
+    app.add_option("--curve-cert", options.curve_certificate);
+    app.add_option("--curve-server-key", options.curve_server_key);
     if (const auto code = zd::parse_command_line(app, argc, argv)) return *code;
     options.pattern = parse_pattern(pattern);
     options.path = parse_path(path);

@@ -38,6 +38,8 @@ struct role_options_t {
     std::uint64_t count = 0; // sender/client: stop sending after this many (0 = no limit)
     int in_flight = 100;     // client of the queue pattern
     int shared_fd = 3;       // the inherited shared block
+    std::string curve_certificate; // zd-curve peers: their secret certificate, and
+    std::string curve_server_key;  // the device's public one (both empty: no CURVE)
 };
 
 // Parses the hidden role command line (argv[1] is "--role"). Returns the exit code:

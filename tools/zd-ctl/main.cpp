@@ -8,6 +8,8 @@
 #include "base/stop_signal.hpp"
 #include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
+#include "security/process_security.hpp"
+#include "shell/peer_monitor.hpp"
 #include "shell/tool_io.hpp"
 
 #include <algorithm>
@@ -100,9 +102,17 @@ int run(const ctl_options_t& options) {
 
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
     zmq::context_t context(options.common.io_threads);
+    // A device's control socket with CURVE takes only clients that know its key and are in
+    // its allow-list: the keys are read and checked here (exit 2 on a bad certificate).
+    zd::security::process_security_t security(options.common.security);
+    const zd::socket_options_t socket_options =
+        security.side("control", options.common.socket, endpoints);
+    security.start(context); // the ZAP handler, before the socket binds
     zmq::socket_t socket(context, zmq::socket_type::dealer);
-    options.common.socket.apply_to(socket);
-    const auto attached = zd::attach(socket, endpoints);
+    socket_options.apply_to(socket);
+    // Says why no answer came when the handshake itself failed (CURVE refused or missing).
+    zd::shell::peer_monitor_t monitor(context, socket);
+    const auto attached = zd::attach(socket, endpoints, socket_options);
 
     // The empty delimiter makes the request look like a REQ's, which every control server
     // accepts; the reply then comes back behind the same delimiter.
@@ -116,9 +126,16 @@ int run(const ctl_options_t& options) {
         return zd::exit_failure; // the command may or may not have been carried out
     }
     if (waited != wait_result::ready) {
-        zd::log::error("no answer from " + zd::to_string(attached) + " within " +
-                       std::to_string(options.timeout_ms) +
-                       " ms (--timeout); is the device running with --control there?");
+        if (const auto failure = monitor.handshake_failure()) {
+            zd::log::error("no answer from " + zd::to_string(attached) + " within " +
+                           std::to_string(options.timeout_ms) + " ms (--timeout): " + *failure);
+            return zd::exit_failure;
+        }
+        zd::log::error(
+            "no answer from " + zd::to_string(attached) + " within " +
+            std::to_string(options.timeout_ms) +
+            " ms (--timeout); is the device running with --control there, and if it uses "
+            "CURVE, were --curve-cert and --curve-server-key given?");
         return zd::exit_failure;
     }
     if (!reply.empty() && reply.front().size() == 0) reply.erase(reply.begin());
@@ -144,9 +161,14 @@ int main(int argc, char** argv) {
         "  zd-ctl tcp://127.0.0.1:5570 stats | jq .frontend_to_backend\n"
         "  zd-ctl tcp://127.0.0.1:5570 pause\n"
         "  zd-ctl --timeout 500 tcp://127.0.0.1:5570 terminate\n"
+        "  zd-ctl --curve-cert me_secret --curve-server-key hub tcp://hub:5570 stats\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects.\n"
+        "CURVE: a device whose control socket serves CURVE (its --curve-cert and\n"
+        "--curve-allow) answers only a client giving --curve-cert (a key in that allow-list)\n"
+        "and --curve-server-key (the device's public certificate); anything else gets no\n"
+        "answer: exit 1 at --timeout, saying why the handshake failed. See docs/SECURITY.md.\n"
         "Exit codes: 0 ok, 1 no answer within --timeout, an ERROR answer or interrupted,\n"
-        "2 usage error (e.g. an unknown command).");
+        "2 usage error (e.g. an unknown command, a missing or unsafe certificate).");
     ctl_options_t options;
     options.common.socket.linger_ms = 0; // a command nobody took is not worth waiting for
     app.add_option("endpoint", options.endpoints, "The device's control endpoint")
@@ -171,5 +193,6 @@ int main(int argc, char** argv) {
         ->check(zd::whole_number_from<long long>(0))
         ->capture_default_str();
     zd::add_common_options(app, options.common);
+    zd::add_security_options(app, options.common.security);
     return zd::run_main(app, argc, argv, [&] { return run(options); });
 }

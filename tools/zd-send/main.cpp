@@ -11,6 +11,7 @@
 #include "base/stop_signal.hpp"
 #include "cli/number_option.hpp"
 #include "cli/tool_cli.hpp"
+#include "security/process_security.hpp"
 #include "shell/message_format.hpp"
 #include "shell/message_input.hpp"
 #include "shell/peer_monitor.hpp"
@@ -143,8 +144,15 @@ int run(send_options_t& options, bool separator_given) {
 
     zd::stop_signal_t stop; // before the context, so libzmq's threads inherit the mask
     zmq::context_t context(options.common.io_threads);
+    // CURVE keys and ZAP domain of the one socket; certificates are read and checked here,
+    // before anything attaches (exit 2 on a bad one). After the context: the ZAP handler's
+    // sockets close before it ends.
+    zd::security::process_security_t security(options.common.security);
+    const zd::socket_options_t socket_options =
+        security.side("socket", options.common.socket, endpoints);
+    security.start(context); // the ZAP handler, before the socket binds
     zmq::socket_t socket(context, type);
-    options.common.socket.apply_to(socket);
+    socket_options.apply_to(socket);
     if (publishing) {
         // A PUB drops a message for a subscriber whose queue is full, silently: a fast
         // stream lost most of itself. With NODROP the send waits for room instead.
@@ -152,7 +160,7 @@ int run(send_options_t& options, bool separator_given) {
         socket.set(zmq::sockopt::sndtimeo, publish_wait_slice_ms);
     }
     zd::shell::peer_monitor_t monitor(context, socket);
-    const auto attached = zd::attach(socket, endpoints);
+    const auto attached = zd::attach(socket, endpoints, socket_options);
     zd::shell::announce_ready(attached);
 
     // On a signal, stop now: whatever is still queued is dropped instead of lingering.
@@ -236,9 +244,11 @@ int run(send_options_t& options, bool separator_given) {
             monitor.wait_for_peer(stop, zd::shell::deadline_after(options.common.socket.linger_ms));
         if (waited == wait_result::stopped) return stop_now();
         if (waited == wait_result::timeout) {
+            const auto failure = monitor.handshake_failure();
             zd::log::error("no peer connected to " + zd::to_string(attached) + " within " +
                            milliseconds(options.common.socket.linger_ms) + " (--linger); " +
-                           std::to_string(sent) + " message(s) not delivered");
+                           std::to_string(sent) + " message(s) not delivered" +
+                           (failure ? "; " + *failure : std::string()));
             socket.set(zmq::sockopt::linger, 0);
             return zd::exit_failure;
         }
@@ -262,6 +272,7 @@ int main(int argc, char** argv) {
         "  zd-send --type req tcp://host:5559 ping       print the reply (zd-recv's formats)\n"
         "  zd-send -n 1000 --rate 100 tcp://host:5557 tick   1000 ticks, 100 per second\n"
         "  zd-send @tcp://*:5557 hello                   bind, wait for a peer, send\n"
+        "  zd-send --curve-cert me_secret --curve-server-key hub tcp://hub:5557 hi   over CURVE\n"
         "\n"
         "Messages: each MESSAGE argument is one message; without any, stdin is read, one\n"
         "message per line (or per NUL-terminated record with -0; a last line without a newline\n"
@@ -282,7 +293,12 @@ int main(int argc, char** argv) {
         "Over ipc://, libzmq can lose the tail of a long stream when the sender exits while\n"
         "the receiver is behind (libzmq issue #4660); tcp:// hands everything over.\n"
         "Endpoints: bare endpoints connect, '@' binds, '>' connects, comma-separated.\n"
-        "Exit codes: 0 ok, 1 runtime failure (timeout, no subscriber, no peer), 2 usage error.");
+        "CURVE (docs/SECURITY.md): connecting takes --curve-cert and the server's\n"
+        "--curve-server-key; binding takes --curve-cert and --curve-allow DIR (or\n"
+        "--curve-allow-any). A peer refused by CURVE never completes a handshake: exit 1, no "
+        "peer.\n"
+        "Exit codes: 0 ok, 1 runtime failure (timeout, no subscriber, no peer), 2 usage error\n"
+        "(including a missing or unsafe certificate).");
     send_options_t options;
     options.common.socket.linger_ms = default_linger_ms;
     app.add_option("endpoint", options.endpoints,
@@ -330,6 +346,7 @@ int main(int argc, char** argv) {
         ->check(zd::shell::output_format_validator())
         ->capture_default_str();
     zd::add_common_options(app, options.common);
+    zd::add_security_options(app, options.common.security);
     app.get_option("--linger")
         ->description("Milliseconds to wait at exit for queued messages to leave (zd-send: "
                       "10000 by default, not 500 as elsewhere; bounded so exit never hangs)");
