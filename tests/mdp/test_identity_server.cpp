@@ -60,8 +60,7 @@ public:
         : context_(context), control_(control) {
         server_.emplace(context, zd::parse_endpoints("@tcp://127.0.0.1:*", zd::attach_mode::bind),
                         zd::parse_endpoints("@" + control, zd::attach_mode::bind),
-                        zd::mdp::broker_socket_options_t::all(options),
-                        zd::mdp::broker_config_t{});
+                        zd::mdp::broker_socket_options_t::all(options), zd::mdp::broker_config_t{});
         endpoint_ = server_->endpoints().front().address;
         thread_ = std::thread([this] { server_->run(stop_); });
     }
