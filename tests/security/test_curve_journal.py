@@ -31,13 +31,9 @@ Usage: test_curve_journal.py ZD-KEYGEN ZD-JOURNAL ZD-LINK ZD-JOURNAL-TOOL
 import json
 import os
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 import zmq
 import zmq.auth
@@ -45,7 +41,8 @@ import zmq.auth
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import zdinterop  # noqa: E402
-from zdinterop import Device, TestFailure, check, run, strip_log_time  # noqa: E402
+from zdinterop import Device, TestFailure, check, run  # noqa: E402
+from zdcurve import Relay, close_monitored, exits_2, handshake_outcome  # noqa: E402
 
 zdinterop.TEST_DEADLINE_S = 60  # three journals and a link, each started and stopped
 TCP = "@tcp://127.0.0.1:*"
@@ -101,19 +98,6 @@ def monitored(context, keys, name=None, server="hub", server_key=None):
     return sock, monitor
 
 
-def close_monitored(*pairs):
-    for sock, monitor in pairs:
-        sock.disable_monitor()
-        monitor.close(linger=0)
-        sock.close(linger=0)
-
-
-def handshake_outcome(monitor):
-    if not monitor.poll(TIMEOUT_MS):
-        raise TestFailure("no handshake outcome within 5 s")
-    return struct.unpack("=hi", monitor.recv_multipart()[0][:6])[0]
-
-
 def connected(context, keys, address, name="client", server="hub"):
     """An allowed DEALER whose handshake succeeded."""
     sock, monitor = monitored(context, keys, name, server)
@@ -162,50 +146,6 @@ def stats(context, keys, journal, server="hub"):
     reply = receive(sock, "a STATS reply")
     close_monitored((sock, monitor))
     return json.loads(reply[-1])
-
-
-class Relay:
-    """A TCP relay on loopback in front of a journal, keeping what the client sends."""
-
-    def __init__(self, target):
-        host, port = target.replace("tcp://", "").rsplit(":", 1)
-        self.target = (host, int(port))
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen()
-        self.address = "tcp://127.0.0.1:%d" % self.listener.getsockname()[1]
-        self.seen = bytearray()
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        client, _ = self.listener.accept()
-        upstream = socket.create_connection(self.target)
-        threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-        threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, source, sink, keep):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                if keep:
-                    with self.lock:
-                        self.seen += data
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def bytes_seen(self):
-        with self.lock:
-            return bytes(self.seen)
 
 
 def journal(path, directory, keys, hub="hub", *args):
@@ -354,14 +294,6 @@ def link_scenario(context, keys, journal_path, link_path, directory):
             check(got == [b"linked-1", b"linked-2", b"linked-3"], f"the far journal has {got!r}")
             check(link.stop() == 0, "zd-link did not exit 0")
     print("zd-link: records carried between two CURVE journals, each with its own server key")
-
-
-def exits_2(program, args, needle, what):
-    done = subprocess.run([program, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=10)
-    err = strip_log_time(done.stderr)
-    check(done.returncode == 2, f"{what}: exit {done.returncode}, want 2; stderr {err!r}")
-    check(needle in err, f"{what}: stderr does not say {needle!r}: {err!r}")
 
 
 def fail_closed(keys, journal_path, link_path, tool_path, directory):
