@@ -60,8 +60,6 @@ proxy_t::proxy_t(zmq::socket_t& frontend, zmq::socket_t& backend, zmq::socket_t*
 proxy_t::~proxy_t() = default;
 
 void proxy_t::set_gates(message_gate_t* frontend, message_gate_t* backend) {
-    frontend_gate_ = frontend;
-    backend_gate_ = backend;
     forward_->gate = frontend;
     backward_->gate = backend;
 }
@@ -220,10 +218,10 @@ loop_exit proxy_t::run(stop_signal_t& stop) {
             items[control_item].events = ZMQ_POLLIN;
             count = 4;
         }
-        for (message_gate_t* gate : {frontend_gate_, backend_gate_})
+        for (message_gate_t* gate : {forward_->gate, backward_->gate})
             if (gate) gate->check();
         int timeout_ms = drop_events.timeout_ms();
-        if ((frontend_gate_ || backend_gate_) &&
+        if ((forward_->gate || backward_->gate) &&
             (timeout_ms < 0 || timeout_ms > message_gate_t::check_interval_ms))
             timeout_ms = message_gate_t::check_interval_ms;
         if (zmq_poll(items, count,

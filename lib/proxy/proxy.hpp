@@ -92,8 +92,6 @@ private:
     control_server_t* control_;
     proxy_observer_t* observer_ = nullptr;
     bool observe_to_backend_ = false;
-    message_gate_t* frontend_gate_ = nullptr;
-    message_gate_t* backend_gate_ = nullptr;
     proxy_counters_t counters_;
     std::unique_ptr<direction_t> forward_;  // frontend -> backend
     std::unique_ptr<direction_t> backward_; // backend -> frontend

@@ -15,7 +15,6 @@
 #include "shell/socket_types.hpp"
 #include "shell/tool_io.hpp"
 
-#include <algorithm>
 
 namespace {
 
@@ -51,29 +50,17 @@ constexpr int stop_check_interval = 256; // messages handled between stop-signal
 // and in the pusher's queue for this connection cannot be held back (see --help). A SUB
 // gets its own copies, so taking in more costs nobody anything.
 //
-// A socket that asks a ZAP handler (a bound endpoint with CURVE or address lists) gets one
-// slot more: libzmq 4.3.4 delivers nothing through a ZAP-authenticated connection whose
-// receive high-water mark is 1 (the handshake succeeds, the first message never comes; the
-// test security.identity_recv runs -n 1 with CURVE), while 2 lets one message through.
 void bound_receive_queue(zd::socket_options_t& socket, long long count, zmq::socket_type type,
                          bool hwm_given) {
-    if (count <= 0 || hwm_given) return;
-    if (type == zmq::socket_type::sub || type == zmq::socket_type::xsub) return;
-    const long long bound = count + (socket.zap_domain.empty() ? 0 : 1);
-    if (bound < socket.receive_hwm) socket.receive_hwm = int(bound);
-}
-
-// libzmq 4.3.4 leaves the first message of a CURVE client stuck in a receive queue of
-// one message where the socket serves CURVE (bound, with ZAP): a PUSH client's message never
-// surfaced while a plain client's did (tests/security/test_curve_tools.py). A queue of two
-// lets it through, at the price of one message taken in beyond -n 1 from a pusher.
-void unstick_curve_server_queue(zd::socket_options_t& options,
-                                const zd::endpoint_list_t& endpoints) {
-    const bool serves_curve =
-        options.curve && std::ranges::any_of(endpoints, [](const zd::endpoint_t& endpoint) {
-            return endpoint.mode == zd::attach_mode::bind;
-        });
-    if (serves_curve && options.receive_hwm == 1) options.receive_hwm = 2;
+    if (count > 0 && !hwm_given && type != zmq::socket_type::sub &&
+        type != zmq::socket_type::xsub && count < socket.receive_hwm)
+        socket.receive_hwm = int(count);
+    // libzmq 4.3.4 delivers nothing through a ZAP-authenticated connection (a bound endpoint
+    // with CURVE or address lists) into a receive queue of one message: the handshake
+    // succeeds, the first message never surfaces (security.identity_recv and
+    // security.curve_tools run -n 1 with CURVE). Two let it through, at the price of one
+    // message taken in beyond -n 1 from a pusher.
+    if (!socket.zap_domain.empty() && socket.receive_hwm == 1) socket.receive_hwm = 2;
 }
 
 zmq::socket_type resolve_type(const recv_options_t& options) {
@@ -125,7 +112,6 @@ int run(recv_options_t& options, bool fixed_reply, bool hwm_given) {
     zd::security::process_security_t security(options.common.security);
     zd::socket_options_t socket_options = security.side("socket", options.common.socket, endpoints);
     bound_receive_queue(socket_options, options.count, type, hwm_given);
-    unstick_curve_server_queue(socket_options, endpoints);
     security.start(context); // the ZAP handler, before the socket binds
     zmq::socket_t socket(context, type);
     socket_options.apply_to(socket);
